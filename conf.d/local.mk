@@ -1,0 +1,1 @@
+# conf.d/local.mk - configuration snippets installed to $(sysconfdir)/hummingbird/conf.d

@@ -1,0 +1,10 @@
+/* client.h - connections speaking the director lookup protocol (docs/DESIGN.md, 3). */
+#ifndef DIRECTOR_CLIENT_H
+#define DIRECTOR_CLIENT_H
+
+#include <event2/listener.h>
+
+void client_accept(struct evconnlistener *listener, evutil_socket_t fd,
+		   struct sockaddr *addr, int socklen, void *ctx);
+
+#endif

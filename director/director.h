@@ -1,0 +1,61 @@
+/* director.h - the hummingbird-director process context: settings, event loop,
+ * Redis connection, backend table and metrics.  One instance per process;
+ * components receive it explicitly (no other global mutable state). */
+#ifndef DIRECTOR_H
+#define DIRECTOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <event2/event.h>
+#include <hiredis/async.h>
+
+#include "hb-backend.h"
+#include "hb-settings.h"
+
+#define DIRECTOR_VERSION PACKAGE_VERSION
+#define DIRECTOR_MAX_BACKENDS 256
+
+struct user_cache;
+struct metrics;
+struct health;
+struct listeners;
+
+struct backend_table {
+	struct hb_backend *backends;
+	unsigned int *user_counts;
+	size_t count;
+	long long epoch;
+	int loaded;              /* at least one snapshot was read from Redis */
+};
+
+struct redis_conn {
+	redisAsyncContext *ctx;
+	int connected;           /* AUTH/SELECT done, commands may flow */
+	int down_logged;         /* the outage was logged once */
+	unsigned int backoff_ms;
+	struct event *reconnect_timer;
+	char *password;          /* read once from redis_password_file */
+};
+
+struct director {
+	struct hb_settings *set;
+	char *config_path;
+	struct event_base *base;
+	struct redis_conn redis;
+	struct backend_table table;
+	struct user_cache *cache;
+	struct metrics *metrics;
+	struct health *health;
+	struct listeners *listeners;
+	struct event *tick_timer;
+	struct event *sig_hup, *sig_term, *sig_int;
+	char instance_id[128];
+	long long started;
+};
+
+long long director_now_ms(void);
+
+/* Find a backend by name in the current table, NULL if unknown. */
+const struct hb_backend *director_backend(const struct director *d, const char *name);
+
+#endif

@@ -1,0 +1,179 @@
+/* health.c - health lease and check rounds.  Only the lease holder probes;
+ * each result goes through the `health` script so consecutive-count hysteresis
+ * (health_fail_count / health_ok_count) is shared by all directors. */
+#include "hb-config-auto.h"
+#include "director.h"
+#include "health.h"
+#include "probe.h"
+#include "redis.h"
+#include "table.h"
+#include "metrics.h"
+#include "hb-log.h"
+#include "hb-scripts.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct health {
+	struct director *d;
+	int lease_held;
+	struct event *round_timer;
+	unsigned int checks_running;
+};
+
+struct backend_check {
+	struct health *h;
+	char name[HB_BACKEND_NAME_MAX + 1];
+	unsigned int probes_left;
+	int failed;
+	char reason[HB_REASON_MAX + 1];
+};
+
+static void on_health_result(struct director *d, redisReply *reply, const char *error, void *ctx)
+{
+	char *name = ctx;
+
+	if (reply != NULL && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
+	    reply->element[0]->type == REDIS_REPLY_STRING &&
+	    reply->element[1]->type == REDIS_REPLY_INTEGER && reply->element[1]->integer == 1) {
+		const struct hb_backend *b = director_backend(d, name);
+		if (strcmp(reply->element[0]->str, "failed") == 0)
+			hb_warn("backend %s failed its health checks (%s): its users move to other backends",
+				name, b != NULL ? b->health_reason : "?");
+		else
+			hb_info("backend %s is healthy again", name);
+		table_refresh(d);
+	} else if (reply == NULL) {
+		hb_debug("storing health result of %s failed: %s", name, error);
+	}
+	free(name);
+}
+
+static void check_store(struct backend_check *bc)
+{
+	struct director *d = bc->h->d;
+	char now[24], fails[16], oks[16];
+	char *name = strdup(bc->name);
+
+	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+	snprintf(fails, sizeof(fails), "%u", d->set->health_fail_count);
+	snprintf(oks, sizeof(oks), "%u", d->set->health_ok_count);
+	const char *argv[] = { "EVAL", hb_script_health, "0", d->set->key_prefix, bc->name,
+			       bc->failed ? "0" : "1", bc->failed ? bc->reason : "ok",
+			       now, fails, oks };
+	if (name != NULL)
+		director_redis_call(d, 10, argv, on_health_result, name);
+}
+
+static void on_probe_done(void *ctx, int ok, const char *reason)
+{
+	struct backend_check *bc = ctx;
+
+	metrics_health_check(bc->h->d->metrics, ok);
+	if (!ok && !bc->failed) {
+		bc->failed = 1;
+		snprintf(bc->reason, sizeof(bc->reason), "%s", reason);
+	}
+	if (--bc->probes_left > 0)
+		return;
+	bc->h->checks_running--;
+	check_store(bc);
+	free(bc);
+}
+
+static void check_backend(struct health *h, const struct hb_backend *b)
+{
+	struct director *d = h->d;
+	struct backend_check *bc;
+	unsigned int imap = b->ports[HB_SERVICE_IMAP], lmtp = b->ports[HB_SERVICE_LMTP];
+
+	if (imap == 0 && lmtp == 0)
+		return;
+	bc = calloc(1, sizeof(*bc));
+	if (bc == NULL)
+		return;
+	bc->h = h;
+	snprintf(bc->name, sizeof(bc->name), "%s", b->name);
+	bc->probes_left = (imap != 0) + (lmtp != 0);
+	h->checks_running++;
+	/* counts are set before starting: a probe may finish synchronously */
+	if (imap != 0)
+		probe_start(d->base, PROBE_IMAP, b->host, imap, d->set->health_timeout_ms,
+			    on_probe_done, bc);
+	if (lmtp != 0)
+		probe_start(d->base, PROBE_LMTP, b->host, lmtp, d->set->health_timeout_ms,
+			    on_probe_done, bc);
+}
+
+static void on_round_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct health *h = arg;
+	struct director *d = h->d;
+	struct timeval tv = { d->set->health_interval_ms / 1000,
+			      (d->set->health_interval_ms % 1000) * 1000 };
+
+	/* skip a round while the previous one still runs: slow backends must
+	 * not pile up probes */
+	if (h->lease_held && h->checks_running == 0 && director_redis_usable(d)) {
+		for (size_t i = 0; i < d->table.count; i++)
+			check_backend(h, &d->table.backends[i]);
+	}
+	evtimer_add(h->round_timer, &tv);
+}
+
+static void on_lease_reply(struct director *d, redisReply *reply, const char *error, void *ctx)
+{
+	struct health *h = d->health;
+	int held = reply != NULL && reply->type == REDIS_REPLY_INTEGER && reply->integer == 1;
+
+	if (h == NULL)
+		return;
+	if (held && !h->lease_held)
+		hb_info("this director (%s) now runs the health checks", d->instance_id);
+	else if (!held && h->lease_held)
+		hb_info("health checks handed over: %s", reply == NULL ? error : "lease taken by another director");
+	h->lease_held = held;
+	metrics_set_lease(d->metrics, held);
+}
+
+void health_lease_tick(struct health *h)
+{
+	struct director *d = h->d;
+	char ttl[16];
+
+	snprintf(ttl, sizeof(ttl), "%u", d->set->health_lease_ttl_ms);
+	const char *argv[] = { "EVAL", hb_script_lease, "0", d->set->key_prefix,
+			       d->instance_id, ttl };
+	director_redis_call(d, 6, argv, on_lease_reply, NULL);
+}
+
+int health_lease_held(const struct health *h)
+{
+	return h->lease_held;
+}
+
+struct health *health_create(struct director *d)
+{
+	struct health *h = calloc(1, sizeof(*h));
+	struct timeval now = { 0, 0 };
+
+	if (h == NULL)
+		return NULL;
+	h->d = d;
+	h->round_timer = evtimer_new(d->base, on_round_timer, h);
+	evtimer_add(h->round_timer, &now);
+	return h;
+}
+
+void health_destroy(struct health **_h)
+{
+	struct health *h = *_h;
+
+	if (h == NULL)
+		return;
+	event_free(h->round_timer);
+	free(h);
+	*_h = NULL;
+}

@@ -1,0 +1,21 @@
+# director/local.mk - hummingbird-director, the routing daemon.
+sbin_PROGRAMS += director/hummingbird-director
+DIRECTOR_CORE = \
+	director/cache.c director/cache.h \
+	director/client.c director/client.h \
+	director/conn.c director/conn.h \
+	director/director.h \
+	director/health.c director/health.h \
+	director/housekeeping.c director/housekeeping.h \
+	director/listeners.c director/listeners.h \
+	director/metrics.c director/metrics.h \
+	director/netstring.c director/netstring.h \
+	director/probe.c director/probe.h \
+	director/proto.c director/proto.h \
+	director/redis.c director/redis.h \
+	director/route.c director/route.h \
+	director/socketmap.c director/socketmap.h \
+	director/table.c director/table.h
+director_hummingbird_director_SOURCES = director/main.c $(DIRECTOR_CORE)
+director_hummingbird_director_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS) $(LIBEVENT_CFLAGS)
+director_hummingbird_director_LDADD = $(HB_LIBS)

@@ -1,0 +1,228 @@
+/* main.c - hummingbird-director: option parsing, settings, daemon start-up,
+ * signals (SIGHUP reload, SIGTERM/SIGINT clean exit) and the event loop.
+ * Usage: hummingbird-director [-c FILE] [-f] [-t] */
+#include "hb-config-auto.h"
+#include "director.h"
+#include "cache.h"
+#include "health.h"
+#include "housekeeping.h"
+#include "listeners.h"
+#include "metrics.h"
+#include "redis.h"
+#include "table.h"
+#include "hb-log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+long long director_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+const struct hb_backend *director_backend(const struct director *d, const char *name)
+{
+	for (size_t i = 0; i < d->table.count; i++) {
+		if (strcmp(d->table.backends[i].name, name) == 0)
+			return &d->table.backends[i];
+	}
+	return NULL;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: hummingbird-director [-c FILE] [-f] [-t]\n"
+		"  -c FILE  configuration (default %s)\n"
+		"  -f       stay in the foreground\n"
+		"  -t       check the configuration and exit\n", HB_DEFAULT_CONFIG_PATH);
+}
+
+static void apply_logging(const struct hb_settings *set)
+{
+	enum hb_log_level level = HB_LOG_INFO;
+
+	(void)hb_log_level_parse(set->log_level, &level);
+	hb_log_close();
+	hb_log_open("hummingbird-director", strcmp(set->log, "syslog") == 0, level);
+}
+
+static void set_instance_id(struct director *d)
+{
+	char host[64] = "localhost";
+
+	if (d->set->instance_id[0] != '\0') {
+		snprintf(d->instance_id, sizeof(d->instance_id), "%s", d->set->instance_id);
+		return;
+	}
+	gethostname(host, sizeof(host) - 1);
+	snprintf(d->instance_id, sizeof(d->instance_id), "%s:%d", host, (int)getpid());
+}
+
+/* Settings that need new sockets or a new cache are applied only on restart. */
+static void warn_unreloadable(const struct hb_settings *old, const struct hb_settings *new)
+{
+	if (strcmp(old->director_listen, new->director_listen) != 0 ||
+	    strcmp(old->director_tcp_listen, new->director_tcp_listen) != 0 ||
+	    strcmp(old->socketmap_listen, new->socketmap_listen) != 0 ||
+	    strcmp(old->metrics_listen, new->metrics_listen) != 0 ||
+	    old->cache_size != new->cache_size)
+		hb_warn("reload: listen addresses and cache_size change only on restart");
+}
+
+static void on_sighup(evutil_socket_t sig, short what, void *arg)
+{
+	struct director *d = arg;
+	struct hb_settings *set;
+	char err[HB_SETTINGS_ERROR_MAX];
+	int redis_changed;
+
+	if (hb_settings_load(d->config_path, &set, err, sizeof(err)) < 0) {
+		hb_error("reload failed, keeping the running settings: %s", err);
+		return;
+	}
+	warn_unreloadable(d->set, set);
+	redis_changed = strcmp(d->set->redis_host, set->redis_host) != 0 ||
+		d->set->redis_port != set->redis_port ||
+		strcmp(d->set->redis_socket, set->redis_socket) != 0 ||
+		strcmp(d->set->redis_password_file, set->redis_password_file) != 0 ||
+		strcmp(d->set->redis_user, set->redis_user) != 0 ||
+		d->set->redis_db != set->redis_db;
+	if (redis_changed)
+		director_redis_stop(d);
+	/* keep the listen settings the sockets were opened with */
+	hb_settings_free(&d->set);
+	d->set = set;
+	apply_logging(set);
+	if (redis_changed)
+		director_redis_start(d);
+	hb_info("configuration reloaded from %s", d->config_path);
+}
+
+static void on_sigterm(evutil_socket_t sig, short what, void *arg)
+{
+	struct director *d = arg;
+
+	hb_info("signal %d: shutting down", (int)sig);
+	event_base_loopbreak(d->base);
+}
+
+static int write_pid_file(const char *path)
+{
+	FILE *f;
+
+	if (path[0] == '\0')
+		return 0;
+	f = fopen(path, "w");
+	if (f == NULL) {
+		hb_error("pid_file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	fprintf(f, "%d\n", (int)getpid());
+	fclose(f);
+	return 0;
+}
+
+static int director_init(struct director *d, char *err, size_t err_size)
+{
+	d->base = event_base_new();
+	d->metrics = metrics_create();
+	d->cache = user_cache_create(d->set->cache_size);
+	if (d->base == NULL || d->metrics == NULL || d->cache == NULL) {
+		snprintf(err, err_size, "out of memory");
+		return -1;
+	}
+	d->started = (long long)time(NULL);
+	set_instance_id(d);
+	if (listeners_start(d, err, err_size) < 0)
+		return -1;
+	d->health = health_create(d);
+	d->sig_hup = evsignal_new(d->base, SIGHUP, on_sighup, d);
+	d->sig_term = evsignal_new(d->base, SIGTERM, on_sigterm, d);
+	d->sig_int = evsignal_new(d->base, SIGINT, on_sigterm, d);
+	evsignal_add(d->sig_hup, NULL);
+	evsignal_add(d->sig_term, NULL);
+	evsignal_add(d->sig_int, NULL);
+	director_redis_start(d);
+	housekeeping_start(d);
+	return 0;
+}
+
+static void director_deinit(struct director *d)
+{
+	housekeeping_stop(d);
+	listeners_stop(d);
+	health_destroy(&d->health);
+	director_redis_stop(d);
+	if (d->sig_hup != NULL) {
+		event_free(d->sig_hup);
+		event_free(d->sig_term);
+		event_free(d->sig_int);
+	}
+	table_clear(&d->table);
+	user_cache_destroy(&d->cache);
+	metrics_destroy(&d->metrics);
+	if (d->base != NULL)
+		event_base_free(d->base);
+	if (d->set != NULL && d->set->pid_file[0] != '\0')
+		unlink(d->set->pid_file);
+	hb_settings_free(&d->set);
+}
+
+int main(int argc, char *argv[])
+{
+	struct director d;
+	char err[HB_SETTINGS_ERROR_MAX];
+	int opt, foreground = 0, test_only = 0, ret;
+
+	memset(&d, 0, sizeof(d));
+	d.config_path = HB_DEFAULT_CONFIG_PATH;
+	while ((opt = getopt(argc, argv, "c:fth")) != -1) {
+		switch (opt) {
+		case 'c': d.config_path = optarg; break;
+		case 'f': foreground = 1; break;
+		case 't': test_only = 1; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (hb_settings_load(d.config_path, &d.set, err, sizeof(err)) < 0) {
+		fprintf(stderr, "hummingbird-director: %s\n", err);
+		return 1;
+	}
+	if (test_only) {
+		printf("%s: configuration OK\n", d.config_path);
+		hb_settings_free(&d.set);
+		return 0;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (!foreground && daemon(0, 0) < 0) {
+		fprintf(stderr, "hummingbird-director: daemon(): %s\n", strerror(errno));
+		return 1;
+	}
+	apply_logging(d.set);
+	if (director_init(&d, err, sizeof(err)) < 0 || write_pid_file(d.set->pid_file) < 0) {
+		hb_error("start-up failed: %s", err);
+		director_deinit(&d);
+		return 1;
+	}
+	hb_info("started (instance %s, version %s)", d.instance_id, DIRECTOR_VERSION);
+	ret = event_base_dispatch(d.base);
+	hb_info("stopped");
+	director_deinit(&d);
+	hb_log_close();
+	return ret < 0 ? 1 : 0;
+}

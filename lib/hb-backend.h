@@ -1,0 +1,65 @@
+/* hb-backend.h - a backend mail node as stored in Redis (docs/DESIGN.md, 1):
+ * its services, ports, weight, admin state and health, and the rules that
+ * derive the effective state.  Pure data: no I/O here. */
+#ifndef HB_BACKEND_H
+#define HB_BACKEND_H
+
+#include <stddef.h>
+
+#define HB_BACKEND_NAME_MAX 64
+#define HB_HOST_MAX 64
+#define HB_WEIGHT_MAX 1000
+#define HB_REASON_MAX 200
+
+enum hb_service {
+	HB_SERVICE_IMAP, HB_SERVICE_POP3, HB_SERVICE_LMTP,
+	HB_SERVICE_SUBMISSION, HB_SERVICE_SIEVE, HB_SERVICE_DOVEADM,
+	HB_SERVICE_COUNT
+};
+
+enum hb_state { HB_STATE_UP, HB_STATE_DOWN, HB_STATE_DRAINING, HB_STATE_MAINTENANCE };
+enum hb_health { HB_HEALTH_UNKNOWN, HB_HEALTH_OK, HB_HEALTH_FAILED };
+
+struct hb_backend {
+	char name[HB_BACKEND_NAME_MAX + 1];
+	char host[HB_HOST_MAX + 1];
+	unsigned int ports[HB_SERVICE_COUNT];
+	unsigned int weight;
+	enum hb_state state;
+	enum hb_health health;
+	long long health_time;
+	char health_reason[HB_REASON_MAX + 1];
+	unsigned int health_fails, health_oks;
+	long long fence_until_ms;
+};
+
+const char *hb_service_name(enum hb_service service);
+/* "imap" -> HB_SERVICE_IMAP; -1 if unknown. */
+int hb_service_parse(const char *name, enum hb_service *service_r);
+/* Redis hash field holding the port of SERVICE, e.g. "imap_port". */
+const char *hb_service_port_field(enum hb_service service);
+
+const char *hb_state_name(enum hb_state state);
+int hb_state_parse(const char *name, enum hb_state *state_r);
+const char *hb_health_name(enum hb_health health);
+int hb_health_parse(const char *name, enum hb_health *health_r);
+
+/* Admin state corrected by health: up/draining + failed health = down. */
+enum hb_state hb_backend_effective(const struct hb_backend *backend);
+/* Users already assigned may stay (effective up or draining). */
+int hb_backend_keeps_users(const struct hb_backend *backend);
+/* New users may be assigned (effective up and weight > 0). */
+int hb_backend_takes_users(const struct hb_backend *backend);
+
+/* Backend names: 1..64 of [A-Za-z0-9_.-]. Returns 0 if valid. */
+int hb_backend_name_valid(const char *name);
+/* HOST must be an IPv4 or IPv6 literal (no DNS on the login path). */
+int hb_backend_host_valid(const char *host);
+
+/* Fill BACKEND from a Redis HGETALL reply given as field/value string pairs.
+ * Unknown fields are ignored; malformed values return -1 with ERR set. */
+int hb_backend_from_fields(struct hb_backend *backend, const char *name,
+			   const char *const *fields, size_t count,
+			   char *err, size_t err_size);
+
+#endif

@@ -1,0 +1,36 @@
+/* hb-keys.c - builds every Redis key name from the configured prefix
+ * (docs/DESIGN.md, 1).  No other file may spell a key. */
+#include "hb-keys.h"
+
+#include <stdio.h>
+
+static const char *key_suffix(enum hb_key_kind kind, int *needs_name_r)
+{
+	*needs_name_r = 1;
+	switch (kind) {
+	case HB_KEY_BACKENDS: *needs_name_r = 0; return "backends";
+	case HB_KEY_BACKEND: return "backend:";
+	case HB_KEY_USER: return "user:";
+	case HB_KEY_BACKEND_USERS: return "users:";
+	case HB_KEY_MOVE: return "move:";
+	case HB_KEY_HEALTH_LEASE: *needs_name_r = 0; return "lease:health";
+	case HB_KEY_DIRECTOR: return "director:";
+	case HB_KEY_EPOCH: *needs_name_r = 0; return "epoch";
+	}
+	return NULL;
+}
+
+size_t hb_key(char *buf, size_t size, const char *prefix,
+	      enum hb_key_kind kind, const char *name)
+{
+	int needs_name;
+	const char *suffix = key_suffix(kind, &needs_name);
+	int len;
+
+	if (suffix == NULL || (needs_name && (name == NULL || *name == '\0')))
+		return 0;
+	len = snprintf(buf, size, "%s%s%s", prefix, suffix, needs_name ? name : "");
+	if (len < 0 || (size_t)len >= size)
+		return 0;
+	return (size_t)len;
+}

@@ -1,0 +1,26 @@
+/* hb-keys.h - the Redis key schema (docs/DESIGN.md, 1).  This is the only
+ * place where key names are formed; callers pass the configured prefix. */
+#ifndef HB_KEYS_H
+#define HB_KEYS_H
+
+#include <stddef.h>
+
+#define HB_KEY_MAX 600
+
+enum hb_key_kind {
+	HB_KEY_BACKENDS,      /* P backends            (no name) */
+	HB_KEY_BACKEND,       /* P backend:NAME */
+	HB_KEY_USER,          /* P user:USER */
+	HB_KEY_BACKEND_USERS, /* P users:NAME */
+	HB_KEY_MOVE,          /* P move:USER */
+	HB_KEY_HEALTH_LEASE,  /* P lease:health        (no name) */
+	HB_KEY_DIRECTOR,      /* P director:ID */
+	HB_KEY_EPOCH,         /* P epoch               (no name) */
+};
+
+/* Write the key into BUF; returns its length, or 0 if it does not fit or NAME
+ * is missing for a kind that needs one. */
+size_t hb_key(char *buf, size_t size, const char *prefix,
+	      enum hb_key_kind kind, const char *name);
+
+#endif

@@ -1,0 +1,93 @@
+/* hb-scripts.c - Lua scripts that read and change routing state in one atomic
+ * Redis step (docs/DESIGN.md, 2, 4, 5).  Key names inside are formed from the
+ * prefix exactly as lib/hb-keys.c forms them; keep the two in step. */
+#include "hb-scripts.h"
+
+/* Effective state of a backend as in hb_backend_effective(). */
+#define LUA_EFFECTIVE \
+	"local function eff(name)\n" \
+	"  local f = redis.call('HMGET', p..'backend:'..name, 'state', 'health', 'weight', 'fence_until')\n" \
+	"  if not f[1] then return nil, 0, 0 end\n" \
+	"  local st = f[1]\n" \
+	"  if f[2] == 'failed' and (st == 'up' or st == 'draining') then st = 'down' end\n" \
+	"  return st, tonumber(f[3]) or 0, tonumber(f[4]) or 0\n" \
+	"end\n"
+
+const char hb_script_route[] =
+	"local p, user = ARGV[1], ARGV[2]\n"
+	"local now_s, now_ms, expire = ARGV[3], tonumber(ARGV[4]), ARGV[5]\n"
+	"if redis.call('EXISTS', p..'move:'..user) == 1 then return {'WAIT', 'moving'} end\n"
+	LUA_EFFECTIVE
+	"local ukey = p..'user:'..user\n"
+	"local cur = redis.call('GET', ukey)\n"
+	"if cur then\n"
+	"  local st, w, fence = eff(cur)\n"
+	"  if st == 'up' or st == 'draining' then\n"
+	"    redis.call('EXPIRE', ukey, expire)\n"
+	"    redis.call('ZADD', p..'users:'..cur, now_s, user)\n"
+	"    return {'OK', cur}\n"
+	"  end\n"
+	"  if st and fence > now_ms then return {'WAIT', 'fenced'} end\n"
+	"end\n"
+	"for i = 6, #ARGV do\n"
+	"  local name = ARGV[i]\n"
+	"  local st, w = eff(name)\n"
+	"  if st == 'up' and w > 0 then\n"
+	"    redis.call('SET', ukey, name, 'EX', expire)\n"
+	"    redis.call('ZADD', p..'users:'..name, now_s, user)\n"
+	"    if cur then redis.call('ZREM', p..'users:'..cur, user) end\n"
+	"    return {'NEW', name, cur or ''}\n"
+	"  end\n"
+	"end\n"
+	"return {'NONE'}\n";
+
+const char hb_script_move_commit[] =
+	"local p, user, target = ARGV[1], ARGV[2], ARGV[3]\n"
+	"if redis.call('EXISTS', p..'backend:'..target) == 0 then\n"
+	"  return redis.error_reply('unknown backend '..target)\n"
+	"end\n"
+	"local ukey = p..'user:'..user\n"
+	"local old = redis.call('GET', ukey)\n"
+	"redis.call('SET', ukey, target, 'EX', ARGV[4])\n"
+	"if old and old ~= target then redis.call('ZREM', p..'users:'..old, user) end\n"
+	"redis.call('ZADD', p..'users:'..target, ARGV[5], user)\n"
+	"redis.call('DEL', p..'move:'..user)\n"
+	"return old or ''\n";
+
+const char hb_script_lease[] =
+	"local k = ARGV[1]..'lease:health'\n"
+	"local cur = redis.call('GET', k)\n"
+	"if cur == ARGV[2] then redis.call('PEXPIRE', k, ARGV[3]) return 1 end\n"
+	"if not cur then redis.call('SET', k, ARGV[2], 'PX', ARGV[3]) return 1 end\n"
+	"return 0\n";
+
+const char hb_script_health[] =
+	"local k = ARGV[1]..'backend:'..ARGV[2]\n"
+	"if redis.call('EXISTS', k) == 0 then return {'gone', 0} end\n"
+	"local f = redis.call('HMGET', k, 'health', 'health_fails', 'health_oks')\n"
+	"local h, fails, oks = f[1] or 'unknown', tonumber(f[2]) or 0, tonumber(f[3]) or 0\n"
+	"local changed = 0\n"
+	"if ARGV[3] == '1' then\n"
+	"  oks, fails = oks + 1, 0\n"
+	"  if h ~= 'ok' and (h == 'unknown' or oks >= tonumber(ARGV[7])) then h = 'ok'; changed = 1 end\n"
+	"else\n"
+	"  fails, oks = fails + 1, 0\n"
+	"  if h ~= 'failed' and fails >= tonumber(ARGV[6]) then h = 'failed'; changed = 1 end\n"
+	"end\n"
+	"redis.call('HSET', k, 'health', h, 'health_fails', fails, 'health_oks', oks,\n"
+	"           'health_time', ARGV[5], 'health_reason', ARGV[4])\n"
+	"if changed == 1 then redis.call('INCR', ARGV[1]..'epoch') end\n"
+	"return {h, changed}\n";
+
+const char hb_script_snapshot[] =
+	"local p, now, expire = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])\n"
+	"local out = {redis.call('GET', p..'epoch') or '0'}\n"
+	"for _, n in ipairs(redis.call('SMEMBERS', p..'backends')) do\n"
+	"  local h = redis.call('HGETALL', p..'backend:'..n)\n"
+	"  if #h > 0 then\n"
+	"    table.insert(out, n)\n"
+	"    table.insert(out, h)\n"
+	"    table.insert(out, redis.call('ZCOUNT', p..'users:'..n, now - expire, '+inf'))\n"
+	"  end\n"
+	"end\n"
+	"return out\n";

@@ -1,0 +1,23 @@
+/* hb-scripts.h - the Lua scripts that change routing state in one atomic Redis
+ * step (docs/DESIGN.md, 2 and 4).  Every script gets the key prefix as ARGV[1]. */
+#ifndef HB_SCRIPTS_H
+#define HB_SCRIPTS_H
+
+/* ARGV: prefix, user, now_s, now_ms, expire_s, candidate names...
+ * Returns {"OK",name} {"NEW",name,old} {"WAIT",why} {"NONE"}. */
+extern const char hb_script_route[];
+/* ARGV: prefix, user, target, expire_s, now_s.  Assigns USER to TARGET and
+ * deletes move:USER.  Returns old backend name or "". */
+extern const char hb_script_move_commit[];
+/* ARGV: prefix, instance_id, ttl_ms.  Takes or renews the health lease.
+ * Returns 1 if this instance holds it, 0 otherwise. */
+extern const char hb_script_lease[];
+/* ARGV: prefix, name, ok(1|0), reason, now_s, fail_count, ok_count.
+ * Counts a health result; returns {health, changed(1|0)}. */
+extern const char hb_script_health[];
+
+/* ARGV: prefix, now_s, expire_s.  Returns {epoch, name1, {field, value...},
+ * live_user_count1, name2, ...} for every backend. */
+extern const char hb_script_snapshot[];
+
+#endif

@@ -1,0 +1,326 @@
+/* hb-settings.c - parser for hummingbird.conf: "key = value" lines, table
+ * driven, every error names file:line.  Produces a struct that is read-only
+ * afterwards; reload = parse a new one and swap. */
+#include "hb-settings.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define LINE_MAX_LEN 4096
+
+enum setting_type { T_STR, T_UINT, T_DURATION_MS, T_DURATION_S, T_MODE };
+
+struct setting_def {
+	const char *key;
+	enum setting_type type;
+	size_t offset;
+	const char *default_value;
+	unsigned long long min, max;
+};
+
+#define S(key, type, def, min, max) \
+	{ #key, type, offsetof(struct hb_settings, key), def, min, max }
+#define D(key, field, type, def, min, max) \
+	{ #key, type, offsetof(struct hb_settings, field), def, min, max }
+
+static const struct setting_def setting_defs[] = {
+	S(redis_host, T_STR, "127.0.0.1", 0, 0),
+	S(redis_port, T_UINT, "6379", 1, 65535),
+	S(redis_socket, T_STR, "", 0, 0),
+	S(redis_user, T_STR, "", 0, 0),
+	S(redis_password_file, T_STR, "", 0, 0),
+	S(redis_db, T_UINT, "0", 0, 1000),
+	D(redis_timeout, redis_timeout_ms, T_DURATION_MS, "1s", 10, 60000),
+	S(key_prefix, T_STR, "hb:", 0, 0),
+	S(director_listen, T_STR, "/run/hummingbird/director.sock", 0, 0),
+	S(director_socket_mode, T_MODE, "0666", 0, 0777),
+	S(director_tcp_listen, T_STR, "", 0, 0),
+	S(socketmap_listen, T_STR, "127.0.0.1:7302", 0, 0),
+	S(metrics_listen, T_STR, "127.0.0.1:9301", 0, 0),
+	D(user_expire, user_expire_s, T_DURATION_S, "15m", 1, 30 * 86400),
+	D(lookup_wait_timeout, lookup_wait_timeout_ms, T_DURATION_MS, "10s", 0, 600000),
+	S(recipient_delimiter, T_STR, "+", 0, 0),
+	D(health_interval, health_interval_ms, T_DURATION_MS, "2s", 100, 3600000),
+	D(health_timeout, health_timeout_ms, T_DURATION_MS, "2s", 50, 600000),
+	S(health_fail_count, T_UINT, "3", 1, 100),
+	S(health_ok_count, T_UINT, "2", 1, 100),
+	D(health_lease_ttl, health_lease_ttl_ms, T_DURATION_MS, "5s", 1000, 600000),
+	S(cache_size, T_UINT, "100000", 0, 100000000),
+	S(instance_id, T_STR, "", 0, 0),
+	S(log, T_STR, "stderr", 0, 0),
+	S(log_level, T_STR, "info", 0, 0),
+	S(pid_file, T_STR, "", 0, 0),
+	S(doveadm_api_key_file, T_STR, "", 0, 0),
+	D(kick_timeout, kick_timeout_ms, T_DURATION_MS, "10s", 100, 600000),
+};
+#define SETTING_COUNT (sizeof(setting_defs) / sizeof(setting_defs[0]))
+
+int hb_parse_duration_ms(const char *str, unsigned long long *ms_r)
+{
+	char *end;
+	unsigned long long value, mult;
+
+	if (!isdigit((unsigned char)*str))
+		return -1;
+	errno = 0;
+	value = strtoull(str, &end, 10);
+	if (errno != 0)
+		return -1;
+	if (*end == '\0' || strcmp(end, "s") == 0) mult = 1000;
+	else if (strcmp(end, "ms") == 0) mult = 1;
+	else if (strcmp(end, "m") == 0) mult = 60000;
+	else if (strcmp(end, "h") == 0) mult = 3600000;
+	else return -1;
+	if (value > (1ULL << 40))
+		return -1;
+	*ms_r = value * mult;
+	return 0;
+}
+
+static int parse_uint_value(const char *str, int base, unsigned long long *value_r)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)*str))
+		return -1;
+	errno = 0;
+	*value_r = strtoull(str, &end, base);
+	return errno != 0 || *end != '\0' ? -1 : 0;
+}
+
+/* Store VALUE into SET per DEF; returns -1 with a reason in ERR. */
+static int setting_apply(struct hb_settings *set, const struct setting_def *def,
+			 const char *value, char *err, size_t err_size)
+{
+	void *field = (char *)set + def->offset;
+	unsigned long long num = 0;
+	int ret = 0;
+
+	switch (def->type) {
+	case T_STR: {
+		char *copy = strdup(value);
+		if (copy == NULL) {
+			snprintf(err, err_size, "out of memory");
+			return -1;
+		}
+		free(*(char **)field);
+		*(char **)field = copy;
+		return 0;
+	}
+	case T_UINT: ret = parse_uint_value(value, 10, &num); break;
+	case T_MODE: ret = parse_uint_value(value, 8, &num); break;
+	case T_DURATION_MS: ret = hb_parse_duration_ms(value, &num); break;
+	case T_DURATION_S:
+		ret = hb_parse_duration_ms(value, &num);
+		if (ret == 0 && num % 1000 != 0)
+			ret = -1;
+		num /= 1000;
+		break;
+	}
+	if (ret < 0) {
+		snprintf(err, err_size, "%s: invalid value '%.100s'%s", def->key, value,
+			 def->type == T_DURATION_MS || def->type == T_DURATION_S ?
+			 " (expected a number with unit ms, s, m or h)" : "");
+		return -1;
+	}
+	if (num < def->min || num > def->max) {
+		snprintf(err, err_size, "%s: %.100s is out of range", def->key, value);
+		return -1;
+	}
+	*(unsigned int *)field = (unsigned int)num;
+	return 0;
+}
+
+struct hb_settings *hb_settings_new(void)
+{
+	struct hb_settings *set = calloc(1, sizeof(*set));
+	char err[128];
+
+	if (set == NULL)
+		return NULL;
+	for (size_t i = 0; i < SETTING_COUNT; i++) {
+		if (setting_apply(set, &setting_defs[i], setting_defs[i].default_value,
+				  err, sizeof(err)) < 0) {
+			hb_settings_free(&set);
+			return NULL;
+		}
+	}
+	return set;
+}
+
+void hb_settings_free(struct hb_settings **_set)
+{
+	struct hb_settings *set = *_set;
+
+	if (set == NULL)
+		return;
+	for (size_t i = 0; i < SETTING_COUNT; i++) {
+		if (setting_defs[i].type == T_STR)
+			free(*(char **)((char *)set + setting_defs[i].offset));
+	}
+	free(set);
+	*_set = NULL;
+}
+
+static char *trim(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+/* Parse one line (already without newline); -1 with ERR on error. */
+static int parse_line(struct hb_settings *set, char *line, char *err, size_t err_size)
+{
+	char *eq, *key, *value;
+
+	line = trim(line);
+	if (*line == '\0' || *line == '#')
+		return 0;
+	eq = strchr(line, '=');
+	if (eq == NULL) {
+		snprintf(err, err_size, "expected 'key = value', got '%.60s'", line);
+		return -1;
+	}
+	*eq = '\0';
+	key = trim(line);
+	value = trim(eq + 1);
+	for (size_t i = 0; i < SETTING_COUNT; i++) {
+		if (strcmp(setting_defs[i].key, key) == 0)
+			return setting_apply(set, &setting_defs[i], value, err, err_size);
+	}
+	snprintf(err, err_size, "unknown setting '%.60s'", key);
+	return -1;
+}
+
+/* Checks that involve more than one value. */
+static int settings_validate(const struct hb_settings *set, char *err, size_t err_size)
+{
+	if (set->health_timeout_ms > set->health_interval_ms * 10) {
+		snprintf(err, err_size, "health_timeout must not exceed 10 x health_interval");
+		return -1;
+	}
+	if (set->log[0] != '\0' && strcmp(set->log, "stderr") != 0 &&
+	    strcmp(set->log, "syslog") != 0) {
+		snprintf(err, err_size, "log: must be 'stderr' or 'syslog'");
+		return -1;
+	}
+	if (strcmp(set->log_level, "debug") != 0 && strcmp(set->log_level, "info") != 0 &&
+	    strcmp(set->log_level, "warning") != 0 && strcmp(set->log_level, "error") != 0) {
+		snprintf(err, err_size, "log_level: must be debug, info, warning or error");
+		return -1;
+	}
+	if (strlen(set->key_prefix) > 64 || strchr(set->key_prefix, ' ') != NULL) {
+		snprintf(err, err_size, "key_prefix: at most 64 characters, no spaces");
+		return -1;
+	}
+	return 0;
+}
+
+static int settings_parse_stream(const char *name, FILE *in, struct hb_settings **set_r,
+				 char *err, size_t err_size)
+{
+	struct hb_settings *set = hb_settings_new();
+	char line[LINE_MAX_LEN + 2], why[HB_SETTINGS_ERROR_MAX];
+	unsigned int line_no = 0;
+
+	if (set == NULL) {
+		snprintf(err, err_size, "%s: out of memory", name);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), in) != NULL) {
+		size_t len = strlen(line);
+		line_no++;
+		if (len > LINE_MAX_LEN) {
+			snprintf(err, err_size, "%s:%u: line too long", name, line_no);
+			goto fail;
+		}
+		if (len > 0 && line[len - 1] == '\n')
+			line[len - 1] = '\0';
+		if (parse_line(set, line, why, sizeof(why)) < 0) {
+			snprintf(err, err_size, "%s:%u: %s", name, line_no, why);
+			goto fail;
+		}
+	}
+	if (ferror(in)) {
+		snprintf(err, err_size, "%s: read error: %s", name, strerror(errno));
+		goto fail;
+	}
+	if (settings_validate(set, why, sizeof(why)) < 0) {
+		snprintf(err, err_size, "%s: %s", name, why);
+		goto fail;
+	}
+	*set_r = set;
+	return 0;
+fail:
+	hb_settings_free(&set);
+	return -1;
+}
+
+int hb_settings_load(const char *path, struct hb_settings **set_r,
+		     char *err, size_t err_size)
+{
+	FILE *in = fopen(path, "r");
+	int ret;
+
+	if (in == NULL) {
+		snprintf(err, err_size, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	ret = settings_parse_stream(path, in, set_r, err, err_size);
+	fclose(in);
+	return ret;
+}
+
+int hb_settings_parse_string(const char *name, const char *text,
+			     struct hb_settings **set_r, char *err, size_t err_size)
+{
+	FILE *in = fmemopen((void *)text, strlen(text), "r");
+	int ret;
+
+	if (in == NULL) {
+		snprintf(err, err_size, "%s: %s", name, strerror(errno));
+		return -1;
+	}
+	ret = settings_parse_stream(name, in, set_r, err, err_size);
+	fclose(in);
+	return ret;
+}
+
+int hb_read_secret_file(const char *path, char **secret_r, char *err, size_t err_size)
+{
+	FILE *in = fopen(path, "r");
+	char buf[1024];
+	struct stat st;
+
+	if (in == NULL) {
+		snprintf(err, err_size, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fileno(in), &st) == 0 && (st.st_mode & 0007) != 0) {
+		snprintf(err, err_size, "%s: secret file is readable by others (chmod 0600)", path);
+		fclose(in);
+		return -1;
+	}
+	if (fgets(buf, sizeof(buf), in) == NULL) {
+		snprintf(err, err_size, "%s: empty secret file", path);
+		fclose(in);
+		return -1;
+	}
+	fclose(in);
+	buf[strcspn(buf, "\r\n")] = '\0';
+	*secret_r = strdup(buf);
+	explicit_bzero(buf, sizeof(buf));
+	return *secret_r == NULL ? -1 : 0;
+}

@@ -1,0 +1,63 @@
+/* hb-settings.h - the one Hummingbird configuration file (docs/DESIGN.md, 8):
+ * parsed once into a struct, validated, then read-only.  Reload = load a new
+ * struct and swap it. */
+#ifndef HB_SETTINGS_H
+#define HB_SETTINGS_H
+
+#include <stddef.h>
+
+#define HB_DEFAULT_CONFIG_PATH "/etc/hummingbird/hummingbird.conf"
+#define HB_SETTINGS_ERROR_MAX 512
+
+struct hb_settings {
+	char *redis_host;
+	unsigned int redis_port;
+	char *redis_socket;
+	char *redis_user;
+	char *redis_password_file;
+	unsigned int redis_db;
+	unsigned int redis_timeout_ms;
+	char *key_prefix;
+
+	char *director_listen;
+	unsigned int director_socket_mode;
+	char *director_tcp_listen;
+	char *socketmap_listen;
+	char *metrics_listen;
+	unsigned int user_expire_s;
+	unsigned int lookup_wait_timeout_ms;
+	char *recipient_delimiter;
+
+	unsigned int health_interval_ms;
+	unsigned int health_timeout_ms;
+	unsigned int health_fail_count;
+	unsigned int health_ok_count;
+	unsigned int health_lease_ttl_ms;
+	unsigned int cache_size;
+	char *instance_id;
+	char *log;
+	char *log_level;
+	char *pid_file;
+
+	char *doveadm_api_key_file;
+	unsigned int kick_timeout_ms;
+};
+
+/* Allocate settings with every documented default. */
+struct hb_settings *hb_settings_new(void);
+/* Parse PATH into a new struct.  On error returns -1 and writes "file:line: why"
+ * into ERR (HB_SETTINGS_ERROR_MAX bytes is enough). */
+int hb_settings_load(const char *path, struct hb_settings **set_r,
+		     char *err, size_t err_size);
+/* Parse a string as if it were a file called NAME (used by tests). */
+int hb_settings_parse_string(const char *name, const char *text,
+			     struct hb_settings **set_r, char *err, size_t err_size);
+void hb_settings_free(struct hb_settings **set);
+
+/* "1500ms", "2s", "15m", "1h", "30" (seconds) -> milliseconds. */
+int hb_parse_duration_ms(const char *str, unsigned long long *ms_r);
+/* Read a secret (first line, without newline) from PATH into a malloc'd string.
+ * Refuses files readable by others than the owner and group. */
+int hb_read_secret_file(const char *path, char **secret_r, char *err, size_t err_size);
+
+#endif
