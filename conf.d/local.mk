@@ -1,1 +1,6 @@
 # conf.d/local.mk - configuration snippets installed to $(sysconfdir)/hummingbird/conf.d
+dist_confd_DATA = \
+	conf.d/hummingbird.conf \
+	conf.d/hummingbird-director.service \
+	conf.d/postfix-main.cf \
+	conf.d/dovecot-backend.conf.ext

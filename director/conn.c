@@ -83,8 +83,20 @@ void conn_destroy(struct conn *conn)
 		route_cancel(p->route);
 		free(p);
 	}
+	if (conn->prev != NULL)
+		conn->prev->next = conn->next;
+	else
+		conn->d->conns = conn->next;
+	if (conn->next != NULL)
+		conn->next->prev = conn->prev;
 	bufferevent_free(conn->bev);
 	free(conn);
+}
+
+void conn_destroy_all(struct director *d)
+{
+	while (d->conns != NULL)
+		conn_destroy(d->conns);
 }
 
 static void on_read(struct bufferevent *bev, void *ctx)
@@ -139,6 +151,10 @@ struct conn *conn_create(struct director *d, evutil_socket_t fd,
 		free(conn);
 		return NULL;
 	}
+	conn->next = d->conns;
+	if (conn->next != NULL)
+		conn->next->prev = conn;
+	d->conns = conn;
 	bufferevent_setcb(conn->bev, on_read, on_write, on_event, conn);
 	bufferevent_set_timeouts(conn->bev, &idle, &idle);
 	bufferevent_enable(conn->bev, EV_READ | EV_WRITE);

@@ -25,6 +25,7 @@ struct conn {
 	struct bufferevent *bev;
 	void (*on_input)(struct conn *conn);
 	conn_answer_cb *on_answer;
+	struct conn *prev, *next;    /* in director->conns */
 	struct conn_pending *pending;
 	unsigned int pending_count;
 	int closing;
@@ -39,5 +40,7 @@ void conn_route(struct conn *conn, const char *tag, const char *user,
 /* Append to the output; CLOSE_AFTER closes once everything was written. */
 void conn_write(struct conn *conn, const void *data, size_t len, int close_after);
 void conn_destroy(struct conn *conn);
+/* Close every connection (shutdown). */
+void conn_destroy_all(struct director *d);
 
 #endif

@@ -19,6 +19,7 @@ struct user_cache;
 struct metrics;
 struct health;
 struct listeners;
+struct conn;
 
 struct backend_table {
 	struct hb_backend *backends;
@@ -47,6 +48,7 @@ struct director {
 	struct metrics *metrics;
 	struct health *health;
 	struct listeners *listeners;
+	struct conn *conns;          /* open client connections */
 	struct event *tick_timer;
 	struct event *sig_hup, *sig_term, *sig_int;
 	char instance_id[128];

@@ -16,20 +16,44 @@
 #include <string.h>
 #include <time.h>
 
-struct health {
-	struct director *d;
-	int lease_held;
-	struct event *round_timer;
-	unsigned int checks_running;
+struct backend_check;
+
+struct probe_slot {
+	struct backend_check *check;
+	unsigned int index;
 };
 
 struct backend_check {
 	struct health *h;
+	struct probe_slot slots[2];
+	struct backend_check *prev, *next;
 	char name[HB_BACKEND_NAME_MAX + 1];
+	struct probe *probes[2];
 	unsigned int probes_left;
 	int failed;
 	char reason[HB_REASON_MAX + 1];
 };
+
+struct health {
+	struct director *d;
+	int lease_held;
+	struct event *round_timer;
+	struct backend_check *checks;   /* running, for cancelling at shutdown */
+	unsigned int checks_running;
+};
+
+static void check_unlink(struct backend_check *bc)
+{
+	struct health *h = bc->h;
+
+	if (bc->prev != NULL)
+		bc->prev->next = bc->next;
+	else
+		h->checks = bc->next;
+	if (bc->next != NULL)
+		bc->next->prev = bc->prev;
+	h->checks_running--;
+}
 
 static void on_health_result(struct director *d, redisReply *reply, const char *error, void *ctx)
 {
@@ -69,7 +93,10 @@ static void check_store(struct backend_check *bc)
 
 static void on_probe_done(void *ctx, int ok, const char *reason)
 {
-	struct backend_check *bc = ctx;
+	struct probe_slot *slot = ctx;
+	struct backend_check *bc = slot->check;
+
+	bc->probes[slot->index] = NULL;
 
 	metrics_health_check(bc->h->d->metrics, ok);
 	if (!ok && !bc->failed) {
@@ -78,14 +105,26 @@ static void on_probe_done(void *ctx, int ok, const char *reason)
 	}
 	if (--bc->probes_left > 0)
 		return;
-	bc->h->checks_running--;
+	check_unlink(bc);
 	check_store(bc);
 	free(bc);
 }
 
+static void check_start_probe(struct backend_check *bc, unsigned int index,
+			      enum probe_kind kind, const char *host, unsigned int port)
+{
+	struct director *d = bc->h->d;
+
+	bc->slots[index].check = bc;
+	bc->slots[index].index = index;
+	bc->probes[index] = probe_start(d->base, kind, host, port, d->set->health_timeout_ms,
+					on_probe_done, &bc->slots[index]);
+	if (bc->probes[index] == NULL)
+		on_probe_done(&bc->slots[index], 0, "out of memory");
+}
+
 static void check_backend(struct health *h, const struct hb_backend *b)
 {
-	struct director *d = h->d;
 	struct backend_check *bc;
 	unsigned int imap = b->ports[HB_SERVICE_IMAP], lmtp = b->ports[HB_SERVICE_LMTP];
 
@@ -97,14 +136,15 @@ static void check_backend(struct health *h, const struct hb_backend *b)
 	bc->h = h;
 	snprintf(bc->name, sizeof(bc->name), "%s", b->name);
 	bc->probes_left = (imap != 0) + (lmtp != 0);
+	bc->next = h->checks;
+	if (bc->next != NULL)
+		bc->next->prev = bc;
+	h->checks = bc;
 	h->checks_running++;
-	/* counts are set before starting: a probe may finish synchronously */
 	if (imap != 0)
-		probe_start(d->base, PROBE_IMAP, b->host, imap, d->set->health_timeout_ms,
-			    on_probe_done, bc);
+		check_start_probe(bc, 0, PROBE_IMAP, b->host, imap);
 	if (lmtp != 0)
-		probe_start(d->base, PROBE_LMTP, b->host, lmtp, d->set->health_timeout_ms,
-			    on_probe_done, bc);
+		check_start_probe(bc, 1, PROBE_LMTP, b->host, lmtp);
 }
 
 static void on_round_timer(evutil_socket_t fd, short what, void *arg)
@@ -173,6 +213,14 @@ void health_destroy(struct health **_h)
 
 	if (h == NULL)
 		return;
+	while (h->checks != NULL) {
+		struct backend_check *bc = h->checks;
+		for (int i = 0; i < 2; i++)
+			if (bc->probes[i] != NULL)
+				probe_cancel(bc->probes[i]);
+		check_unlink(bc);
+		free(bc);
+	}
 	event_free(h->round_timer);
 	free(h);
 	*_h = NULL;

@@ -4,6 +4,7 @@
 #include "hb-config-auto.h"
 #include "director.h"
 #include "cache.h"
+#include "conn.h"
 #include "health.h"
 #include "housekeeping.h"
 #include "listeners.h"
@@ -161,6 +162,7 @@ static void director_deinit(struct director *d)
 {
 	housekeeping_stop(d);
 	listeners_stop(d);
+	conn_destroy_all(d);
 	health_destroy(&d->health);
 	director_redis_stop(d);
 	if (d->sig_hup != NULL) {

@@ -21,16 +21,26 @@ struct probe {
 	void *ctx;
 };
 
+void probe_cancel(struct probe *p)
+{
+	if (p->bev != NULL)
+		bufferevent_free(p->bev);
+	event_free(p->timer);
+	free(p);
+}
+
 static void probe_finish(struct probe *p, int ok, const char *reason)
 {
 	probe_done_cb *done = p->done;
 	void *ctx = p->ctx;
 
-	if (p->bev != NULL)
-		bufferevent_free(p->bev);
-	event_free(p->timer);
-	free(p);
+	probe_cancel(p);
 	done(ctx, ok, reason);
+}
+
+static void on_invalid_address(evutil_socket_t fd, short what, void *arg)
+{
+	probe_finish(arg, 0, "invalid address");
 }
 
 /* Handle one greeting/reply line; returns 1 = success, -1 = failure, 0 = more. */
@@ -102,8 +112,9 @@ static void on_probe_timeout(evutil_socket_t fd, short what, void *arg)
 	probe_finish(arg, 0, "timed out");
 }
 
-void probe_start(struct event_base *base, enum probe_kind kind, const char *host,
-		 unsigned int port, unsigned int timeout_ms, probe_done_cb *done, void *ctx)
+struct probe *probe_start(struct event_base *base, enum probe_kind kind, const char *host,
+			  unsigned int port, unsigned int timeout_ms,
+			  probe_done_cb *done, void *ctx)
 {
 	struct probe *p = calloc(1, sizeof(*p));
 	struct sockaddr_storage ss;
@@ -111,10 +122,8 @@ void probe_start(struct event_base *base, enum probe_kind kind, const char *host
 	char spec[128];
 	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
 
-	if (p == NULL) {
-		done(ctx, 0, "out of memory");
-		return;
-	}
+	if (p == NULL)
+		return NULL;
 	p->kind = kind;
 	p->done = done;
 	p->ctx = ctx;
@@ -122,8 +131,12 @@ void probe_start(struct event_base *base, enum probe_kind kind, const char *host
 	snprintf(spec, sizeof(spec), strchr(host, ':') != NULL ? "[%s]:%u" : "%s:%u", host, port);
 	memset(&ss, 0, sizeof(ss));
 	if (evutil_parse_sockaddr_port(spec, (struct sockaddr *)&ss, &sslen) < 0) {
-		probe_finish(p, 0, "invalid address");
-		return;
+		/* report it from the loop, like every other failure */
+		event_free(p->timer);
+		p->timer = evtimer_new(base, on_invalid_address, p);
+		struct timeval now = { 0, 0 };
+		evtimer_add(p->timer, &now);
+		return p;
 	}
 	/* deferred callbacks: a connect that fails at once must not call back
 	 * into us before bufferevent_socket_connect() has returned */
@@ -133,4 +146,5 @@ void probe_start(struct event_base *base, enum probe_kind kind, const char *host
 	evtimer_add(p->timer, &tv);
 	/* a failure is reported through on_probe_event (or the timer) */
 	(void)bufferevent_socket_connect(p->bev, (struct sockaddr *)&ss, sslen);
+	return p;
 }
