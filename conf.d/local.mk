@@ -4,3 +4,4 @@ dist_confd_DATA = \
 	conf.d/hummingbird-director.service \
 	conf.d/postfix-main.cf \
 	conf.d/dovecot-backend.conf.ext
+dist_confd_DATA += conf.d/dovecot-proxy.conf.ext

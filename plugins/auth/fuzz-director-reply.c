@@ -1,0 +1,32 @@
+/* fuzz-director-reply.c - libFuzzer target for the passdb module's reply
+ * parser (director-reply.c): any bytes the director could send as one line.
+ * Build: clang -g -fsanitize=fuzzer,address,undefined \
+ *   plugins/auth/fuzz-director-reply.c plugins/auth/director-reply.c */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "director-reply.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char line[DIRECTOR_PROTO_MAX_LINE * 2 + 1];
+	struct director_reply reply;
+	const char *error;
+
+	/* director-lookup.c hands over at most one line, NUL-terminated */
+	if (size >= sizeof(line))
+		size = sizeof(line) - 1;
+	memcpy(line, data, size);
+	line[size] = '\0';
+	if (director_reply_parse(line, "17", &reply, &error) == 0 &&
+	    reply.type == DIRECTOR_REPLY_OK) {
+		/* an accepted OK always has all three fields */
+		if (reply.backend[0] == '\0' || reply.host[0] == '\0' ||
+		    reply.port[0] == '\0')
+			__builtin_trap();
+	}
+	return 0;
+}

@@ -1,0 +1,36 @@
+# plugins/auth/local.mk - build rules for plugins/auth (included from the top
+# Makefile.am): the Dovecot 2.3 passdb module libauthdb_hummingbird.so, which
+# Dovecot loads from <moduledir>/auth, and the unit test of its reply parser
+# (docs/AUTH-MODULE.md).
+
+authdb_LTLIBRARIES += plugins/auth/libauthdb_hummingbird.la
+plugins_auth_libauthdb_hummingbird_la_SOURCES = \
+	plugins/auth/passdb-hummingbird.c \
+	plugins/auth/director-lookup.c \
+	plugins/auth/director-lookup.h \
+	plugins/auth/director-reply.c \
+	plugins/auth/director-reply.h
+# Dovecot's headers need its own config.h (found via LIBDOVECOT_INCLUDE)
+plugins_auth_libauthdb_hummingbird_la_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DHAVE_CONFIG_H $(LIBDOVECOT_INCLUDE)
+# no sanitizers (--enable-asan) here: Dovecot's auth binary has no ASan runtime
+plugins_auth_libauthdb_hummingbird_la_CFLAGS = $(HB_CFLAGS)
+# no -ldovecot: the auth process has it loaded (RTLD_GLOBAL); export only
+# the entry points so that our helpers never clash with the host's symbols
+plugins_auth_libauthdb_hummingbird_la_LDFLAGS = \
+	-module -avoid-version -shared \
+	-export-symbols-regex '^authdb_hummingbird_'
+
+if HAVE_CMOCKA
+check_PROGRAMS += plugins/auth/test-director-reply
+TESTS += plugins/auth/test-director-reply
+plugins_auth_test_director_reply_SOURCES = \
+	plugins/auth/test-director-reply.c \
+	plugins/auth/director-reply.c \
+	plugins/auth/director-reply.h
+plugins_auth_test_director_reply_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+plugins_auth_test_director_reply_LDADD = $(CMOCKA_LIBS)
+endif
+
+# libFuzzer target of the reply parser (built by hand, see its header)
+EXTRA_DIST += plugins/auth/fuzz-director-reply.c
