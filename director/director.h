@@ -36,6 +36,7 @@ struct redis_conn {
 	unsigned int backoff_ms;
 	struct event *reconnect_timer;
 	char *password;          /* read once from redis_password_file */
+	char route_sha[41];      /* SCRIPT LOAD result for hb_script_route, "" = use EVAL */
 };
 
 struct director {

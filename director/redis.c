@@ -8,6 +8,7 @@
 #include "metrics.h"
 #include "table.h"
 #include "hb-log.h"
+#include "hb-scripts.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,29 @@ static void on_handshake(redisAsyncContext *ac, void *r, void *privdata)
 	table_refresh(d); /* do not route on a stale table after an outage */
 }
 
+static void on_script_loaded(redisAsyncContext *ac, void *r, void *privdata)
+{
+	struct director *d = ac->data;
+	redisReply *reply = r;
+
+	if (reply != NULL && reply->type == REDIS_REPLY_STRING && reply->len == 40)
+		memcpy(d->redis.route_sha, reply->str, 41);
+}
+
+void director_redis_load_scripts(struct director *d)
+{
+	const char *argv[] = { "SCRIPT", "LOAD", hb_script_route };
+
+	d->redis.route_sha[0] = '\0';
+	if (d->redis.ctx != NULL)
+		redisAsyncCommandArgv(d->redis.ctx, on_script_loaded, NULL, 3, argv, NULL);
+}
+
+int director_redis_is_noscript(const char *error)
+{
+	return error != NULL && strncmp(error, "NOSCRIPT", 8) == 0;
+}
+
 static void send_handshake(struct director *d)
 {
 	const struct hb_settings *set = d->set;
@@ -89,6 +113,7 @@ static void send_handshake(struct director *d)
 		const char *argv[2] = { "SELECT", db };
 		redisAsyncCommandArgv(ac, on_handshake, NULL, 2, argv, NULL);
 	}
+	director_redis_load_scripts(d);
 	const char *ping[1] = { "PING" };
 	redisAsyncCommandArgv(ac, on_handshake, d, 1, ping, NULL);
 }

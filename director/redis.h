@@ -20,4 +20,9 @@ int director_redis_usable(const struct director *d);
 void director_redis_call(struct director *d, int argc, const char **argv,
 			 redis_reply_cb *cb, void *ctx);
 
+/* The route script is called by its SHA once loaded; after a NOSCRIPT error
+ * (Redis restarted or flushed its scripts) it is loaded again. */
+void director_redis_load_scripts(struct director *d);
+int director_redis_is_noscript(const char *error);
+
 #endif

@@ -31,6 +31,7 @@ struct route_request {
 	struct event *retry_timer;
 	int redis_pending;
 	int waited;
+	int script_reloaded;
 };
 
 static void route_free(struct route_request *req)
@@ -160,7 +161,11 @@ static void on_route_reply(struct director *d, redisReply *reply, const char *er
 		route_free(req);
 		return;
 	}
-	if (reply == NULL) {
+	if (reply == NULL && director_redis_is_noscript(error) && !req->script_reloaded) {
+		req->script_reloaded = 1;
+		director_redis_load_scripts(d);
+		route_send(req); /* with EVAL until the script is loaded again */
+	} else if (reply == NULL) {
 		metrics_redis_error(d->metrics);
 		route_degraded(req);
 	} else if (reply->type != REDIS_REPLY_ARRAY || reply->elements == 0) {
@@ -191,8 +196,8 @@ static void route_send(struct route_request *req)
 	snprintf(now_s, sizeof(now_s), "%lld", ms / 1000);
 	snprintf(now_ms, sizeof(now_ms), "%lld", ms);
 	snprintf(expire, sizeof(expire), "%u", d->set->user_expire_s);
-	argv[0] = "EVAL";
-	argv[1] = hb_script_route;
+	argv[0] = d->redis.route_sha[0] != '\0' ? "EVALSHA" : "EVAL";
+	argv[1] = d->redis.route_sha[0] != '\0' ? d->redis.route_sha : hb_script_route;
 	argv[2] = "0";
 	argv[3] = d->set->key_prefix;
 	argv[4] = req->user;
