@@ -35,7 +35,8 @@ static int check_bytes(const unsigned char *in, size_t len, const char **error_r
 {
 	for (size_t i = 0; i < len; ) {
 		if (in[i] < 0x21 || in[i] == 0x7f || in[i] == '\\' ||
-		    in[i] == '"' || in[i] == ',') {
+		    in[i] == '"' || in[i] == ',' ||
+		    (in[i] == 0xc2 && i + 1 < len && in[i + 1] < 0xa0)) { /* C1 controls */
 			*error_r = "user name contains a control character, space or separator";
 			return -1;
 		}

@@ -1,1 +1,82 @@
-# tests/unit/local.mk - build rules for tests/unit (included from the top Makefile.am)
+# tests/unit/local.mk - cmocka unit tests of lib/ and of the director's pure
+# parsers (included from the top Makefile.am).  `make check` runs them;
+# `make check-valgrind` runs them under valgrind (leaks and memory errors fail).
+# Other components hook their own programs into check-valgrind with
+# `check-valgrind: check-valgrind-NAME`.
+
+UNIT_TESTS =
+if HAVE_CMOCKA
+UNIT_TESTS += \
+	tests/unit/test-hb-hash \
+	tests/unit/test-hb-settings \
+	tests/unit/test-hb-user \
+	tests/unit/test-hb-backend \
+	tests/unit/test-hb-keys \
+	tests/unit/test-proto \
+	tests/unit/test-netstring \
+	tests/unit/test-cache
+check_PROGRAMS += $(UNIT_TESTS)
+TESTS += $(UNIT_TESTS)
+
+UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+UNIT_LIBS = lib/libhb.a $(HIREDIS_LIBS) $(CMOCKA_LIBS) -lm
+UNIT_DIRECTOR_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/director
+
+tests_unit_test_hb_hash_SOURCES = tests/unit/test-hb-hash.c
+tests_unit_test_hb_hash_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_hb_hash_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_hb_settings_SOURCES = tests/unit/test-hb-settings.c
+tests_unit_test_hb_settings_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_hb_settings_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_hb_user_SOURCES = tests/unit/test-hb-user.c
+tests_unit_test_hb_user_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_hb_user_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_hb_backend_SOURCES = tests/unit/test-hb-backend.c
+tests_unit_test_hb_backend_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_hb_backend_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_hb_keys_SOURCES = tests/unit/test-hb-keys.c
+tests_unit_test_hb_keys_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_hb_keys_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_proto_SOURCES = tests/unit/test-proto.c director/proto.c
+tests_unit_test_proto_CPPFLAGS = $(UNIT_DIRECTOR_CPPFLAGS)
+tests_unit_test_proto_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_proto_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_netstring_SOURCES = tests/unit/test-netstring.c director/netstring.c
+tests_unit_test_netstring_CPPFLAGS = $(UNIT_DIRECTOR_CPPFLAGS)
+tests_unit_test_netstring_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_netstring_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_cache_SOURCES = tests/unit/test-cache.c director/cache.c
+tests_unit_test_cache_CPPFLAGS = $(UNIT_DIRECTOR_CPPFLAGS)
+tests_unit_test_cache_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_cache_LDADD = $(UNIT_LIBS)
+endif
+
+# Each program once under valgrind; any memory error or leak fails the target.
+# ASan and valgrind do not mix: a --enable-asan build skips this (ASan's own
+# leak checker already runs during `make check` there).
+VALGRIND = valgrind
+VALGRIND_FLAGS = --error-exitcode=1 --leak-check=full --quiet
+
+.PHONY: check-valgrind check-valgrind-unit
+check-valgrind: check-valgrind-unit
+check-valgrind-unit: $(UNIT_TESTS)
+	@if test -n "$(HB_SAN_CFLAGS)"; then \
+		echo "check-valgrind-unit: SKIPPED, built with --enable-asan"; exit 0; \
+	fi; \
+	failed=0; \
+	for t in $(UNIT_TESTS); do \
+		echo "valgrind $$t"; \
+		$(VALGRIND) $(VALGRIND_FLAGS) ./$$t || { \
+			echo "FAIL (valgrind): $$t"; failed=$$((failed + 1)); }; \
+	done; \
+	if test $$failed -ne 0; then \
+		echo "check-valgrind-unit: $$failed program(s) failed"; exit 1; \
+	fi; \
+	echo "check-valgrind-unit: all unit tests are clean under valgrind"
