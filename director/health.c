@@ -55,31 +55,36 @@ static void check_unlink(struct backend_check *bc)
 	h->checks_running--;
 }
 
+struct health_result {
+	char name[HB_BACKEND_NAME_MAX + 1];
+	char reason[HB_REASON_MAX + 1];
+};
+
 static void on_health_result(struct director *d, redisReply *reply, const char *error, void *ctx)
 {
-	char *name = ctx;
+	struct health_result *result = ctx;
+	const char *name = result->name;
 
 	if (reply != NULL && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
 	    reply->element[0]->type == REDIS_REPLY_STRING &&
 	    reply->element[1]->type == REDIS_REPLY_INTEGER && reply->element[1]->integer == 1) {
-		const struct hb_backend *b = director_backend(d, name);
 		if (strcmp(reply->element[0]->str, "failed") == 0)
 			hb_warn("backend %s failed its health checks (%s): its users move to other backends",
-				name, b != NULL ? b->health_reason : "?");
+				name, result->reason);
 		else
 			hb_info("backend %s is healthy again", name);
 		table_refresh(d);
 	} else if (reply == NULL) {
 		hb_debug("storing health result of %s failed: %s", name, error);
 	}
-	free(name);
+	free(result);
 }
 
 static void check_store(struct backend_check *bc)
 {
 	struct director *d = bc->h->d;
 	char now[24], fails[16], oks[16];
-	char *name = strdup(bc->name);
+	struct health_result *result = calloc(1, sizeof(*result));
 
 	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
 	snprintf(fails, sizeof(fails), "%u", d->set->health_fail_count);
@@ -87,8 +92,11 @@ static void check_store(struct backend_check *bc)
 	const char *argv[] = { "EVAL", hb_script_health, "0", d->set->key_prefix, bc->name,
 			       bc->failed ? "0" : "1", bc->failed ? bc->reason : "ok",
 			       now, fails, oks };
-	if (name != NULL)
-		director_redis_call(d, 10, argv, on_health_result, name);
+	if (result == NULL)
+		return;
+	snprintf(result->name, sizeof(result->name), "%s", bc->name);
+	snprintf(result->reason, sizeof(result->reason), "%s", bc->reason);
+	director_redis_call(d, 10, argv, on_health_result, result);
 }
 
 static void on_probe_done(void *ctx, int ok, const char *reason)

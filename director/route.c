@@ -19,6 +19,8 @@
 #include <time.h>
 
 #define WAIT_RETRY_MS 100
+/* waiting for a table snapshot: one arrives every second */
+#define TABLE_WAIT_MAX_MS 2500
 #define ROUTE_FIXED_ARGS 8
 
 struct route_request {
@@ -103,14 +105,18 @@ static void route_wait(struct route_request *req, const char *why)
 {
 	struct director *d = req->d;
 	struct timeval tv = { 0, WAIT_RETRY_MS * 1000 };
+	long long limit = d->set->lookup_wait_timeout_ms;
 
 	if (!req->waited) {
 		metrics_wait(d->metrics);
 		req->waited = 1;
 	}
-	if (director_now_ms() + WAIT_RETRY_MS - req->started_ms > d->set->lookup_wait_timeout_ms) {
+	if (strcmp(why, "table") == 0 && limit > TABLE_WAIT_MAX_MS)
+		limit = TABLE_WAIT_MAX_MS;
+	if (director_now_ms() + WAIT_RETRY_MS - req->started_ms > limit) {
 		route_finish(req, ROUTE_TEMPFAIL, NULL, LOOKUP_TEMPFAIL,
 			     strcmp(why, "moving") == 0 ? "user is being moved, try again" :
+			     strcmp(why, "table") == 0 ? "no usable backend" :
 			     "user's backend is being taken down, try again");
 		return;
 	}
@@ -126,10 +132,10 @@ static void route_assigned(struct route_request *req, const char *name,
 	const struct hb_backend *b = director_backend(d, name);
 
 	if (b == NULL) {
-		/* assigned in Redis to a backend our table does not know yet */
+		/* assigned in Redis to a backend our table does not know yet:
+		 * wait (bounded) for the next snapshot instead of failing */
 		table_refresh(d);
-		route_finish(req, ROUTE_TEMPFAIL, NULL, LOOKUP_TEMPFAIL,
-			     "backend table out of date, try again");
+		route_wait(req, "table");
 		return;
 	}
 	if (old != NULL && old[0] != '\0') {
@@ -176,6 +182,9 @@ static void on_route_reply(struct director *d, redisReply *reply, const char *er
 		route_assigned(req, reply_str(reply, 1), reply_str(reply, 2), LOOKUP_NEW);
 	} else if (reply_is(reply, 0, "WAIT")) {
 		route_wait(req, reply_str(reply, 1));
+	} else if (!d->table.loaded || d->table.count == 0) {
+		/* just started or backends just added: the snapshot is on its way */
+		route_wait(req, "table");
 	} else {
 		route_finish(req, ROUTE_TEMPFAIL, NULL, LOOKUP_TEMPFAIL, "no usable backend");
 	}

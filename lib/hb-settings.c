@@ -22,12 +22,18 @@ struct setting_def {
 	size_t offset;
 	const char *default_value;
 	unsigned long long min, max;
+	const char *const *choices;   /* T_STR: the only values allowed, or NULL */
 };
 
+static const char *const log_choices[] = { "stderr", "syslog", NULL };
+static const char *const log_level_choices[] = { "debug", "info", "warning", "error", NULL };
+
 #define S(key, type, def, min, max) \
-	{ #key, type, offsetof(struct hb_settings, key), def, min, max }
+	{ #key, type, offsetof(struct hb_settings, key), def, min, max, NULL }
 #define D(key, field, type, def, min, max) \
-	{ #key, type, offsetof(struct hb_settings, field), def, min, max }
+	{ #key, type, offsetof(struct hb_settings, field), def, min, max, NULL }
+#define E(key, def, choices) \
+	{ #key, T_STR, offsetof(struct hb_settings, key), def, 0, 0, choices }
 
 static const struct setting_def setting_defs[] = {
 	S(redis_host, T_STR, "127.0.0.1", 0, 0),
@@ -53,8 +59,8 @@ static const struct setting_def setting_defs[] = {
 	D(health_lease_ttl, health_lease_ttl_ms, T_DURATION_MS, "5s", 1000, 600000),
 	S(cache_size, T_UINT, "100000", 0, 100000000),
 	S(instance_id, T_STR, "", 0, 0),
-	S(log, T_STR, "stderr", 0, 0),
-	S(log_level, T_STR, "info", 0, 0),
+	E(log, "stderr", log_choices),
+	E(log_level, "info", log_level_choices),
 	S(pid_file, T_STR, "", 0, 0),
 	S(doveadm_api_key_file, T_STR, "", 0, 0),
 	D(kick_timeout, kick_timeout_ms, T_DURATION_MS, "10s", 100, 600000),
@@ -94,6 +100,24 @@ static int parse_uint_value(const char *str, int base, unsigned long long *value
 	return errno != 0 || *end != '\0' ? -1 : 0;
 }
 
+/* VALUE must be one of DEF's choices; -1 with "key: must be a, b or c". */
+static int choice_check(const struct setting_def *def, const char *value,
+			char *err, size_t err_size)
+{
+	size_t used;
+
+	for (size_t i = 0; def->choices[i] != NULL; i++) {
+		if (strcmp(def->choices[i], value) == 0)
+			return 0;
+	}
+	used = (size_t)snprintf(err, err_size, "%s: invalid value '%.60s', must be", def->key, value);
+	for (size_t i = 0; def->choices[i] != NULL && used < err_size; i++)
+		used += (size_t)snprintf(err + used, err_size - used, "%s %s",
+					 i == 0 ? "" : def->choices[i + 1] == NULL ? " or" : ",",
+					 def->choices[i]);
+	return -1;
+}
+
 /* Store VALUE into SET per DEF; returns -1 with a reason in ERR. */
 static int setting_apply(struct hb_settings *set, const struct setting_def *def,
 			 const char *value, char *err, size_t err_size)
@@ -104,6 +128,8 @@ static int setting_apply(struct hb_settings *set, const struct setting_def *def,
 
 	switch (def->type) {
 	case T_STR: {
+		if (def->choices != NULL && choice_check(def, value, err, err_size) < 0)
+			return -1;
 		char *copy = strdup(value);
 		if (copy == NULL) {
 			snprintf(err, err_size, "out of memory");
@@ -209,16 +235,6 @@ static int settings_validate(const struct hb_settings *set, char *err, size_t er
 {
 	if (set->health_timeout_ms > set->health_interval_ms * 10) {
 		snprintf(err, err_size, "health_timeout must not exceed 10 x health_interval");
-		return -1;
-	}
-	if (set->log[0] != '\0' && strcmp(set->log, "stderr") != 0 &&
-	    strcmp(set->log, "syslog") != 0) {
-		snprintf(err, err_size, "log: must be 'stderr' or 'syslog'");
-		return -1;
-	}
-	if (strcmp(set->log_level, "debug") != 0 && strcmp(set->log_level, "info") != 0 &&
-	    strcmp(set->log_level, "warning") != 0 && strcmp(set->log_level, "error") != 0) {
-		snprintf(err, err_size, "log_level: must be debug, info, warning or error");
 		return -1;
 	}
 	if (strlen(set->key_prefix) > 64 || strchr(set->key_prefix, ' ') != NULL) {

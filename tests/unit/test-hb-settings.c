@@ -313,15 +313,17 @@ static void test_cross_field_validation(void **state)
 
 	parse_fails("health_interval = 1s\nhealth_timeout = 11s\n", NAME ": ",
 		    "health_timeout");
-	parse_fails("log = file\n", NAME ": ", "log");
-	parse_fails("log_level = verbose\n", NAME ": ", "log_level");
-	parse_fails("log_level =\n", NAME ": ", "log_level");
+	/* value lists are checked per line, so the error names the line */
+	parse_fails("redis_db = 1\nlog = file\n", NAME ":2: ", "log");
+	parse_fails("log_level = verbose\n", NAME ":1: ", "log_level");
+	parse_fails("log_level =\n", NAME ":1: ", "log_level");
+	parse_fails("log =\n", NAME ":1: ", "must be stderr or syslog");
 	parse_fails("key_prefix = a b\n", NAME ": ", "key_prefix");
 	parse_fails("key_prefix = "
 		    "12345678901234567890123456789012345678901234567890123456789012345\n",
 		    NAME ": ", "key_prefix");
 
-	set = parse_ok("health_interval = 1s\nhealth_timeout = 10s\nlog =\n"
+	set = parse_ok("health_interval = 1s\nhealth_timeout = 10s\nlog = syslog\n"
 		       "key_prefix = 1234567890123456789012345678901234567890123456789012345678901234\n");
 	assert_int_equal(set->health_timeout_ms, 10000);
 	assert_string_equal(set->log, "");

@@ -1,0 +1,61 @@
+"""conftest.py - pytest fixtures for the system tests: one throwaway
+environment per session, the cluster in it, and a teardown that stops
+everything, removes the installed passdb module and fails the run if any
+process survived.  A failing test gets the directors' and proxies' logs.
+"""
+
+import os
+import signal
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import cluster as cluster_mod  # noqa: E402
+import harness  # noqa: E402
+
+_state = {"cluster": None}     # for the failure report hook
+
+# the whole suite must end well within 15 minutes, even if something hangs
+SUITE_TIMEOUT = 12 * 60
+
+
+def _interrupt(signum, frame):
+    # make finalizers run when make or CI terminates us, or time is up
+    raise KeyboardInterrupt("signal %d (SIGALRM = suite took over %ds)"
+                            % (signum, SUITE_TIMEOUT))
+
+
+signal.signal(signal.SIGTERM, _interrupt)
+signal.signal(signal.SIGALRM, _interrupt)
+signal.alarm(SUITE_TIMEOUT)
+
+
+@pytest.fixture(scope="session")
+def env():
+    e = harness.Env()
+    yield e
+    left, errors = e.stop_all()
+    keep = bool(left or errors) or os.environ.get("HB_KEEP_TMP") == "1"
+    e.cleanup(keep=keep)
+    assert not e.auth_module.installed, "passdb module left in %s" % e.auth_module.dest
+    assert not errors, "errors while stopping services: %s" % errors
+    assert not left, "processes survived teardown: %s (logs in %s)" % (left, e.root)
+
+
+@pytest.fixture(scope="session")
+def cluster(env):
+    c = cluster_mod.Cluster(env)
+    _state["cluster"] = c
+    c.start()
+    return c
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    c = _state["cluster"]
+    if rep.failed and c is not None and c.directors:
+        rep.sections.append(("service logs", c.director_logs()))

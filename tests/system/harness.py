@@ -1,0 +1,626 @@
+"""harness.py - start and reliably stop throwaway services for the system
+tests: Redis, Dovecot backends, a Dovecot proxy frontend using the
+hummingbird passdb, hummingbird-director instances and Postfix.  Everything
+lives in one temporary directory and listens on loopback only; every
+service runs in its own process group so it can be killed whole, and a
+service that does not come up fails with the tail of its own log.
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import clients
+import templates
+
+START_TIMEOUT = 20.0
+STOP_TIMEOUT = 10.0
+VMAIL_UID = 5000
+API_KEY = "hb-systest-api-key"
+AUTHDB_DIR = "/usr/lib/dovecot/modules/auth"
+AUTHDB_NAME = "libauthdb_hummingbird.so"
+
+
+class ServiceError(Exception):
+    """A service did not start or stop; the message carries its log."""
+
+
+# ------------------------------------------------------------ utilities ---
+
+def build_dir():
+    """The top build dir holding the built binaries (env HB_BUILDDIR)."""
+    return os.environ.get("HB_BUILDDIR") or "/tmp/build-systest"
+
+
+def find_built(*relpaths):
+    """First existing file among RELPATHS under the build dir, else an error."""
+    top = build_dir()
+    for rel in relpaths:
+        path = os.path.join(top, rel)
+        if os.path.isfile(path):
+            return path
+    raise ServiceError("not built: none of %s under HB_BUILDDIR=%s (run make first)"
+                       % (", ".join(relpaths), top))
+
+
+def director_binary():
+    return find_built("director/hummingbird-director", "hummingbird-director")
+
+
+def hbctl_binary():
+    return find_built("cli/hbctl", "hbctl")
+
+
+def authdb_module():
+    return find_built("plugins/auth/.libs/" + AUTHDB_NAME, ".libs/" + AUTHDB_NAME,
+                      "plugins/auth/" + AUTHDB_NAME)
+
+
+_handed_out = set()
+
+
+def free_port(host="127.0.0.1"):
+    """A TCP port free on HOST now and not handed out before in this run."""
+    for _ in range(200):
+        s = socket.socket()
+        try:
+            s.bind((host, 0))
+            port = s.getsockname()[1]
+        finally:
+            s.close()
+        if port not in _handed_out and port > 1024:
+            _handed_out.add(port)
+            return port
+    raise ServiceError("no free port on %s" % host)
+
+
+def port_open(host, port, timeout=0.5):
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
+
+def unix_open(path, timeout=0.5):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    try:
+        s.connect(path)
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def tail(path, lines=40):
+    try:
+        with open(path, "rb") as f:
+            data = f.read()[-16384:]
+    except OSError as e:
+        return "(no log %s: %s)" % (path, e)
+    text = data.decode("utf-8", "replace").splitlines()[-lines:]
+    return "\n".join(text)
+
+
+def write(path, text, mode=0o644):
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, mode)
+    return path
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+def session_members(sids):
+    """PIDs (with their command) of live processes whose session id or process
+    group is in SIDS; zombies are not counted."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        state, pgrp, sid = fields[0], int(fields[2]), int(fields[3])
+        if state != "Z" and (sid in sids or pgrp in sids):
+            found.append((int(entry), stat.split(")")[0].split("(", 1)[1]))
+    return found
+
+
+def processes_mentioning(text):
+    """Live processes whose command line contains TEXT (e.g. the temp dir):
+    catches anything that left its process group, e.g. by daemonizing."""
+    found = []
+    me = os.getpid()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == me:
+            continue
+        try:
+            with open("/proc/%s/cmdline" % entry, "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode("utf-8", "replace")
+            with open("/proc/%s/stat" % entry) as f:
+                zombie = f.read().rsplit(")", 1)[1].split()[0] == "Z"
+        except OSError:
+            continue
+        if text in cmd and not zombie:
+            found.append((int(entry), cmd.strip()))
+    return found
+
+
+# ------------------------------------------------------------- Service ---
+
+class Service:
+    """One process tree started in its own session, with a log file."""
+
+    def __init__(self, env, name):
+        self.env = env
+        self.name = name
+        self.dir = os.path.join(env.root, name)
+        os.makedirs(self.dir, mode=0o755, exist_ok=True)
+        self.log_path = os.path.join(self.dir, "log")
+        self.proc = None
+        self.sids = set()
+
+    # -- to be provided by subclasses
+    def argv(self):
+        raise NotImplementedError
+
+    def ready(self):
+        raise NotImplementedError
+
+    def start(self):
+        if self.proc is not None and self.proc.poll() is None:
+            return self
+        out = open(self.log_path, "ab")
+        try:
+            self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL,
+                                         stdout=out, stderr=subprocess.STDOUT,
+                                         cwd=self.dir, start_new_session=True)
+        finally:
+            out.close()
+        self.sids.add(self.proc.pid)
+        self._wait_ready()
+        return self
+
+    def _wait_ready(self):
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                self.fail("exited with status %s while starting" % self.proc.returncode)
+            try:
+                if self.ready():
+                    return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        self.stop()
+        self.fail("did not come up within %ds" % START_TIMEOUT)
+
+    def fail(self, why):
+        raise ServiceError("%s %s; log %s:\n%s" % (self.name, why, self.log_path,
+                                                   self.log_text()))
+
+    def log_text(self):
+        return tail(self.log_path)
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def signal(self, sig):
+        if self.alive():
+            os.kill(self.proc.pid, sig)
+
+    def terminate(self):
+        """Ask the service to exit without waiting (see stop())."""
+        if self.alive():
+            self.proc.send_signal(signal.SIGTERM)
+
+    def stop(self):
+        """SIGTERM, wait, then SIGKILL the whole process group/session."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            try:
+                self.proc.send_signal(signal.SIGTERM)
+                self.proc.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                pass
+        self.kill()
+
+    def kill(self):
+        """SIGKILL every process of this service at once (a crash)."""
+        for _ in range(50):
+            members = session_members(self.sids)
+            if not members:
+                # all gone: forget the ids, a reused PID is someone else's
+                self.sids = set()
+                break
+            for pid, _ in members:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.05)
+        if self.proc is not None:
+            try:
+                self.proc.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                pass
+
+    def leftovers(self):
+        return session_members(self.sids)
+
+
+# ---------------------------------------------------------------- Redis ---
+
+class RedisServer(Service):
+    """redis-server on 127.0.0.1:free port; nothing saved unless asked."""
+
+    def __init__(self, env, name="redis"):
+        super().__init__(env, name)
+        self.host = "127.0.0.1"
+        self.port = free_port(self.host)
+
+    def argv(self):
+        return ["redis-server", "--bind", self.host, "--port", str(self.port),
+                "--save", "", "--appendonly", "no", "--dir", self.dir,
+                "--dbfilename", "dump.rdb", "--daemonize", "no",
+                "--protected-mode", "yes", "--logfile", ""]
+
+    def ready(self):
+        return clients.redis_call(self.host, self.port, "PING", timeout=1) == "PONG"
+
+    def __call__(self, *args):
+        return clients.redis_call(self.host, self.port, *args)
+
+    def shutdown_save(self):
+        """Write dump.rdb and exit, as an operator's restart would."""
+        try:
+            self("SHUTDOWN", "SAVE")
+        except (ConnectionError, OSError):
+            pass
+        try:
+            self.proc.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            pass
+        self.kill()
+
+
+# -------------------------------------------------------------- Dovecot ---
+
+
+class Dovecot(Service):
+    """A Dovecot instance run in the foreground (dovecot -F -c FILE)."""
+
+    def __init__(self, env, name, ip):
+        super().__init__(env, name)
+        self.ip = ip
+        self.instance = "hbt%d-%s" % (os.getpid(), name)
+        self.conf_path = os.path.join(self.dir, "dovecot.conf")
+        self.imap_port = free_port(ip)
+        self.pop3_port = free_port(ip)
+        os.makedirs(os.path.join(self.dir, "state"), mode=0o755, exist_ok=True)
+
+    def argv(self):
+        return ["dovecot", "-F", "-c", self.conf_path]
+
+    def fields(self):
+        return dict(dir=self.dir, instance=self.instance, ip=self.ip, name=self.name,
+                    uid=VMAIL_UID, imap_port=self.imap_port, pop3_port=self.pop3_port)
+
+    def start(self):
+        check = subprocess.run(["doveconf", "-c", self.conf_path, "-n"],
+                               capture_output=True, text=True, timeout=30)
+        if check.returncode != 0:
+            raise ServiceError("%s: doveconf rejects %s:\n%s"
+                               % (self.name, self.conf_path, check.stderr))
+        return super().start()
+
+    def ready(self):
+        return port_open(self.ip, self.imap_port) and port_open(self.ip, self.pop3_port)
+
+    @property
+    def imap(self):
+        return (self.ip, self.imap_port)
+
+    @property
+    def pop3(self):
+        return (self.ip, self.pop3_port)
+
+
+class DovecotBackend(Dovecot):
+    """A mail backend: IMAP, POP3, LMTP and the doveadm HTTP API, with its own
+    mail root, so a test can see where a user's mail lives; it announces its
+    name in the IMAP ID reply."""
+
+    def __init__(self, env, name, ip):
+        super().__init__(env, name, ip)
+        self.lmtp_port = free_port(ip)
+        self.doveadm_port = free_port(ip)
+        self.mail_root = os.path.join(self.dir, "mail")
+        os.makedirs(self.mail_root, mode=0o755, exist_ok=True)
+        os.chown(self.mail_root, VMAIL_UID, VMAIL_UID)
+        f = self.fields()
+        f.update(lmtp_port=self.lmtp_port, doveadm_port=self.doveadm_port,
+                 mail_root=self.mail_root, api_key=API_KEY)
+        write(self.conf_path, templates.BACKEND_CONF.format(**f))
+
+    def ready(self):
+        if not (super().ready() and port_open(self.ip, self.lmtp_port)):
+            return False
+        status, _ = self.api("who")
+        return status == 200
+
+    def start(self):
+        super().start()
+        status, body = self.api("who")
+        if status != 200:
+            self.stop()
+            self.fail("doveadm HTTP API answered %s: %r" % (status, body))
+        return self
+
+    def api(self, command, params=None):
+        try:
+            return clients.doveadm_api((self.ip, self.doveadm_port), API_KEY,
+                                       command, params, timeout=5)
+        except OSError as e:
+            return 0, str(e)
+
+    def sessions(self, user):
+        """Number of sessions USER has open here (doveadm who)."""
+        status, body = self.api("who", {"mask": user})
+        if status != 200:
+            raise ServiceError("%s: doveadm who failed: %s %r" % (self.name, status, body))
+        total = 0
+        for reply in body:
+            if reply[0] == "doveadmResponse":
+                for row in reply[1]:
+                    if row.get("username") == user:
+                        total += int(row.get("connections", 1))
+        return total
+
+    def has_home(self, user):
+        return os.path.isdir(os.path.join(self.mail_root, user))
+
+    def messages(self, user):
+        """Files in USER's Maildir new/ and cur/ on this backend."""
+        found = []
+        for sub in ("new", "cur"):
+            d = os.path.join(self.mail_root, user, "Maildir", sub)
+            if os.path.isdir(d):
+                found += [os.path.join(d, n) for n in os.listdir(d)]
+        return found
+
+
+class AuthModule:
+    """Installs the built passdb module into Dovecot's fixed auth module dir
+    and puts back whatever was there before (usually: nothing)."""
+
+    def __init__(self):
+        self.dest = os.path.join(AUTHDB_DIR, AUTHDB_NAME)
+        self.saved = None
+        self.installed = False
+
+    def install(self):
+        if self.installed:
+            return
+        src = authdb_module()
+        with open(src, "rb") as f:
+            ours = f.read()
+        if os.path.exists(self.dest):
+            with open(self.dest, "rb") as f:
+                existing = f.read()
+            # a copy of our own build is a leftover (e.g. of two runs whose
+            # save/restore interleaved): remove it at the end, not restore it
+            self.saved = None if existing == ours else existing
+        tmp = self.dest + ".hbt-%d" % os.getpid()
+        shutil.copyfile(src, tmp)
+        os.chmod(tmp, 0o644)
+        os.rename(tmp, self.dest)
+        self.installed = True
+
+    def remove(self):
+        if not self.installed:
+            return
+        if self.saved is None:
+            try:
+                os.unlink(self.dest)
+            except FileNotFoundError:
+                pass
+        else:
+            tmp = self.dest + ".hbt-%d" % os.getpid()
+            with open(tmp, "wb") as f:
+                f.write(self.saved)
+            os.rename(tmp, self.dest)
+        self.installed = False
+
+
+class DovecotProxy(Dovecot):
+    """The frontend: login processes in high-performance mode proxying every
+    login to the backend that `driver = hummingbird` names."""
+
+    def __init__(self, env, name, ip, director_socket, timeout_ms=15000):
+        super().__init__(env, name, ip)
+        f = self.fields()
+        f.update(socket=director_socket, timeout_ms=timeout_ms)
+        write(self.conf_path, templates.PROXY_CONF.format(**f))
+
+    def start(self):
+        self.env.auth_module.install()
+        return super().start()
+
+
+# ------------------------------------------------------------- director ---
+
+
+class Director(Service):
+    """hummingbird-director -f -c FILE, with every listener on its own port."""
+
+    def __init__(self, env, name, redis):
+        super().__init__(env, name)
+        self.redis = redis
+        self.socket = os.path.join(self.dir, "director.sock")
+        self.tcp = ("127.0.0.1", free_port())
+        self.socketmap = ("127.0.0.1", free_port())
+        self.metrics = ("127.0.0.1", free_port())
+        self.conf_path = os.path.join(self.dir, "hummingbird.conf")
+        self.write_conf()
+
+    def write_conf(self, extra=""):
+        text = templates.DIRECTOR_CONF.format(redis_port=self.redis.port, socket=self.socket,
+                                    tcp_port=self.tcp[1], socketmap_port=self.socketmap[1],
+                                    metrics_port=self.metrics[1], name=self.name,
+                                    dir=self.dir, key_file=self.env.api_key_file)
+        write(self.conf_path, text + extra)
+
+    def argv(self):
+        # HB_DIRECTOR_WRAPPER, e.g. "valgrind -q --error-exitcode=99 --leak-check=full",
+        # runs every director under a checker; stop() then sees its verdict
+        wrapper = os.environ.get("HB_DIRECTOR_WRAPPER", "").split()
+        return wrapper + [director_binary(), "-f", "-c", self.conf_path]
+
+    def stop(self):
+        """Stop; a director that does not exit 0 on SIGTERM is an error."""
+        running = self.alive()
+        super().stop()
+        rc = self.proc.returncode if self.proc is not None else 0
+        if running and rc != 0:
+            self.fail("exited with status %s on SIGTERM (want 0)" % rc)
+
+    def ready(self):
+        return (unix_open(self.socket) and port_open(*self.tcp)
+                and port_open(*self.socketmap) and port_open(*self.metrics)
+                and clients.director_ping(self.socket, timeout=1))
+
+    def lookup(self, user, service="imap", rid="t1", timeout=15):
+        return clients.director_lookup(self.socket, user, service, rid, timeout)
+
+    def metrics_text(self):
+        status, body = clients.http_request(self.metrics, "GET", "/metrics", timeout=5)
+        if status != 200:
+            raise ServiceError("%s: GET /metrics gave %s" % (self.name, status))
+        return body
+
+    def metric(self, name):
+        """Sum of the values of every sample of metric NAME (None if absent)."""
+        total = None
+        for line in self.metrics_text().splitlines():
+            if line.startswith("#"):
+                continue
+            key, _, value = line.rpartition(" ")
+            if key == name or key.startswith(name + "{"):
+                total = (total or 0) + float(value)
+        return total
+
+
+# -------------------------------------------------------------- Postfix ---
+
+
+class Postfix(Service):
+    """A throwaway Postfix (postfix -c DIR start-fg) relaying one domain to
+    the backends' LMTP via the director's socketmap."""
+
+    def __init__(self, env, name, socketmap, domain):
+        super().__init__(env, name)
+        self.host = "127.0.0.1"
+        self.port = free_port(self.host)
+        self.conf_dir = os.path.join(self.dir, "etc")
+        for sub in ("etc", "queue", "data"):
+            os.makedirs(os.path.join(self.dir, sub), mode=0o755, exist_ok=True)
+        shutil.chown(os.path.join(self.dir, "data"), "postfix", "postfix")
+        write(os.path.join(self.conf_dir, "main.cf"), templates.POSTFIX_MAIN.format(
+            dir=self.dir, domain=domain, socketmap="%s:%d" % socketmap))
+        write(os.path.join(self.conf_dir, "master.cf"),
+              templates.POSTFIX_MASTER.format(port=self.port))
+
+    def argv(self):
+        return ["postfix", "-c", self.conf_dir, "start-fg"]
+
+    def start(self):
+        check = subprocess.run(["postfix", "-c", self.conf_dir, "check"],
+                               capture_output=True, text=True, timeout=60)
+        if check.returncode != 0:
+            raise ServiceError("postfix check failed:\n%s%s" % (check.stdout, check.stderr))
+        super().start()
+        # master -s starts a session of its own: track it too
+        with open(os.path.join(self.dir, "queue", "pid", "master.pid")) as f:
+            self.sids.add(int(f.read().strip()))
+        return self
+
+    def ready(self):
+        if not port_open(self.host, self.port):
+            return False
+        c = clients.LineConn((self.host, self.port), 2)
+        try:
+            return (c.readline(2) or "").startswith("220")
+        finally:
+            c.close()
+
+    def terminate(self):
+        pass                        # stop() asks the master itself
+
+    def stop(self):
+        if self.alive():
+            subprocess.run(["postfix", "-c", self.conf_dir, "stop"], capture_output=True,
+                           timeout=30)
+        super().stop()
+
+
+# ------------------------------------------------------------------ Env ---
+
+class Env:
+    """The temporary directory and everything started in it."""
+
+    def __init__(self):
+        self.root = tempfile.mkdtemp(prefix="hb-systest-", dir="/tmp")
+        os.chmod(self.root, 0o755)
+        self.api_key_file = write(os.path.join(self.root, "doveadm-api-key"),
+                                  API_KEY + "\n", 0o600)
+        self.auth_module = AuthModule()
+        self.services = []
+
+    def add(self, service):
+        self.services.append(service)
+        return service
+
+    def stop_all(self):
+        """Stop every service (newest first), remove the auth module, and
+        return a list of processes that survived (should be empty)."""
+        errors = []
+        for svc in reversed(self.services):
+            try:
+                svc.terminate()     # all at once: Dovecot takes ~1s to exit
+            except Exception as e:
+                errors.append("%s: %s" % (svc.name, e))
+        for svc in reversed(self.services):
+            try:
+                svc.stop()
+            except Exception as e:      # keep stopping the others
+                errors.append("%s: %s" % (svc.name, e))
+        self.auth_module.remove()
+        left = []
+        for svc in self.services:
+            left += [(svc.name, pid, comm) for pid, comm in svc.leftovers()]
+        left += [("cmdline", pid, cmd) for pid, cmd in processes_mentioning(self.root)]
+        return left, errors
+
+    def cleanup(self, keep=False):
+        if not keep:
+            shutil.rmtree(self.root, ignore_errors=True)

@@ -1,0 +1,15 @@
+# tests/system/local.mk - build rules for tests/system (included from the top Makefile.am)
+# `make check` runs the pytest system tests after the unit tests; the runner
+# script finds the binaries through HB_BUILDDIR (default: the directory make
+# check runs it in, the top build dir).  Its summary line goes to fd 9.
+dist_noinst_SCRIPTS += tests/system/run-system-tests.sh
+EXTRA_DIST += \
+	tests/system/harness.py \
+	tests/system/clients.py \
+	tests/system/cluster.py \
+	tests/system/conftest.py \
+	tests/system/templates.py \
+	tests/system/test_harness.py \
+	tests/system/test_director.py
+TESTS += tests/system/run-system-tests.sh
+AM_TESTS_FD_REDIRECT = 9>&2

@@ -1,0 +1,194 @@
+"""templates.py - the configuration files the system-test harness writes:
+Dovecot backends and proxy, hummingbird.conf (docs/DESIGN.md, 8) with short
+health intervals, and a loopback-only Postfix.  Placeholders are filled with
+str.format(); doubled braces are literal Dovecot braces.
+"""
+
+DOVECOT_COMMON = """\
+base_dir = {dir}/run
+state_dir = {dir}/state
+instance_name = {instance}
+listen = {ip}
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+log_path = {dir}/log
+info_log_path = {dir}/log
+mail_location = maildir:~/Maildir
+"""
+
+BACKEND_CONF = DOVECOT_COMMON + """\
+protocols = imap pop3 lmtp
+login_trusted_networks = 127.0.0.0/8
+imap_id_send = name {name}
+doveadm_api_key = {api_key}
+mail_uid = {uid}
+mail_gid = {uid}
+first_valid_uid = {uid}
+passdb {{
+  driver = static
+  args = password=pass
+}}
+userdb {{
+  driver = static
+  args = uid={uid} gid={uid} home={mail_root}/%u allow_all_users=yes
+}}
+service imap-login {{
+  service_count = 0
+  process_min_avail = 1
+  inet_listener imap {{
+    port = {imap_port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service pop3-login {{
+  service_count = 0
+  process_min_avail = 1
+  inet_listener pop3 {{
+    port = {pop3_port}
+  }}
+  inet_listener pop3s {{
+    port = 0
+  }}
+}}
+service lmtp {{
+  inet_listener lmtp {{
+    address = {ip}
+    port = {lmtp_port}
+  }}
+}}
+service imap {{
+  service_count = 100
+  process_min_avail = 2
+}}
+service pop3 {{
+  service_count = 100
+}}
+service doveadm {{
+  inet_listener http {{
+    port = {doveadm_port}
+  }}
+}}
+"""
+
+PROXY_CONF = DOVECOT_COMMON + """\
+protocols = imap pop3
+auth_failure_delay = 0
+login_proxy_max_reconnects = 0
+passdb {{
+  driver = hummingbird
+  args = socket={socket} timeout={timeout_ms} nopassword=y
+}}
+userdb {{
+  driver = static
+  args = uid={uid} gid={uid} home=/nonexistent
+}}
+service imap-login {{
+  service_count = 0
+  process_min_avail = 2
+  vsz_limit = 1G
+  inet_listener imap {{
+    port = {imap_port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service pop3-login {{
+  service_count = 0
+  process_min_avail = 1
+  vsz_limit = 1G
+  inet_listener pop3 {{
+    port = {pop3_port}
+  }}
+  inet_listener pop3s {{
+    port = 0
+  }}
+}}
+"""
+
+DIRECTOR_CONF = """\
+# hummingbird.conf written by tests/system/harness.py
+redis_host = 127.0.0.1
+redis_port = {redis_port}
+redis_timeout = 500ms
+key_prefix = hb:
+director_listen = {socket}
+director_socket_mode = 0666
+director_tcp_listen = 127.0.0.1:{tcp_port}
+socketmap_listen = 127.0.0.1:{socketmap_port}
+metrics_listen = 127.0.0.1:{metrics_port}
+user_expire = 15m
+lookup_wait_timeout = 4s
+health_interval = 500ms
+health_timeout = 3s
+health_fail_count = 2
+health_ok_count = 2
+health_lease_ttl = 2s
+cache_size = 10000
+instance_id = {name}
+log = stderr
+log_level = debug
+pid_file = {dir}/director.pid
+doveadm_api_key_file = {key_file}
+kick_timeout = 5s
+"""
+
+POSTFIX_MAIN = """\
+compatibility_level = 3.6
+queue_directory = {dir}/queue
+data_directory = {dir}/data
+maillog_file = {dir}/log
+maillog_file_prefixes = {dir}
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = mx.systest.invalid
+mydomain = systest.invalid
+myorigin = $myhostname
+mydestination =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+relay_domains = {domain}
+smtpd_relay_restrictions = permit_mynetworks, reject
+smtpd_recipient_restrictions = permit_mynetworks, reject
+transport_maps = socketmap:inet:{socketmap}:transport
+default_transport = error:no external delivery in tests
+relay_transport = error:no external delivery in tests
+alias_maps =
+alias_database =
+local_recipient_maps =
+biff = no
+smtputf8_enable = no
+disable_dns_lookups = yes
+smtp_host_lookup = native
+lmtp_host_lookup = native
+queue_run_delay = 2s
+minimal_backoff_time = 2s
+maximal_backoff_time = 4s
+append_dot_mydomain = no
+"""
+
+POSTFIX_MASTER = """\
+127.0.0.1:{port} inet n - n - - smtpd
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+lmtp      unix  -       -       n       -       -       lmtp
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+"""
