@@ -24,7 +24,12 @@ const char hb_script_route[] =
 	"  local st, w, fence = eff(cur)\n"
 	"  if st == 'up' or st == 'draining' then\n"
 	"    redis.call('EXPIRE', ukey, expire)\n"
-	"    redis.call('ZADD', p..'users:'..cur, now_s, user)\n"
+	/* ZADD costs O(log N) in a large set: refresh the score only when it
+	 * is a quarter of user_expire (at most a minute) old */
+	"    local seen = tonumber(redis.call('ZSCORE', p..'users:'..cur, user))\n"
+	"    if not seen or seen < tonumber(now_s) - math.min(60, math.floor(tonumber(expire) / 4)) then\n"
+	"      redis.call('ZADD', p..'users:'..cur, now_s, user)\n"
+	"    end\n"
 	"    return {'OK', cur}\n"
 	"  end\n"
 	"  if st and fence > now_ms then return {'WAIT', 'fenced'} end\n"
