@@ -15,6 +15,13 @@ cd build
 make -j2
 status=0
 make check || status=$?
+# one closing line for people and CI: test programs that passed and failed
+if [ -f test-suite.log ]; then
+	pass=$(sed -n 's/^# PASS: *//p' test-suite.log)
+	fail=$(sed -n 's/^# FAIL: *//p' test-suite.log)
+	err=$(sed -n 's/^# ERROR: *//p' test-suite.log)
+	echo "make check: ${pass:-0} passed, $(( ${fail:-0} + ${err:-0} )) failed"
+fi
 if [ "$status" != 0 ]; then
 	for log in tests/unit/*.log tests/system/*.log plugins/auth/*.log cli/*.log; do
 		[ -f "$log" ] && case "$log" in *test-suite.log) ;; *) tail -n 60 "$log";; esac

@@ -51,6 +51,11 @@ const char hb_script_move_commit[] =
 	"if redis.call('EXISTS', p..'backend:'..target) == 0 then\n"
 	"  return redis.error_reply('unknown backend '..target)\n"
 	"end\n"
+	/* the hold must still be ours: if it expired during a slow kick, a login
+	 * may already have been routed to the old backend again */
+	"if redis.call('GET', p..'move:'..user) ~= target then\n"
+	"  return redis.error_reply('move hold of '..user..' expired or taken over')\n"
+	"end\n"
 	"local ukey = p..'user:'..user\n"
 	"local old = redis.call('GET', ukey)\n"
 	"redis.call('SET', ukey, target, 'EX', ARGV[4])\n"

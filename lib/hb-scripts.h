@@ -7,7 +7,8 @@
  * Returns {"OK",name} {"NEW",name,old} {"WAIT",why} {"NONE"}. */
 extern const char hb_script_route[];
 /* ARGV: prefix, user, target, expire_s, now_s.  Assigns USER to TARGET and
- * deletes move:USER.  Returns old backend name or "". */
+ * deletes move:USER, only while move:USER still names TARGET (else an error
+ * reply).  Returns old backend name or "". */
 extern const char hb_script_move_commit[];
 /* ARGV: prefix, instance_id, ttl_ms.  Takes or renews the health lease.
  * Returns 1 if this instance holds it, 0 otherwise. */

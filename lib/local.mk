@@ -3,11 +3,13 @@ noinst_LIBRARIES += lib/libhb.a
 lib_libhb_a_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 lib_libhb_a_SOURCES = \
 	lib/hb-backend.c lib/hb-backend.h \
+	lib/hb-base64.c lib/hb-base64.h \
 	lib/hb-hash.c lib/hb-hash.h \
 	lib/hb-keys.c lib/hb-keys.h \
 	lib/hb-log.c lib/hb-log.h \
 	lib/hb-redis.c lib/hb-redis.h \
 	lib/hb-scripts.c lib/hb-scripts.h \
+	lib/hb-scripts-admin.c lib/hb-scripts-admin.h \
 	lib/hb-settings.c lib/hb-settings.h \
 	lib/hb-user.c lib/hb-user.h
 HB_LIBS = lib/libhb.a $(HIREDIS_LIBS) $(LIBEVENT_LIBS) -lm

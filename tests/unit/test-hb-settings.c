@@ -326,7 +326,7 @@ static void test_cross_field_validation(void **state)
 	set = parse_ok("health_interval = 1s\nhealth_timeout = 10s\nlog = syslog\n"
 		       "key_prefix = 1234567890123456789012345678901234567890123456789012345678901234\n");
 	assert_int_equal(set->health_timeout_ms, 10000);
-	assert_string_equal(set->log, "");
+	assert_string_equal(set->log, "syslog");
 	assert_int_equal(strlen(set->key_prefix), 64);
 	hb_settings_free(&set);
 }

@@ -1,0 +1,165 @@
+/* args.c - parses hbctl's argv into struct hbctl_args.  Every number is
+ * checked against its documented range (ports 1..65535, weight 0..1000);
+ * nothing here prints or exits: errors go back as text for main.c. */
+#include "args.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HBCTL_PORT_MAX 65535
+
+struct port_option {
+	const char *name;
+	enum hb_service service;
+};
+
+static const struct port_option port_options[] = {
+	{ "--imap-port", HB_SERVICE_IMAP },
+	{ "--pop3-port", HB_SERVICE_POP3 },
+	{ "--lmtp-port", HB_SERVICE_LMTP },
+	{ "--submission-port", HB_SERVICE_SUBMISSION },
+	{ "--sieve-port", HB_SERVICE_SIEVE },
+	{ "--doveadm-port", HB_SERVICE_DOVEADM },
+};
+
+int hbctl_parse_uint(const char *str, unsigned int min, unsigned int max,
+		     unsigned int *value_r)
+{
+	unsigned long value = 0;
+
+	if (str == NULL || *str == '\0' || strlen(str) > 10)
+		return -1;
+	for (const char *p = str; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		value = value * 10 + (unsigned long)(*p - '0');
+	}
+	if (value < min || value > max)
+		return -1;
+	*value_r = (unsigned int)value;
+	return 0;
+}
+
+/* Options that take a value: returns 1 if OPT was one (and consumed VALUE),
+ * 0 if it is not such an option, -1 on a bad value. */
+static int parse_value_option(const char *opt, const char *value,
+			      struct hbctl_args *args, char *err, size_t err_size)
+{
+	for (size_t i = 0; i < sizeof(port_options) / sizeof(port_options[0]); i++) {
+		if (strcmp(opt, port_options[i].name) != 0)
+			continue;
+		enum hb_service svc = port_options[i].service;
+		if (hbctl_parse_uint(value, 1, HBCTL_PORT_MAX, &args->ports[svc]) < 0) {
+			snprintf(err, err_size, "%s: port must be 1..%d", opt, HBCTL_PORT_MAX);
+			return -1;
+		}
+		args->port_set[svc] = 1;
+		args->seen |= HBCTL_OPT_PORTS;
+		return 1;
+	}
+	if (strcmp(opt, "--weight") == 0) {
+		if (hbctl_parse_uint(value, 0, HB_WEIGHT_MAX, &args->weight) < 0) {
+			snprintf(err, err_size, "--weight: must be 0..%d", HB_WEIGHT_MAX);
+			return -1;
+		}
+		args->weight_set = 1;
+		args->seen |= HBCTL_OPT_WEIGHT;
+		return 1;
+	}
+	if (strcmp(opt, "-c") == 0 || strcmp(opt, "--config") == 0) {
+		if (*value == '\0') {
+			snprintf(err, err_size, "%s: empty file name", opt);
+			return -1;
+		}
+		args->config_path = value;
+		return 1;
+	}
+	return 0;
+}
+
+static int needs_value(const char *opt)
+{
+	return strcmp(opt, "-c") == 0 || strcmp(opt, "--config") == 0 ||
+		strcmp(opt, "--weight") == 0 ||
+		(strncmp(opt, "--", 2) == 0 && strlen(opt) > 7 &&
+		 strcmp(opt + strlen(opt) - 5, "-port") == 0);
+}
+
+static int parse_flag(const char *opt, struct hbctl_args *args,
+		      char *err, size_t err_size)
+{
+	if (strcmp(opt, "--json") == 0)
+		args->json = 1;
+	else if (strcmp(opt, "-h") == 0 || strcmp(opt, "--help") == 0)
+		args->help = 1;
+	else if (strcmp(opt, "--force") == 0 || strcmp(opt, "-f") == 0) {
+		args->force = 1;
+		args->seen |= HBCTL_OPT_FORCE;
+	} else {
+		snprintf(err, err_size, "unknown option %.100s", opt);
+		return -1;
+	}
+	return 0;
+}
+
+static int add_word(const char *word, struct hbctl_args *args,
+		    char *err, size_t err_size)
+{
+	if (args->word_count >= HBCTL_MAX_WORDS) {
+		snprintf(err, err_size, "too many arguments");
+		return -1;
+	}
+	args->words[args->word_count++] = word;
+	return 0;
+}
+
+int hbctl_args_parse(int argc, char *const *argv, struct hbctl_args *args,
+		     char *err, size_t err_size)
+{
+	int options_done = 0;
+
+	memset(args, 0, sizeof(*args));
+	for (int i = 0; i < argc; i++) {
+		const char *arg = argv[i];
+
+		if (options_done || arg[0] != '-' || arg[1] == '\0') {
+			if (add_word(arg, args, err, err_size) < 0)
+				return -1;
+		} else if (strcmp(arg, "--") == 0) {
+			options_done = 1;
+		} else if (needs_value(arg)) {
+			if (i + 1 >= argc) {
+				snprintf(err, err_size, "%.100s needs a value", arg);
+				return -1;
+			}
+			int ret = parse_value_option(arg, argv[++i], args, err, err_size);
+			if (ret < 0)
+				return -1;
+			if (ret == 0) {
+				snprintf(err, err_size, "unknown option %.100s", arg);
+				return -1;
+			}
+		} else if (parse_flag(arg, args, err, err_size) < 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int hbctl_args_check(const struct hbctl_args *args, unsigned int allowed,
+		     char *err, size_t err_size)
+{
+	unsigned int extra = args->seen & ~allowed;
+
+	if (extra & HBCTL_OPT_FORCE)
+		snprintf(err, err_size, "--force is not valid here");
+	else if (extra & HBCTL_OPT_PORTS)
+		snprintf(err, err_size, "port options are not valid here");
+	else if (extra & HBCTL_OPT_WEIGHT)
+		snprintf(err, err_size, "--weight is not valid here");
+	else
+		return 0;
+	return -1;
+}

@@ -1,0 +1,228 @@
+/* doveadm-http.c - sends one request to a backend's doveadm HTTP API and
+ * reads the whole reply, every step bounded by one deadline and the reply by
+ * HBCTL_HTTP_MAX_*.  Only IP literals are accepted: no DNS here. */
+#include "doveadm-http.h"
+#include "hb-base64.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define HBCTL_HTTP_PATH "/doveadm/v1"
+#define HBCTL_API_KEY_MAX 1024
+
+struct http_conn {
+	int fd;
+	long long deadline_ms;
+	char *err;
+	size_t err_size;
+};
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait for EVENTS on the connection until the deadline. */
+static int wait_fd(struct http_conn *c, short events, const char *what)
+{
+	for (;;) {
+		long long left = c->deadline_ms - now_ms();
+		if (left <= 0) {
+			snprintf(c->err, c->err_size, "timed out while %s", what);
+			return -1;
+		}
+		struct pollfd pfd = { .fd = c->fd, .events = events };
+		int ret = poll(&pfd, 1, (int)left);
+		if (ret > 0)
+			return 0;
+		if (ret < 0 && errno != EINTR) {
+			snprintf(c->err, c->err_size, "poll: %s", strerror(errno));
+			return -1;
+		}
+	}
+}
+
+static int conn_open(struct http_conn *c, const char *host, unsigned int port)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV };
+	struct addrinfo *ai;
+	char portstr[8];
+	int soerr = 0;
+	socklen_t slen = sizeof(soerr);
+
+	snprintf(portstr, sizeof(portstr), "%u", port);
+	if (getaddrinfo(host, portstr, &hints, &ai) != 0) {
+		snprintf(c->err, c->err_size, "%s is not an IP address", host);
+		return -1;
+	}
+	c->fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd < 0) {
+		snprintf(c->err, c->err_size, "socket: %s", strerror(errno));
+		freeaddrinfo(ai);
+		return -1;
+	}
+	int ret = connect(c->fd, ai->ai_addr, ai->ai_addrlen);
+	freeaddrinfo(ai);
+	if (ret < 0 && errno != EINPROGRESS) {
+		snprintf(c->err, c->err_size, "connect: %s", strerror(errno));
+		return -1;
+	}
+	if (ret < 0) {
+		if (wait_fd(c, POLLOUT, "connecting") < 0)
+			return -1;
+		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &slen) < 0 || soerr != 0) {
+			snprintf(c->err, c->err_size, "connect: %s", strerror(soerr ? soerr : errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int conn_send(struct http_conn *c, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = send(c->fd, data, len, MSG_NOSIGNAL);
+		if (n > 0) {
+			data += n;
+			len -= (size_t)n;
+		} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			snprintf(c->err, c->err_size, "send: %s", strerror(errno));
+			return -1;
+		} else if (wait_fd(c, POLLOUT, "sending") < 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Read until the server closes the connection (we sent Connection: close). */
+static int conn_read_all(struct http_conn *c, char **buf_r, size_t *len_r)
+{
+	size_t max = HBCTL_HTTP_MAX_HEADER + HBCTL_HTTP_MAX_BODY + 64, len = 0, size = 4096;
+	char *buf = malloc(size);
+
+	while (buf != NULL) {
+		if (len + 1 >= size) {
+			char *nbuf = size >= max ? NULL : realloc(buf, size * 2);
+			if (nbuf == NULL) {
+				snprintf(c->err, c->err_size, "reply larger than %zu bytes", max);
+				break;
+			}
+			buf = nbuf;
+			size *= 2;
+		}
+		ssize_t n = recv(c->fd, buf + len, size - len - 1, 0);
+		if (n > 0) {
+			len += (size_t)n;
+		} else if (n == 0) {
+			buf[len] = '\0';
+			*buf_r = buf;
+			*len_r = len;
+			return 0;
+		} else if (errno != EAGAIN && errno != EINTR) {
+			snprintf(c->err, c->err_size, "recv: %s", strerror(errno));
+			break;
+		} else if (wait_fd(c, POLLIN, "waiting for the reply") < 0) {
+			break;
+		}
+	}
+	if (buf == NULL)
+		snprintf(c->err, c->err_size, "out of memory");
+	free(buf);
+	return -1;
+}
+
+/* The request head plus body, malloc'd. */
+static char *build_request(const char *host, unsigned int port, const char *api_key,
+			   const char *body, size_t *len_r)
+{
+	char auth[(HBCTL_API_KEY_MAX + 2) / 3 * 4 + 1];
+	size_t key_len = strlen(api_key), body_len = strlen(body);
+	int v6 = strchr(host, ':') != NULL;
+
+	if (key_len > HBCTL_API_KEY_MAX ||
+	    hb_base64_encode((const unsigned char *)api_key, key_len, auth, sizeof(auth)) == 0)
+		return NULL;
+	size_t size = body_len + strlen(host) + sizeof(auth) + 256;
+	char *req = malloc(size);
+	if (req == NULL)
+		return NULL;
+	int n = snprintf(req, size,
+			 "POST " HBCTL_HTTP_PATH " HTTP/1.1\r\n"
+			 "Host: %s%s%s:%u\r\n"
+			 "Authorization: X-Dovecot-API %s\r\n"
+			 "Content-Type: application/json\r\n"
+			 "Content-Length: %zu\r\n"
+			 "Connection: close\r\n\r\n%s",
+			 v6 ? "[" : "", host, v6 ? "]" : "", port, auth, body_len, body);
+	explicit_bzero(auth, sizeof(auth));
+	if (n < 0 || (size_t)n >= size) {
+		free(req);
+		return NULL;
+	}
+	*len_r = (size_t)n;
+	return req;
+}
+
+static enum hbctl_http_result check_status(unsigned int status, char *err, size_t err_size)
+{
+	if (status == 200)
+		return HBCTL_HTTP_OK;
+	if (status == 401 || status == 403)
+		snprintf(err, err_size, "doveadm API refused the key (HTTP %u): "
+			 "check doveadm_api_key_file", status);
+	else
+		snprintf(err, err_size, "doveadm API answered HTTP %u", status);
+	return HBCTL_HTTP_FAILED;
+}
+
+enum hbctl_http_result
+hbctl_doveadm_http_post(const char *host, unsigned int port, const char *api_key,
+			const char *body, unsigned int timeout_ms,
+			char **reply_r, size_t *reply_len_r,
+			char *err, size_t err_size)
+{
+	struct http_conn c = { .fd = -1, .deadline_ms = now_ms() + timeout_ms,
+			       .err = err, .err_size = err_size };
+	enum hbctl_http_result result = HBCTL_HTTP_UNREACHABLE;
+	char *req, *raw = NULL;
+	size_t req_len, raw_len;
+	unsigned int status;
+
+	*reply_r = NULL;
+	req = build_request(host, port, api_key, body, &req_len);
+	if (req == NULL) {
+		snprintf(err, err_size, "cannot build the request (API key too long?)");
+		return HBCTL_HTTP_FAILED;
+	}
+	if (conn_open(&c, host, port) == 0 && conn_send(&c, req, req_len) == 0 &&
+	    conn_read_all(&c, &raw, &raw_len) == 0) {
+		result = HBCTL_HTTP_FAILED;
+		if (hbctl_http_parse_response(raw, raw_len, &status, reply_r, reply_len_r,
+					      err, err_size) == 0) {
+			result = check_status(status, err, err_size);
+			if (result != HBCTL_HTTP_OK) {
+				free(*reply_r);
+				*reply_r = NULL;
+			}
+		}
+	}
+	explicit_bzero(req, req_len);
+	free(req);
+	free(raw);
+	if (c.fd >= 0)
+		close(c.fd);
+	return result;
+}

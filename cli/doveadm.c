@@ -1,0 +1,212 @@
+/* doveadm.c - doveadm "kick" and "who" requests and their replies.  Dovecot
+ * 2.3.19's "who" reply for several users closes the result array after the
+ * first entry and lists the rest after it, so every object anywhere in the
+ * response element counts as a result. */
+#include "doveadm.h"
+#include "json.h"
+#include "output.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define HBCTL_DOVEADM_TAG "hbctl"
+#define HBCTL_DOVEADM_POLL_MS 200
+#define HBCTL_EX_NOUSER 68	/* doveadm's exit code when no user matched */
+
+char *hbctl_doveadm_request(const char *command, const char *mask)
+{
+	struct hbctl_json js;
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+
+	if (f == NULL)
+		return NULL;
+	hbctl_json_init(&js, f);
+	hbctl_json_arr_begin(&js, NULL);
+	hbctl_json_arr_begin(&js, NULL);
+	hbctl_json_str(&js, NULL, command);
+	hbctl_json_obj_begin(&js, NULL);
+	hbctl_json_arr_begin(&js, "mask");
+	hbctl_json_str(&js, NULL, mask);
+	hbctl_json_arr_end(&js);
+	hbctl_json_obj_end(&js);
+	hbctl_json_str(&js, NULL, HBCTL_DOVEADM_TAG);
+	hbctl_json_arr_end(&js);
+	hbctl_json_arr_end(&js);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* Sessions one "who" entry stands for: "connections" (a string in 2.3), or 1. */
+static unsigned int who_entry_count(const struct hbctl_jdoc *doc,
+				    const struct hbctl_jnode *obj)
+{
+	const struct hbctl_jnode *conns = hbctl_json_get(doc, obj, "connections");
+	unsigned int n;
+
+	if (conns != NULL && conns->type == HBCTL_JNUMBER && conns->number >= 1 &&
+	    conns->number < 1e6)
+		return (unsigned int)conns->number;
+	if (conns != NULL && conns->type == HBCTL_JSTRING && conns->str[0] != '\0' &&
+	    strlen(conns->str) < 7 && strspn(conns->str, "0123456789") == strlen(conns->str) &&
+	    (n = (unsigned int)atoi(conns->str)) > 0)
+		return n;
+	return 1;
+}
+
+/* Count result objects in the payload array and after it (see above). */
+static unsigned int count_results(const struct hbctl_jdoc *doc,
+				  const struct hbctl_jnode *payload, int who)
+{
+	unsigned int count = 0;
+
+	for (const struct hbctl_jnode *n = payload; n != NULL; n = hbctl_json_next(doc, n)) {
+		const struct hbctl_jnode *item = n->type == HBCTL_JARRAY ?
+			hbctl_json_first(doc, n) : n;
+		for (; item != NULL; item = n->type == HBCTL_JARRAY ?
+			     hbctl_json_next(doc, item) : NULL) {
+			if (item->type == HBCTL_JOBJECT)
+				count += who ? who_entry_count(doc, item) : 1;
+		}
+	}
+	return count;
+}
+
+static int reply_error(const struct hbctl_jdoc *doc, const struct hbctl_jnode *payload,
+		       const char *command, unsigned int *count_r, char *err, size_t err_size)
+{
+	const struct hbctl_jnode *code = hbctl_json_get(doc, payload, "exitCode");
+	const struct hbctl_jnode *type = hbctl_json_get(doc, payload, "type");
+
+	if (code != NULL && code->type == HBCTL_JNUMBER && code->number == HBCTL_EX_NOUSER) {
+		*count_r = 0;	/* no session of that user: nothing to kick */
+		return 0;
+	}
+	if (code != NULL && code->type == HBCTL_JNUMBER)
+		snprintf(err, err_size, "doveadm %s failed with exit code %d", command,
+			 (int)code->number);
+	else
+		snprintf(err, err_size, "doveadm %s failed (%s)", command,
+			 type != NULL && type->type == HBCTL_JSTRING ? type->str : "no reason");
+	return -1;
+}
+
+int hbctl_doveadm_parse_reply(const char *command, const char *body, size_t len,
+			      unsigned int *count_r, char *err, size_t err_size)
+{
+	struct hbctl_jdoc *doc;
+	char jerr[128];
+	int ret = -1;
+
+	if (hbctl_json_parse(body, len, &doc, jerr, sizeof(jerr)) < 0) {
+		snprintf(err, err_size, "doveadm reply: %s", jerr);
+		return -1;
+	}
+	const struct hbctl_jnode *root = hbctl_json_root(doc);
+	const struct hbctl_jnode *elem = hbctl_json_first(doc, root);
+	const struct hbctl_jnode *kind = hbctl_json_first(doc, elem);
+	const struct hbctl_jnode *payload = hbctl_json_next(doc, kind);
+
+	if (root->type != HBCTL_JARRAY || elem == NULL || elem->type != HBCTL_JARRAY ||
+	    kind == NULL || kind->type != HBCTL_JSTRING || payload == NULL) {
+		snprintf(err, err_size, "doveadm reply has an unexpected shape");
+	} else if (strcmp(kind->str, "error") == 0) {
+		ret = reply_error(doc, payload, command, count_r, err, err_size);
+	} else if (strcmp(kind->str, "doveadmResponse") == 0) {
+		*count_r = count_results(doc, payload, strcmp(command, "who") == 0);
+		ret = 0;
+	} else {
+		snprintf(err, err_size, "doveadm reply of unknown kind");
+	}
+	hbctl_json_free(&doc);
+	return ret;
+}
+
+static enum hbctl_http_result call(const struct hbctl_doveadm *da, const char *command,
+				   const char *mask, unsigned int *count_r,
+				   char *err, size_t err_size)
+{
+	char *req = hbctl_doveadm_request(command, mask), *reply = NULL;
+	size_t reply_len;
+	enum hbctl_http_result ret;
+
+	if (req == NULL) {
+		snprintf(err, err_size, "out of memory");
+		return HBCTL_HTTP_FAILED;
+	}
+	ret = hbctl_doveadm_http_post(da->host, da->port, da->api_key, req, da->timeout_ms,
+				      &reply, &reply_len, err, err_size);
+	if (ret == HBCTL_HTTP_OK &&
+	    hbctl_doveadm_parse_reply(command, reply, reply_len, count_r, err, err_size) < 0)
+		ret = HBCTL_HTTP_FAILED;
+	free(req);
+	free(reply);
+	return ret;
+}
+
+enum hbctl_http_result hbctl_doveadm_kick(const struct hbctl_doveadm *da, const char *mask,
+					  unsigned int *kicked_r, char *err, size_t err_size)
+{
+	return call(da, "kick", mask, kicked_r, err, err_size);
+}
+
+enum hbctl_http_result hbctl_doveadm_who(const struct hbctl_doveadm *da, const char *mask,
+					 unsigned int *sessions_r, char *err, size_t err_size)
+{
+	return call(da, "who", mask, sessions_r, err, err_size);
+}
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* DA with its request timeout cut to what is left before DEADLINE, so that
+ * the whole wait stays within WAIT_MS (plus one short final request). */
+static struct hbctl_doveadm bounded(const struct hbctl_doveadm *da, long long deadline)
+{
+	struct hbctl_doveadm b = *da;
+	long long left = deadline - mono_ms();
+
+	if (left < HBCTL_DOVEADM_POLL_MS)
+		left = HBCTL_DOVEADM_POLL_MS;
+	if ((long long)b.timeout_ms > left)
+		b.timeout_ms = (unsigned int)left;
+	return b;
+}
+
+enum hbctl_http_result hbctl_doveadm_kick_wait(const struct hbctl_doveadm *da,
+					       const char *mask, unsigned int wait_ms,
+					       unsigned int *left_r,
+					       char *err, size_t err_size)
+{
+	long long deadline = mono_ms() + wait_ms;
+	unsigned int kicked;
+	enum hbctl_http_result ret;
+	struct hbctl_doveadm b = bounded(da, deadline);
+
+	*left_r = 0;
+	ret = hbctl_doveadm_kick(&b, mask, &kicked, err, err_size);
+	for (;;) {
+		if (ret != HBCTL_HTTP_OK)
+			return ret;
+		b = bounded(da, deadline);
+		ret = hbctl_doveadm_who(&b, mask, left_r, err, err_size);
+		if (ret != HBCTL_HTTP_OK || *left_r == 0 || mono_ms() >= deadline)
+			return ret;
+		struct timespec ts = { 0, HBCTL_DOVEADM_POLL_MS * 1000000L };
+		nanosleep(&ts, NULL);
+		/* A session that started during the kick is kicked again. */
+		b = bounded(da, deadline);
+		ret = hbctl_doveadm_kick(&b, mask, &kicked, err, err_size);
+	}
+}

@@ -1,0 +1,13 @@
+/* usage.h - hbctl's help texts, one per command group, kept apart from the
+ * code so that `hbctl CMD --help` and usage errors print the same words. */
+#ifndef HBCTL_USAGE_H
+#define HBCTL_USAGE_H
+
+#include <stdio.h>
+
+void hbctl_usage_main(FILE *f);
+void hbctl_usage_backend(FILE *f);
+void hbctl_usage_user(FILE *f);
+void hbctl_usage_status(FILE *f);
+
+#endif
