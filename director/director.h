@@ -20,6 +20,7 @@ struct metrics;
 struct health;
 struct listeners;
 struct conn;
+struct kick;
 
 struct backend_table {
 	struct hb_backend *backends;
@@ -50,6 +51,8 @@ struct director {
 	struct health *health;
 	struct listeners *listeners;
 	struct conn *conns;          /* open client connections */
+	struct kick *kicks;          /* doveadm kicks in flight */
+	char *doveadm_auth;          /* "X-Dovecot-API <base64 key>", NULL = no kicks */
 	struct event *tick_timer;
 	struct event *sig_hup, *sig_term, *sig_int;
 	char instance_id[128];

@@ -10,6 +10,8 @@
 #include "metrics.h"
 #include "hb-log.h"
 #include "hb-scripts.h"
+#include "hb-keys.h"
+#include "kick.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,10 +57,45 @@ static void check_unlink(struct backend_check *bc)
 	h->checks_running--;
 }
 
+static void ignore_reply(struct director *d, redisReply *reply, const char *error, void *ctx)
+{
+}
+
 struct health_result {
 	char name[HB_BACKEND_NAME_MAX + 1];
 	char reason[HB_REASON_MAX + 1];
+	char host[HB_HOST_MAX + 1];
+	unsigned int doveadm_port;    /* non-zero: fence set, kick it */
 };
+
+static void clear_fence(struct director *d, const char *name)
+{
+	char key[HB_KEY_MAX];
+
+	if (hb_key(key, sizeof(key), d->set->key_prefix, HB_KEY_BACKEND, name) == 0)
+		return;
+	const char *argv[] = { "HDEL", key, "fence_until" };
+	director_redis_call(d, 3, argv, ignore_reply, NULL);
+}
+
+/* A backend that failed its checks may still run sessions (a slow node, not
+ * a dead one): its users wait behind the fence until those are kicked, or
+ * until nothing answers on its doveadm port, or until the fence expires. */
+static void on_failover_kick(struct director *d, const char *name,
+			     enum kick_result result, const char *detail)
+{
+	switch (result) {
+	case KICK_DONE:
+	case KICK_UNREACHABLE:
+		hb_info("backend %s: %s; its users may log in elsewhere now", name, detail);
+		clear_fence(d, name);
+		break;
+	case KICK_TIMEOUT:
+	case KICK_REFUSED:
+		hb_warn("backend %s: %s; its users wait until the fence expires", name, detail);
+		break;
+	}
+}
 
 static void on_health_result(struct director *d, redisReply *reply, const char *error, void *ctx)
 {
@@ -68,10 +105,12 @@ static void on_health_result(struct director *d, redisReply *reply, const char *
 	if (reply != NULL && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
 	    reply->element[0]->type == REDIS_REPLY_STRING &&
 	    reply->element[1]->type == REDIS_REPLY_INTEGER && reply->element[1]->integer == 1) {
-		if (strcmp(reply->element[0]->str, "failed") == 0)
+		if (strcmp(reply->element[0]->str, "failed") == 0) {
 			hb_warn("backend %s failed its health checks (%s): its users move to other backends",
 				name, result->reason);
-		else
+			if (result->doveadm_port != 0)
+				kick_all(d, name, result->host, result->doveadm_port, on_failover_kick);
+		} else
 			hb_info("backend %s is healthy again", name);
 		table_refresh(d);
 	} else if (reply == NULL) {
@@ -83,20 +122,28 @@ static void on_health_result(struct director *d, redisReply *reply, const char *
 static void check_store(struct backend_check *bc)
 {
 	struct director *d = bc->h->d;
-	char now[24], fails[16], oks[16];
+	char now[24], fails[16], oks[16], fence_ms[16], now_ms[24];
 	struct health_result *result = calloc(1, sizeof(*result));
+	const struct hb_backend *b = director_backend(d, bc->name);
+	unsigned int doveadm_port = b != NULL && kick_available(d) ?
+		b->ports[HB_SERVICE_DOVEADM] : 0;
 
 	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
 	snprintf(fails, sizeof(fails), "%u", d->set->health_fail_count);
 	snprintf(oks, sizeof(oks), "%u", d->set->health_ok_count);
+	snprintf(fence_ms, sizeof(fence_ms), "%u", doveadm_port != 0 ? d->set->kick_timeout_ms : 0);
+	snprintf(now_ms, sizeof(now_ms), "%lld", director_now_ms());
 	const char *argv[] = { "EVAL", hb_script_health, "0", d->set->key_prefix, bc->name,
 			       bc->failed ? "0" : "1", bc->failed ? bc->reason : "ok",
-			       now, fails, oks };
+			       now, fails, oks, fence_ms, now_ms };
 	if (result == NULL)
 		return;
 	snprintf(result->name, sizeof(result->name), "%s", bc->name);
 	snprintf(result->reason, sizeof(result->reason), "%s", bc->reason);
-	director_redis_call(d, 10, argv, on_health_result, result);
+	if (b != NULL)
+		snprintf(result->host, sizeof(result->host), "%s", b->host);
+	result->doveadm_port = doveadm_port;
+	director_redis_call(d, 12, argv, on_health_result, result);
 }
 
 static void on_probe_done(void *ctx, int ok, const char *reason)

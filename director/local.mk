@@ -7,6 +7,7 @@ DIRECTOR_CORE = \
 	director/director.h \
 	director/health.c director/health.h \
 	director/housekeeping.c director/housekeeping.h \
+	director/kick.c director/kick.h \
 	director/listeners.c director/listeners.h \
 	director/metrics.c director/metrics.h \
 	director/netstring.c director/netstring.h \

@@ -7,6 +7,7 @@
 #include "conn.h"
 #include "health.h"
 #include "housekeeping.h"
+#include "kick.h"
 #include "listeners.h"
 #include "metrics.h"
 #include "redis.h"
@@ -104,6 +105,9 @@ static void on_sighup(evutil_socket_t sig, short what, void *arg)
 	hb_settings_free(&d->set);
 	d->set = set;
 	apply_logging(set);
+	kick_deinit(d);
+	if (kick_init(d, err, sizeof(err)) < 0)
+		hb_error("reload: %s (failover kicks disabled)", err);
 	if (redis_changed)
 		director_redis_start(d);
 	hb_info("configuration reloaded from %s", d->config_path);
@@ -144,7 +148,7 @@ static int director_init(struct director *d, char *err, size_t err_size)
 	}
 	d->started = (long long)time(NULL);
 	set_instance_id(d);
-	if (listeners_start(d, err, err_size) < 0)
+	if (kick_init(d, err, err_size) < 0 || listeners_start(d, err, err_size) < 0)
 		return -1;
 	d->health = health_create(d);
 	d->sig_hup = evsignal_new(d->base, SIGHUP, on_sighup, d);
@@ -164,6 +168,7 @@ static void director_deinit(struct director *d)
 	listeners_stop(d);
 	conn_destroy_all(d);
 	health_destroy(&d->health);
+	kick_deinit(d);
 	director_redis_stop(d);
 	if (d->sig_hup != NULL) {
 		event_free(d->sig_hup);

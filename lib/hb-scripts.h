@@ -13,8 +13,9 @@ extern const char hb_script_move_commit[];
 /* ARGV: prefix, instance_id, ttl_ms.  Takes or renews the health lease.
  * Returns 1 if this instance holds it, 0 otherwise. */
 extern const char hb_script_lease[];
-/* ARGV: prefix, name, ok(1|0), reason, now_s, fail_count, ok_count.
- * Counts a health result; returns {health, changed(1|0)}. */
+/* ARGV: prefix, name, ok(1|0), reason, now_s, fail_count, ok_count,
+ * fence_ms, now_ms.  Counts a health result; on the change to failed sets
+ * fence_until = now_ms + fence_ms (when > 0).  Returns {health, changed(1|0)}. */
 extern const char hb_script_health[];
 
 /* ARGV: prefix, now_s, expire_s.  Returns {epoch, name1, {field, value...},
