@@ -16,4 +16,4 @@ make -j2 >make.log 2>&1 || { tail -n 40 make.log; exit 1; }
 HB_BUILDDIR=$(pwd)
 export HB_BUILDDIR
 cd "$top"
-exec python3 scripts/demo.py "$@"
+exec "$(command -v /usr/bin/python3 || command -v python3)" scripts/demo.py "$@"

@@ -2,7 +2,8 @@
 # run-tests.sh - the one command that runs every Hummingbird test on a fresh
 # Debian 12 machine as root: installs dependencies, builds with AddressSanitizer
 # in ./build, runs `make check` (cmocka unit tests + system tests with real
-# Redis, Dovecot and Postfix on loopback), then `make distcheck`.
+# Redis, Dovecot and Postfix on loopback), checks the demo cluster
+# (scripts/demo.py --check), then `make distcheck`.
 set -eu
 cd "$(dirname "$0")"
 top=$(pwd)
@@ -28,6 +29,10 @@ if [ "$status" != 0 ]; then
 	done
 	exit "$status"
 fi
+# the README's demo command, end to end (same harness, this build)
+cd "$top"
+HB_BUILDDIR="$top/build" "$(command -v /usr/bin/python3 || command -v python3)" scripts/demo.py --check
+cd build
 # packaging check: builds from the tarball and runs every test again there
 make distcheck >distcheck.log 2>&1 || { tail -n 80 distcheck.log; exit 1; }
 echo "distcheck: OK"

@@ -35,14 +35,13 @@ Hummingbird demo cluster is up (logs and configs under {root}).
   postfix       SMTP {smtp[0]}:{smtp[1]} (mail for @example.com goes to the user's backend)
 
 Try:
-  hbctl -c {conf} status
-  hbctl -c {conf} backend list
+  {hbctl} -c {conf} status
+  {hbctl} -c {conf} backend list
   python3 -c 'import imaplib; m=imaplib.IMAP4("{p1h}", {p1p}); print(m.login("u1@example.com","pass"))'
-  hbctl -c {conf} user where u1@example.com
-  hbctl -c {conf} backend drain be1
+  {hbctl} -c {conf} user where u1@example.com
+  {hbctl} -c {conf} backend drain be1
   curl -s http://{m[0]}:{m[1]}/metrics | grep hummingbird_
 
-(hbctl is {hbctl})
 Press Ctrl-C to stop everything.""".format(
         root=c.env.root, backends=", ".join("%s %s" % (n, b.ip) for n, b in c.backends.items()),
         p1="%s:%d" % c.proxies[0].imap, p2="%s:%d" % c.proxies[1].imap,
