@@ -4,6 +4,7 @@
 #include "hb-config-auto.h"
 #include "director.h"
 #include "conn.h"
+#include "hb-dlist.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -20,15 +21,8 @@ struct conn_pending {
 
 static void pending_unlink(struct conn_pending *p)
 {
-	struct conn *conn = p->conn;
-
-	if (p->prev != NULL)
-		p->prev->next = p->next;
-	else
-		conn->pending = p->next;
-	if (p->next != NULL)
-		p->next->prev = p->prev;
-	conn->pending_count--;
+	HB_DLIST_REMOVE(p->conn->pending, p);
+	p->conn->pending_count--;
 }
 
 static void on_route_answer(void *ctx, enum route_result result,
@@ -67,10 +61,7 @@ void conn_route(struct conn *conn, const char *tag, const char *user,
 	}
 	p->route = route;
 	p->linked = 1;
-	p->next = conn->pending;
-	if (p->next != NULL)
-		p->next->prev = p;
-	conn->pending = p;
+	HB_DLIST_PREPEND(conn->pending, p);
 	conn->pending_count++;
 }
 
@@ -83,12 +74,7 @@ void conn_destroy(struct conn *conn)
 		route_cancel(p->route);
 		free(p);
 	}
-	if (conn->prev != NULL)
-		conn->prev->next = conn->next;
-	else
-		conn->d->conns = conn->next;
-	if (conn->next != NULL)
-		conn->next->prev = conn->prev;
+	HB_DLIST_REMOVE(conn->d->conns, conn);
 	bufferevent_free(conn->bev);
 	free(conn);
 }
@@ -151,10 +137,7 @@ struct conn *conn_create(struct director *d, evutil_socket_t fd,
 		free(conn);
 		return NULL;
 	}
-	conn->next = d->conns;
-	if (conn->next != NULL)
-		conn->next->prev = conn;
-	d->conns = conn;
+	HB_DLIST_PREPEND(d->conns, conn);
 	bufferevent_setcb(conn->bev, on_read, on_write, on_event, conn);
 	bufferevent_set_timeouts(conn->bev, &idle, &idle);
 	bufferevent_enable(conn->bev, EV_READ | EV_WRITE);

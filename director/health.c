@@ -12,6 +12,7 @@
 #include "hb-scripts.h"
 #include "hb-keys.h"
 #include "kick.h"
+#include "hb-dlist.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,15 +47,8 @@ struct health {
 
 static void check_unlink(struct backend_check *bc)
 {
-	struct health *h = bc->h;
-
-	if (bc->prev != NULL)
-		bc->prev->next = bc->next;
-	else
-		h->checks = bc->next;
-	if (bc->next != NULL)
-		bc->next->prev = bc->prev;
-	h->checks_running--;
+	HB_DLIST_REMOVE(bc->h->checks, bc);
+	bc->h->checks_running--;
 }
 
 static void ignore_reply(struct director *d, redisReply *reply, const char *error, void *ctx)
@@ -191,10 +185,7 @@ static void check_backend(struct health *h, const struct hb_backend *b)
 	bc->h = h;
 	snprintf(bc->name, sizeof(bc->name), "%s", b->name);
 	bc->probes_left = (imap != 0) + (lmtp != 0);
-	bc->next = h->checks;
-	if (bc->next != NULL)
-		bc->next->prev = bc;
-	h->checks = bc;
+	HB_DLIST_PREPEND(h->checks, bc);
 	h->checks_running++;
 	if (imap != 0)
 		check_start_probe(bc, 0, PROBE_IMAP, b->host, imap);

@@ -5,6 +5,7 @@
 #include "director.h"
 #include "kick.h"
 #include "hb-base64.h"
+#include "hb-dlist.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,21 +49,11 @@ int kick_init(struct director *d, char *err, size_t err_size)
 	return 0;
 }
 
-static void kick_unlink(struct kick *k)
-{
-	if (k->prev != NULL)
-		k->prev->next = k->next;
-	else
-		k->d->kicks = k->next;
-	if (k->next != NULL)
-		k->next->prev = k->prev;
-}
-
 void kick_deinit(struct director *d)
 {
 	while (d->kicks != NULL) {
 		struct kick *k = d->kicks;
-		kick_unlink(k);
+		HB_DLIST_REMOVE(d->kicks, k);
 		evhttp_connection_free(k->conn); /* frees the request, no callback */
 		free(k);
 	}
@@ -100,7 +91,7 @@ static void on_kick_done(struct evhttp_request *req, void *arg)
 	else
 		k->done(k->d, k->backend, KICK_UNREACHABLE, "doveadm API unreachable");
 	/* the connection frees itself once this request is complete */
-	kick_unlink(k);
+	HB_DLIST_REMOVE(k->d->kicks, k);
 	free(k);
 }
 
@@ -143,8 +134,5 @@ void kick_all(struct director *d, const char *backend, const char *host,
 		done(d, backend, KICK_UNREACHABLE, "cannot send the request");
 		return;
 	}
-	k->next = d->kicks;
-	if (k->next != NULL)
-		k->next->prev = k;
-	d->kicks = k;
+	HB_DLIST_PREPEND(d->kicks, k);
 }

@@ -4,6 +4,7 @@ lib_libhb_a_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 lib_libhb_a_SOURCES = \
 	lib/hb-backend.c lib/hb-backend.h \
 	lib/hb-base64.c lib/hb-base64.h \
+	lib/hb-dlist.h \
 	lib/hb-hash.c lib/hb-hash.h \
 	lib/hb-keys.c lib/hb-keys.h \
 	lib/hb-log.c lib/hb-log.h \
