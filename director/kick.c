@@ -1,4 +1,5 @@
-/* kick.c - one doveadm HTTP API "kick" of every session on a backend, made
+/* kick.c - doveadm HTTP API "kick" of every session on a backend, then "who"
+ * until none is left (bounded by kick_timeout), made
  * with libevent's HTTP client.  The API key is read once from its file and
  * kept only in memory; requests and replies are bounded. */
 #include "hb-config-auto.h"
@@ -13,18 +14,29 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 
-#define KICK_BODY "[[\"kick\",{\"mask\":[\"*\"],\"force\":true},\"hb-failover\"]]"
+#define KICK_BODY "[[\"kick\",{\"mask\":[\"*\"],\"force\":true},\"hb-kick\"]]"
+#define WHO_BODY "[[\"who\",{\"mask\":[\"*\"]},\"hb-who\"]]"
 #define KICK_REPLY_MAX 65536
+#define WHO_POLL_MS 200
+
+enum kick_phase { PHASE_KICK, PHASE_WHO };
 
 struct kick {
 	struct director *d;
 	struct kick *prev, *next;   /* in director->kicks, freed at shutdown */
-	struct evhttp_connection *conn;
 	kick_done_cb *done;
 	char backend[HB_BACKEND_NAME_MAX + 1];
+	char host[HB_HOST_MAX + 1];
+	unsigned int port;
+	long long deadline_ms;
+	enum kick_phase phase;
+	struct evhttp_connection *conn;  /* of the request in flight, or NULL */
+	struct event *poll_timer;
 	enum evhttp_request_error error;
 	int failed;
 };
+
+static void kick_send(struct kick *k);
 
 int kick_init(struct director *d, char *err, size_t err_size)
 {
@@ -54,7 +66,10 @@ void kick_deinit(struct director *d)
 	while (d->kicks != NULL) {
 		struct kick *k = d->kicks;
 		HB_DLIST_REMOVE(d->kicks, k);
-		evhttp_connection_free(k->conn); /* frees the request, no callback */
+		if (k->conn != NULL)
+			evhttp_connection_free(k->conn); /* frees the request, no callback */
+		if (k->poll_timer != NULL)
+			event_free(k->poll_timer);
 		free(k);
 	}
 	if (d->doveadm_auth != NULL) {
@@ -77,30 +92,128 @@ static void on_kick_error(enum evhttp_request_error error, void *arg)
 	k->error = error;
 }
 
-static void on_kick_done(struct evhttp_request *req, void *arg)
+static void kick_finish(struct kick *k, enum kick_result result, const char *detail)
+{
+	struct director *d = k->d;
+	char backend[sizeof(k->backend)];
+	kick_done_cb *done = k->done;
+
+	snprintf(backend, sizeof(backend), "%s", k->backend);
+	HB_DLIST_REMOVE(d->kicks, k);
+	if (k->poll_timer != NULL)
+		event_free(k->poll_timer);
+	free(k);
+	done(d, backend, result, detail);
+}
+
+/* The reply body, NUL-terminated in BUF (cut at BUF_SIZE - 1). */
+static const char *reply_body(struct evhttp_request *req, char *buf, size_t buf_size)
+{
+	ev_ssize_t len = evbuffer_copyout(evhttp_request_get_input_buffer(req), buf, buf_size - 1);
+
+	buf[len < 0 ? 0 : len] = '\0';
+	return buf;
+}
+
+/* doveadm's HTTP API answers 200 also when the command failed: the result is
+ * in the body.  "kick" succeeded, or exit code 68 = no session to kick. */
+static int kick_body_ok(const char *body)
+{
+	return strstr(body, "\"doveadmResponse\"") != NULL ||
+		strstr(body, "\"exitCode\":68") != NULL;
+}
+
+static void on_poll_timer(evutil_socket_t fd, short what, void *arg)
+{
+	kick_send(arg);
+}
+
+static void kick_who_result(struct kick *k, const char *body)
+{
+	struct timeval tv = { 0, WHO_POLL_MS * 1000 };
+
+	if (strstr(body, "\"doveadmResponse\",[]") != NULL) {
+		kick_finish(k, KICK_DONE, "sessions kicked, none left");
+		return;
+	}
+	if (strstr(body, "\"doveadmResponse\"") == NULL) {
+		kick_finish(k, KICK_REFUSED, "doveadm who failed");
+		return;
+	}
+	/* kicked processes take a moment to exit: poll until they are gone */
+	if (director_now_ms() + WHO_POLL_MS > k->deadline_ms) {
+		kick_finish(k, KICK_TIMEOUT, "sessions still open after kick_timeout");
+		return;
+	}
+	if (k->poll_timer == NULL)
+		k->poll_timer = evtimer_new(k->d->base, on_poll_timer, k);
+	evtimer_add(k->poll_timer, &tv);
+}
+
+static void on_kick_reply(struct evhttp_request *req, void *arg)
 {
 	struct kick *k = arg;
 	int code = req != NULL ? evhttp_request_get_response_code(req) : 0;
+	char body[1024];
 
-	if (code == 200)
-		k->done(k->d, k->backend, KICK_DONE, "sessions kicked");
-	else if (code != 0)
-		k->done(k->d, k->backend, KICK_REFUSED, "doveadm API answered with an error");
-	else if (k->failed && k->error == EVREQ_HTTP_TIMEOUT)
-		k->done(k->d, k->backend, KICK_TIMEOUT, "doveadm API did not answer in time");
-	else
-		k->done(k->d, k->backend, KICK_UNREACHABLE, "doveadm API unreachable");
-	/* the connection frees itself once this request is complete */
-	HB_DLIST_REMOVE(k->d->kicks, k);
-	free(k);
+	k->conn = NULL; /* frees itself once this request is complete */
+	if (code == 0) {
+		if (k->failed && k->error == EVREQ_HTTP_TIMEOUT)
+			kick_finish(k, KICK_TIMEOUT, "doveadm API did not answer in time");
+		else
+			kick_finish(k, KICK_UNREACHABLE, "doveadm API unreachable");
+	} else if (code != 200) {
+		kick_finish(k, KICK_REFUSED, "doveadm API answered with an HTTP error");
+	} else if (k->phase == PHASE_WHO) {
+		kick_who_result(k, reply_body(req, body, sizeof(body)));
+	} else if (!kick_body_ok(reply_body(req, body, sizeof(body)))) {
+		kick_finish(k, KICK_REFUSED, "doveadm kick failed");
+	} else {
+		k->phase = PHASE_WHO;
+		kick_send(k);
+	}
+}
+
+/* One request of the current phase on a fresh connection. */
+static void kick_send(struct kick *k)
+{
+	struct director *d = k->d;
+	const char *body = k->phase == PHASE_KICK ? KICK_BODY : WHO_BODY;
+	struct evhttp_request *req;
+	struct evkeyvalq *headers;
+	long long left_ms = k->deadline_ms - director_now_ms();
+
+	k->failed = 0;
+	k->conn = evhttp_connection_base_new(d->base, NULL, k->host, (ev_uint16_t)k->port);
+	req = evhttp_request_new(on_kick_reply, k);
+	if (k->conn == NULL || req == NULL) {
+		if (k->conn != NULL)
+			evhttp_connection_free(k->conn);
+		k->conn = NULL;
+		kick_finish(k, KICK_REFUSED, "out of memory");
+		return;
+	}
+	evhttp_connection_set_timeout(k->conn, left_ms < 1000 ? 1 : (int)(left_ms / 1000));
+	evhttp_connection_set_max_body_size(k->conn, KICK_REPLY_MAX);
+	evhttp_connection_free_on_completion(k->conn);
+	evhttp_request_set_error_cb(req, on_kick_error);
+	headers = evhttp_request_get_output_headers(req);
+	evhttp_add_header(headers, "Host", k->host);
+	evhttp_add_header(headers, "Authorization", d->doveadm_auth);
+	evhttp_add_header(headers, "Content-Type", "application/json");
+	evbuffer_add(evhttp_request_get_output_buffer(req), body, strlen(body));
+	if (evhttp_make_request(k->conn, req, EVHTTP_REQ_POST, "/doveadm/v1") != 0) {
+		/* evhttp_make_request frees REQ on failure */
+		evhttp_connection_free(k->conn);
+		k->conn = NULL;
+		kick_finish(k, KICK_UNREACHABLE, "cannot send the request");
+	}
 }
 
 void kick_all(struct director *d, const char *backend, const char *host,
 	      unsigned int port, kick_done_cb *done)
 {
 	struct kick *k = calloc(1, sizeof(*k));
-	struct evhttp_request *req;
-	struct evkeyvalq *headers;
 
 	if (k == NULL) {
 		done(d, backend, KICK_REFUSED, "out of memory");
@@ -108,31 +221,11 @@ void kick_all(struct director *d, const char *backend, const char *host,
 	}
 	k->d = d;
 	k->done = done;
+	k->port = port;
+	k->phase = PHASE_KICK;
+	k->deadline_ms = director_now_ms() + d->set->kick_timeout_ms;
 	snprintf(k->backend, sizeof(k->backend), "%s", backend);
-	k->conn = evhttp_connection_base_new(d->base, NULL, host, (ev_uint16_t)port);
-	req = evhttp_request_new(on_kick_done, k);
-	if (k->conn == NULL || req == NULL) {
-		if (k->conn != NULL)
-			evhttp_connection_free(k->conn);
-		free(k);
-		done(d, backend, KICK_REFUSED, "out of memory");
-		return;
-	}
-	evhttp_connection_set_timeout(k->conn, (int)((d->set->kick_timeout_ms + 999) / 1000));
-	evhttp_connection_set_max_body_size(k->conn, KICK_REPLY_MAX);
-	evhttp_connection_free_on_completion(k->conn);
-	evhttp_request_set_error_cb(req, on_kick_error);
-	headers = evhttp_request_get_output_headers(req);
-	evhttp_add_header(headers, "Host", host);
-	evhttp_add_header(headers, "Authorization", d->doveadm_auth);
-	evhttp_add_header(headers, "Content-Type", "application/json");
-	evbuffer_add(evhttp_request_get_output_buffer(req), KICK_BODY, strlen(KICK_BODY));
-	if (evhttp_make_request(k->conn, req, EVHTTP_REQ_POST, "/doveadm/v1") != 0) {
-		/* evhttp_make_request frees REQ on failure */
-		evhttp_connection_free(k->conn);
-		free(k);
-		done(d, backend, KICK_UNREACHABLE, "cannot send the request");
-		return;
-	}
+	snprintf(k->host, sizeof(k->host), "%s", host);
 	HB_DLIST_PREPEND(d->kicks, k);
+	kick_send(k);
 }

@@ -467,6 +467,21 @@ class DovecotProxy(Dovecot):
         return super().start()
 
 
+class DovecotChainedProxy(DovecotProxy):
+    """A frontend in configuration 2 (docs/AUTH-MODULE.md): a passwd-file
+    passdb checks the password (result_success = continue), then
+    `driver = hummingbird` (skip = unauthenticated, no nopassword) routes.
+    USERS maps user name -> plaintext password."""
+
+    def __init__(self, env, name, ip, director_socket, users, timeout_ms=15000):
+        Dovecot.__init__(self, env, name, ip)
+        self.users_file = write(os.path.join(self.dir, "users"), "".join(
+            "%s:{PLAIN}%s\n" % (u, pw) for u, pw in sorted(users.items())))
+        f = self.fields()
+        f.update(socket=director_socket, timeout_ms=timeout_ms, users_file=self.users_file)
+        write(self.conf_path, templates.PROXY_CHAINED_CONF.format(**f))
+
+
 # ------------------------------------------------------------- director ---
 
 

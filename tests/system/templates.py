@@ -1,7 +1,8 @@
 """templates.py - the configuration files the system-test harness writes:
-Dovecot backends and proxy, hummingbird.conf (docs/DESIGN.md, 8) with short
-health intervals, and a loopback-only Postfix.  Placeholders are filled with
-str.format(); doubled braces are literal Dovecot braces.
+Dovecot backends and proxies (both passdb configurations of docs/AUTH-MODULE.md),
+hummingbird.conf (docs/DESIGN.md, 8) with short health intervals, and a
+loopback-only Postfix.  Placeholders are filled with str.format(); doubled
+braces are literal Dovecot braces.
 """
 
 DOVECOT_COMMON = """\
@@ -73,14 +74,37 @@ service doveadm {{
 }}
 """
 
-PROXY_CONF = DOVECOT_COMMON + """\
+PROXY_HEAD = DOVECOT_COMMON + """\
 protocols = imap pop3
 auth_failure_delay = 0
 login_proxy_max_reconnects = 0
+"""
+
+# configuration 1 (docs/AUTH-MODULE.md): the only passdb, the backend checks
+# the password
+PROXY_PASSDB_ONLY = """\
 passdb {{
   driver = hummingbird
   args = socket={socket} timeout={timeout_ms} nopassword=y
 }}
+"""
+
+# configuration 2 (conf.d/dovecot-proxy.conf.ext): an authenticating passdb
+# with result_success = continue, then hummingbird, no nopassword
+PROXY_PASSDB_CHAINED = """\
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {users_file}
+  result_success = continue
+}}
+passdb {{
+  driver = hummingbird
+  args = socket={socket} timeout={timeout_ms}
+  skip = unauthenticated
+}}
+"""
+
+PROXY_TAIL = """\
 userdb {{
   driver = static
   args = uid={uid} gid={uid} home=/nonexistent
@@ -108,6 +132,9 @@ service pop3-login {{
   }}
 }}
 """
+
+PROXY_CONF = PROXY_HEAD + PROXY_PASSDB_ONLY + PROXY_TAIL
+PROXY_CHAINED_CONF = PROXY_HEAD + PROXY_PASSDB_CHAINED + PROXY_TAIL
 
 DIRECTOR_CONF = """\
 # hummingbird.conf written by tests/system/harness.py
