@@ -235,7 +235,32 @@ def test_failed_backend_sessions_are_kicked_before_its_users_move(cluster):
     assert landed != victim and landed == cluster.assigned(u)
 
 
-@pytest.mark.skip(reason="needs the move hold to expire while hbctl polls doveadm who: "
-                  "hard to simulate from outside")
 def test_user_move_refuses_when_its_hold_expired_during_the_kick(cluster):
-    """`hbctl user move` refuses and leaves the assignment unchanged when the move hold expired during the kick."""
+    """`hbctl user move` fails and leaves the assignment unchanged when its move hold disappears before the commit."""
+    u = user("holdlost", 1)
+    old, conn = cluster.imap(u, proxy=0, keep=True)
+    new = next(n for n in sorted(cluster.backends) if n != old)
+    hold = "hb:move:" + u
+    seen = {"deleted": False, "stop": False}
+
+    def steal_hold():
+        # the hold lives while hbctl kicks and polls doveadm `who`: make it
+        # vanish as if it had expired, before hbctl commits
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not seen["deleted"] and not seen["stop"]:
+            if cluster.redis("DEL", hold) == 1:
+                seen["deleted"] = True
+            time.sleep(0.002)
+
+    thief = threading.Thread(target=steal_hold)
+    thief.start()
+    try:
+        r = cluster.hbctl("user", "move", u, new, timeout=30)
+    finally:
+        seen["stop"] = True
+        thief.join(25)
+        conn.close()
+    assert seen["deleted"], "the move hold was never seen in Redis"
+    assert r.returncode != 0, "move succeeded without its hold: %s%s" % (r.stdout, r.stderr)
+    assert cluster.assigned(u) == old, "assignment changed although the hold was lost"
+    assert cluster.redis("EXISTS", hold) == 0
