@@ -2,8 +2,8 @@
 # run-tests.sh - the one command that runs every Hummingbird test on a fresh
 # Debian 12 machine as root: installs dependencies, builds with AddressSanitizer
 # in ./build, runs `make check` (cmocka unit tests + system tests with real
-# Redis, Dovecot and Postfix on loopback), checks the demo cluster
-# (scripts/demo.py --check), then `make distcheck`.
+# Redis, Dovecot and Postfix on loopback), fuzzes the parsers briefly,
+# checks the demo cluster (scripts/demo.py --check), then `make distcheck`.
 set -eu
 cd "$(dirname "$0")"
 top=$(pwd)
@@ -15,13 +15,15 @@ cd build
 [ -f Makefile ] || "$top/configure" --with-dovecot=/usr/lib/dovecot --enable-asan
 make -j2
 status=0
+summary="make check: 0 passed, 1 failed"
 make check || status=$?
 # one closing line for people and CI: test programs that passed and failed
 if [ -f test-suite.log ]; then
 	pass=$(sed -n 's/^# PASS: *//p' test-suite.log)
 	fail=$(sed -n 's/^# FAIL: *//p' test-suite.log)
 	err=$(sed -n 's/^# ERROR: *//p' test-suite.log)
-	echo "make check: ${pass:-0} passed, $(( ${fail:-0} + ${err:-0} )) failed"
+	summary="make check: ${pass:-0} passed, $(( ${fail:-0} + ${err:-0} )) failed"
+	echo "$summary"
 fi
 if [ "$status" != 0 ]; then
 	for log in tests/unit/*.log tests/system/*.log plugins/auth/*.log cli/*.log; do
@@ -29,6 +31,8 @@ if [ "$status" != 0 ]; then
 	done
 	exit "$status"
 fi
+# every untrusted-input parser under libFuzzer (seeds, then a short run each)
+FUZZ_SECONDS=${FUZZ_SECONDS:-5} sh "$top/tests/fuzz/run-fuzzers.sh"
 # the README's demo command, end to end (same harness, this build)
 cd "$top"
 HB_BUILDDIR="$top/build" "$(command -v /usr/bin/python3 || command -v python3)" scripts/demo.py --check
@@ -36,3 +40,4 @@ cd build
 # packaging check: builds from the tarball and runs every test again there
 make distcheck >distcheck.log 2>&1 || { tail -n 80 distcheck.log; exit 1; }
 echo "distcheck: OK"
+echo "$summary"

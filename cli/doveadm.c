@@ -6,6 +6,7 @@
 #include "json.h"
 #include "output.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,8 +72,11 @@ static unsigned int count_results(const struct hbctl_jdoc *doc,
 			hbctl_json_first(doc, n) : n;
 		for (; item != NULL; item = n->type == HBCTL_JARRAY ?
 			     hbctl_json_next(doc, item) : NULL) {
-			if (item->type == HBCTL_JOBJECT)
-				count += who ? who_entry_count(doc, item) : 1;
+			if (item->type != HBCTL_JOBJECT)
+				continue;
+			/* saturate: a wrapped sum could read as "no sessions left" */
+			unsigned int add = who ? who_entry_count(doc, item) : 1;
+			count = count > UINT_MAX - add ? UINT_MAX : count + add;
 		}
 	}
 	return count;
@@ -88,9 +92,13 @@ static int reply_error(const struct hbctl_jdoc *doc, const struct hbctl_jnode *p
 		*count_r = 0;	/* no session of that user: nothing to kick */
 		return 0;
 	}
-	if (code != NULL && code->type == HBCTL_JNUMBER)
+	/* the number is untrusted: casting one outside int's range is undefined */
+	if (code != NULL && code->type == HBCTL_JNUMBER && code->number >= 0 &&
+	    code->number <= 255)
 		snprintf(err, err_size, "doveadm %s failed with exit code %d", command,
 			 (int)code->number);
+	else if (code != NULL && code->type == HBCTL_JNUMBER)
+		snprintf(err, err_size, "doveadm %s failed with an invalid exit code", command);
 	else
 		snprintf(err, err_size, "doveadm %s failed (%s)", command,
 			 type != NULL && type->type == HBCTL_JSTRING ? type->str : "no reason");

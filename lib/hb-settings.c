@@ -248,22 +248,27 @@ static int settings_parse_stream(const char *name, FILE *in, struct hb_settings 
 				 char *err, size_t err_size)
 {
 	struct hb_settings *set = hb_settings_new();
-	char line[LINE_MAX_LEN + 2], why[HB_SETTINGS_ERROR_MAX];
+	char *line = NULL, why[HB_SETTINGS_ERROR_MAX];
+	size_t line_size = 0;
+	ssize_t len;
 	unsigned int line_no = 0;
 
 	if (set == NULL) {
 		snprintf(err, err_size, "%s: out of memory", name);
 		return -1;
 	}
-	while (fgets(line, sizeof(line), in) != NULL) {
-		size_t len = strlen(line);
+	while ((len = getline(&line, &line_size, in)) > 0) {
 		line_no++;
+		if (line[len - 1] == '\n')
+			line[--len] = '\0';
 		if (len > LINE_MAX_LEN) {
 			snprintf(err, err_size, "%s:%u: line too long", name, line_no);
 			goto fail;
 		}
-		if (len > 0 && line[len - 1] == '\n')
-			line[len - 1] = '\0';
+		if (memchr(line, '\0', (size_t)len) != NULL) {
+			snprintf(err, err_size, "%s:%u: NUL byte in line", name, line_no);
+			goto fail;
+		}
 		if (parse_line(set, line, why, sizeof(why)) < 0) {
 			snprintf(err, err_size, "%s:%u: %s", name, line_no, why);
 			goto fail;
@@ -277,9 +282,11 @@ static int settings_parse_stream(const char *name, FILE *in, struct hb_settings 
 		snprintf(err, err_size, "%s: %s", name, why);
 		goto fail;
 	}
+	free(line);
 	*set_r = set;
 	return 0;
 fail:
+	free(line);
 	hb_settings_free(&set);
 	return -1;
 }

@@ -369,6 +369,24 @@ static void test_load_file(void **state)
 	assert_non_null(strstr(err, "/nonexistent/hummingbird.conf"));
 }
 
+/* A NUL byte inside a line would hide the rest of it from a C-string parser. */
+static void test_load_file_nul_byte(void **state)
+{
+	struct hb_settings *set = NULL;
+	char err[HB_SETTINGS_ERROR_MAX], expected[128];
+	const char *path = write_temp("redis_db = 1\n", 0600);
+	FILE *f = fopen(path, "a");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite("redis_port = 1\0bogus = 2\n", 1, 26, f), 26);
+	fclose(f);
+	assert_int_equal(hb_settings_load(path, &set, err, sizeof(err)), -1);
+	assert_null(set);
+	snprintf(expected, sizeof(expected), "%s:2: NUL byte", path);
+	assert_memory_equal(err, expected, strlen(expected));
+	unlink(path);
+}
+
 static void test_error_buffer_truncation(void **state)
 {
 	struct hb_settings *set = NULL;
@@ -448,6 +466,7 @@ int main(void)
 		cmocka_unit_test(test_overlong_line),
 		cmocka_unit_test(test_cross_field_validation),
 		cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_load_file_nul_byte),
 		cmocka_unit_test(test_error_buffer_truncation),
 		cmocka_unit_test(test_secret_file),
 		cmocka_unit_test(test_secret_file_refused),
