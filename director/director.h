@@ -28,6 +28,7 @@ struct backend_table {
 	size_t count;
 	long long epoch;
 	int loaded;              /* at least one snapshot was read from Redis */
+	int refresh_pending;     /* a snapshot request is in flight */
 };
 
 struct redis_conn {

@@ -65,6 +65,10 @@ static void insert_sorted(struct hb_backend *backends, unsigned int *counts, siz
 static void table_apply_snapshot(struct director *d, redisReply *reply)
 {
 	struct backend_table *t = &d->table;
+	long long epoch = reply->element[0]->type == REDIS_REPLY_STRING ?
+		strtoll(reply->element[0]->str, NULL, 10) : 0;
+	/* a broken backend entry is reported once per change, not every second */
+	int report = !t->loaded || epoch != t->epoch;
 	size_t max = (reply->elements - 1) / 3, n = 0;
 	struct hb_backend *backends = calloc(max + 1, sizeof(*backends));
 	unsigned int *counts = calloc(max + 1, sizeof(*counts));
@@ -79,7 +83,8 @@ static void table_apply_snapshot(struct director *d, redisReply *reply)
 	}
 	for (size_t i = 1; i + 2 < reply->elements && n < DIRECTOR_MAX_BACKENDS; i += 3) {
 		if (parse_entry(&reply->element[i], &b, &count, err, sizeof(err)) < 0) {
-			hb_warn("ignoring backend in Redis: %s", err);
+			if (report)
+				hb_warn("ignoring backend in Redis: %s", err);
 			continue;
 		}
 		insert_sorted(backends, counts, n++, &b, count);
@@ -88,13 +93,13 @@ static void table_apply_snapshot(struct director *d, redisReply *reply)
 	t->backends = backends;
 	t->user_counts = counts;
 	t->count = n;
-	t->epoch = reply->element[0]->type == REDIS_REPLY_STRING ?
-		strtoll(reply->element[0]->str, NULL, 10) : 0;
+	t->epoch = epoch;
 	t->loaded = 1;
 }
 
 static void on_snapshot(struct director *d, redisReply *reply, const char *error, void *ctx)
 {
+	d->table.refresh_pending = 0;
 	if (reply == NULL) {
 		hb_debug("backend table refresh failed: %s", error);
 		return;
@@ -111,6 +116,9 @@ void table_refresh(struct director *d)
 {
 	char now[24], expire[24];
 
+	if (d->table.refresh_pending)
+		return; /* the answer on its way will do */
+	d->table.refresh_pending = 1;
 	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
 	snprintf(expire, sizeof(expire), "%u", d->set->user_expire_s);
 	const char *argv[] = { "EVAL", hb_script_snapshot, "0", d->set->key_prefix, now, expire };
