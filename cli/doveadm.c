@@ -3,7 +3,7 @@
  * first entry and lists the rest after it, so every object anywhere in the
  * response element counts as a result. */
 #include "doveadm.h"
-#include "json.h"
+#include "hb-json.h"
 #include "output.h"
 
 #include <limits.h>
@@ -45,16 +45,16 @@ char *hbctl_doveadm_request(const char *command, const char *mask)
 }
 
 /* Sessions one "who" entry stands for: "connections" (a string in 2.3), or 1. */
-static unsigned int who_entry_count(const struct hbctl_jdoc *doc,
-				    const struct hbctl_jnode *obj)
+static unsigned int who_entry_count(const struct hb_jdoc *doc,
+				    const struct hb_jnode *obj)
 {
-	const struct hbctl_jnode *conns = hbctl_json_get(doc, obj, "connections");
+	const struct hb_jnode *conns = hb_json_get(doc, obj, "connections");
 	unsigned int n;
 
-	if (conns != NULL && conns->type == HBCTL_JNUMBER && conns->number >= 1 &&
+	if (conns != NULL && conns->type == HB_JNUMBER && conns->number >= 1 &&
 	    conns->number < 1e6)
 		return (unsigned int)conns->number;
-	if (conns != NULL && conns->type == HBCTL_JSTRING && conns->str[0] != '\0' &&
+	if (conns != NULL && conns->type == HB_JSTRING && conns->str[0] != '\0' &&
 	    strlen(conns->str) < 7 && strspn(conns->str, "0123456789") == strlen(conns->str) &&
 	    (n = (unsigned int)atoi(conns->str)) > 0)
 		return n;
@@ -62,17 +62,17 @@ static unsigned int who_entry_count(const struct hbctl_jdoc *doc,
 }
 
 /* Count result objects in the payload array and after it (see above). */
-static unsigned int count_results(const struct hbctl_jdoc *doc,
-				  const struct hbctl_jnode *payload, int who)
+static unsigned int count_results(const struct hb_jdoc *doc,
+				  const struct hb_jnode *payload, int who)
 {
 	unsigned int count = 0;
 
-	for (const struct hbctl_jnode *n = payload; n != NULL; n = hbctl_json_next(doc, n)) {
-		const struct hbctl_jnode *item = n->type == HBCTL_JARRAY ?
-			hbctl_json_first(doc, n) : n;
-		for (; item != NULL; item = n->type == HBCTL_JARRAY ?
-			     hbctl_json_next(doc, item) : NULL) {
-			if (item->type != HBCTL_JOBJECT)
+	for (const struct hb_jnode *n = payload; n != NULL; n = hb_json_next(doc, n)) {
+		const struct hb_jnode *item = n->type == HB_JARRAY ?
+			hb_json_first(doc, n) : n;
+		for (; item != NULL; item = n->type == HB_JARRAY ?
+			     hb_json_next(doc, item) : NULL) {
+			if (item->type != HB_JOBJECT)
 				continue;
 			/* saturate: a wrapped sum could read as "no sessions left" */
 			unsigned int add = who ? who_entry_count(doc, item) : 1;
@@ -82,47 +82,47 @@ static unsigned int count_results(const struct hbctl_jdoc *doc,
 	return count;
 }
 
-static int reply_error(const struct hbctl_jdoc *doc, const struct hbctl_jnode *payload,
+static int reply_error(const struct hb_jdoc *doc, const struct hb_jnode *payload,
 		       const char *command, unsigned int *count_r, char *err, size_t err_size)
 {
-	const struct hbctl_jnode *code = hbctl_json_get(doc, payload, "exitCode");
-	const struct hbctl_jnode *type = hbctl_json_get(doc, payload, "type");
+	const struct hb_jnode *code = hb_json_get(doc, payload, "exitCode");
+	const struct hb_jnode *type = hb_json_get(doc, payload, "type");
 
-	if (code != NULL && code->type == HBCTL_JNUMBER && code->number == HBCTL_EX_NOUSER) {
+	if (code != NULL && code->type == HB_JNUMBER && code->number == HBCTL_EX_NOUSER) {
 		*count_r = 0;	/* no session of that user: nothing to kick */
 		return 0;
 	}
 	/* the number is untrusted: casting one outside int's range is undefined */
-	if (code != NULL && code->type == HBCTL_JNUMBER && code->number >= 0 &&
+	if (code != NULL && code->type == HB_JNUMBER && code->number >= 0 &&
 	    code->number <= 255)
 		snprintf(err, err_size, "doveadm %s failed with exit code %d", command,
 			 (int)code->number);
-	else if (code != NULL && code->type == HBCTL_JNUMBER)
+	else if (code != NULL && code->type == HB_JNUMBER)
 		snprintf(err, err_size, "doveadm %s failed with an invalid exit code", command);
 	else
 		snprintf(err, err_size, "doveadm %s failed (%s)", command,
-			 type != NULL && type->type == HBCTL_JSTRING ? type->str : "no reason");
+			 type != NULL && type->type == HB_JSTRING ? type->str : "no reason");
 	return -1;
 }
 
 int hbctl_doveadm_parse_reply(const char *command, const char *body, size_t len,
 			      unsigned int *count_r, char *err, size_t err_size)
 {
-	struct hbctl_jdoc *doc;
+	struct hb_jdoc *doc;
 	char jerr[128];
 	int ret = -1;
 
-	if (hbctl_json_parse(body, len, &doc, jerr, sizeof(jerr)) < 0) {
+	if (hb_json_parse(body, len, &doc, jerr, sizeof(jerr)) < 0) {
 		snprintf(err, err_size, "doveadm reply: %s", jerr);
 		return -1;
 	}
-	const struct hbctl_jnode *root = hbctl_json_root(doc);
-	const struct hbctl_jnode *elem = hbctl_json_first(doc, root);
-	const struct hbctl_jnode *kind = hbctl_json_first(doc, elem);
-	const struct hbctl_jnode *payload = hbctl_json_next(doc, kind);
+	const struct hb_jnode *root = hb_json_root(doc);
+	const struct hb_jnode *elem = hb_json_first(doc, root);
+	const struct hb_jnode *kind = hb_json_first(doc, elem);
+	const struct hb_jnode *payload = hb_json_next(doc, kind);
 
-	if (root->type != HBCTL_JARRAY || elem == NULL || elem->type != HBCTL_JARRAY ||
-	    kind == NULL || kind->type != HBCTL_JSTRING || payload == NULL) {
+	if (root->type != HB_JARRAY || elem == NULL || elem->type != HB_JARRAY ||
+	    kind == NULL || kind->type != HB_JSTRING || payload == NULL) {
 		snprintf(err, err_size, "doveadm reply has an unexpected shape");
 	} else if (strcmp(kind->str, "error") == 0) {
 		ret = reply_error(doc, payload, command, count_r, err, err_size);
@@ -132,7 +132,7 @@ int hbctl_doveadm_parse_reply(const char *command, const char *body, size_t len,
 	} else {
 		snprintf(err, err_size, "doveadm reply of unknown kind");
 	}
-	hbctl_json_free(&doc);
+	hb_json_free(&doc);
 	return ret;
 }
 

@@ -6,7 +6,7 @@ cli_hbctl_SOURCES = \
 	cli/main.c cli/hbctl.h cli/usage.c cli/usage.h \
 	cli/args.c cli/args.h cli/output.c cli/output.h \
 	cli/glob-escape.c cli/glob-escape.h cli/store.c \
-	cli/json.c cli/json.h cli/doveadm.c cli/doveadm.h \
+	cli/doveadm.c cli/doveadm.h \
 	cli/doveadm-http.c cli/http-response.c cli/doveadm-http.h \
 	cli/cmd-backend.c cli/backend-cmds.h cli/backend-fence.c \
 	cli/backend-users.c cli/print-backend.c \
@@ -31,11 +31,11 @@ tests_unit_test_hbctl_output_SOURCES = tests/unit/test-hbctl-output.c cli/output
 tests_unit_test_hbctl_output_LDADD = $(CMOCKA_LIBS)
 
 tests_unit_test_hbctl_json_CFLAGS = $(HBCTL_TEST_CFLAGS)
-tests_unit_test_hbctl_json_SOURCES = tests/unit/test-hbctl-json.c cli/json.c
-tests_unit_test_hbctl_json_LDADD = $(CMOCKA_LIBS)
+tests_unit_test_hbctl_json_SOURCES = tests/unit/test-hbctl-json.c
+tests_unit_test_hbctl_json_LDADD = lib/libhb.a $(CMOCKA_LIBS)
 
 tests_unit_test_hbctl_doveadm_CFLAGS = $(HBCTL_TEST_CFLAGS)
 tests_unit_test_hbctl_doveadm_SOURCES = tests/unit/test-hbctl-doveadm.c cli/doveadm.c \
-	cli/json.c cli/output.c cli/http-response.c cli/doveadm-http.c
+	cli/output.c cli/http-response.c cli/doveadm-http.c
 tests_unit_test_hbctl_doveadm_LDADD = lib/libhb.a $(CMOCKA_LIBS)
 endif

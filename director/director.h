@@ -21,6 +21,7 @@ struct health;
 struct listeners;
 struct conn;
 struct kick;
+struct census;
 
 struct backend_table {
 	struct hb_backend *backends;
@@ -50,6 +51,7 @@ struct director {
 	struct user_cache *cache;
 	struct metrics *metrics;
 	struct health *health;
+	struct census *census;       /* session census, docs/DESIGN.md 4 */
 	struct listeners *listeners;
 	struct conn *conns;          /* open client connections */
 	struct kick *kicks;          /* doveadm kicks in flight */

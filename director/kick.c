@@ -1,18 +1,16 @@
 /* kick.c - doveadm HTTP API "kick" of every session on a backend, then "who"
- * until none is left (bounded by kick_timeout), made
- * with libevent's HTTP client.  The API key is read once from its file and
- * kept only in memory; requests and replies are bounded. */
+ * until none is left (bounded by kick_timeout), through doveadm-client.c.
+ * The API key is read once from its file and kept only in memory. */
 #include "hb-config-auto.h"
 #include "director.h"
 #include "kick.h"
+#include "doveadm-client.h"
 #include "hb-base64.h"
 #include "hb-dlist.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <event2/buffer.h>
-#include <event2/http.h>
 
 #define KICK_BODY "[[\"kick\",{\"mask\":[\"*\"],\"force\":true},\"hb-kick\"]]"
 #define WHO_BODY "[[\"who\",{\"mask\":[\"*\"]},\"hb-who\"]]"
@@ -30,10 +28,8 @@ struct kick {
 	unsigned int port;
 	long long deadline_ms;
 	enum kick_phase phase;
-	struct evhttp_connection *conn;  /* of the request in flight, or NULL */
+	struct doveadm_req *req;    /* the request in flight, or NULL */
 	struct event *poll_timer;
-	enum evhttp_request_error error;
-	int failed;
 };
 
 static void kick_send(struct kick *k);
@@ -66,8 +62,7 @@ void kick_deinit(struct director *d)
 	while (d->kicks != NULL) {
 		struct kick *k = d->kicks;
 		HB_DLIST_REMOVE(d->kicks, k);
-		if (k->conn != NULL)
-			evhttp_connection_free(k->conn); /* frees the request, no callback */
+		doveadm_cancel(&k->req);
 		if (k->poll_timer != NULL)
 			event_free(k->poll_timer);
 		free(k);
@@ -82,14 +77,6 @@ void kick_deinit(struct director *d)
 int kick_available(const struct director *d)
 {
 	return d->doveadm_auth != NULL;
-}
-
-static void on_kick_error(enum evhttp_request_error error, void *arg)
-{
-	struct kick *k = arg;
-
-	k->failed = 1;
-	k->error = error;
 }
 
 static void kick_finish(struct kick *k, enum kick_result result, const char *detail)
@@ -107,11 +94,12 @@ static void kick_finish(struct kick *k, enum kick_result result, const char *det
 }
 
 /* The reply body, NUL-terminated in BUF (cut at BUF_SIZE - 1). */
-static const char *reply_body(struct evhttp_request *req, char *buf, size_t buf_size)
+static const char *reply_body(const char *body, size_t len, char *buf, size_t buf_size)
 {
-	ev_ssize_t len = evbuffer_copyout(evhttp_request_get_input_buffer(req), buf, buf_size - 1);
-
-	buf[len < 0 ? 0 : len] = '\0';
+	if (len > buf_size - 1)
+		len = buf_size - 1;
+	memcpy(buf, body, len);
+	buf[len] = '\0';
 	return buf;
 }
 
@@ -150,25 +138,26 @@ static void kick_who_result(struct kick *k, const char *body)
 	evtimer_add(k->poll_timer, &tv);
 }
 
-static void on_kick_reply(struct evhttp_request *req, void *arg)
+static void on_kick_reply(void *ctx, enum doveadm_status status, int code,
+			  const char *text, size_t len)
 {
-	struct kick *k = arg;
-	int code = req != NULL ? evhttp_request_get_response_code(req) : 0;
+	struct kick *k = ctx;
 	char body[1024];
 
-	k->conn = NULL; /* frees itself once this request is complete */
-	if (code == 0) {
-		if (k->failed && k->error == EVREQ_HTTP_TIMEOUT)
-			kick_finish(k, KICK_TIMEOUT, "doveadm API did not answer in time");
-		else
-			kick_finish(k, KICK_UNREACHABLE, "doveadm API unreachable");
-	} else if (code != 200) {
+	k->req = NULL;
+	if (status == DOVEADM_TIMEOUT)
+		kick_finish(k, KICK_TIMEOUT, "doveadm API did not answer in time");
+	else if (status == DOVEADM_UNREACHABLE)
+		kick_finish(k, KICK_UNREACHABLE, "doveadm API unreachable");
+	else if (status != DOVEADM_REPLY)
+		kick_finish(k, KICK_REFUSED, "doveadm API reply unusable");
+	else if (code != 200)
 		kick_finish(k, KICK_REFUSED, "doveadm API answered with an HTTP error");
-	} else if (k->phase == PHASE_WHO) {
-		kick_who_result(k, reply_body(req, body, sizeof(body)));
-	} else if (!kick_body_ok(reply_body(req, body, sizeof(body)))) {
+	else if (k->phase == PHASE_WHO)
+		kick_who_result(k, reply_body(text, len, body, sizeof(body)));
+	else if (!kick_body_ok(reply_body(text, len, body, sizeof(body))))
 		kick_finish(k, KICK_REFUSED, "doveadm kick failed");
-	} else {
+	else {
 		k->phase = PHASE_WHO;
 		kick_send(k);
 	}
@@ -177,37 +166,14 @@ static void on_kick_reply(struct evhttp_request *req, void *arg)
 /* One request of the current phase on a fresh connection. */
 static void kick_send(struct kick *k)
 {
-	struct director *d = k->d;
-	const char *body = k->phase == PHASE_KICK ? KICK_BODY : WHO_BODY;
-	struct evhttp_request *req;
-	struct evkeyvalq *headers;
 	long long left_ms = k->deadline_ms - director_now_ms();
 
-	k->failed = 0;
-	k->conn = evhttp_connection_base_new(d->base, NULL, k->host, (ev_uint16_t)k->port);
-	req = evhttp_request_new(on_kick_reply, k);
-	if (k->conn == NULL || req == NULL) {
-		if (k->conn != NULL)
-			evhttp_connection_free(k->conn);
-		k->conn = NULL;
-		kick_finish(k, KICK_REFUSED, "out of memory");
-		return;
-	}
-	evhttp_connection_set_timeout(k->conn, left_ms < 1000 ? 1 : (int)(left_ms / 1000));
-	evhttp_connection_set_max_body_size(k->conn, KICK_REPLY_MAX);
-	evhttp_connection_free_on_completion(k->conn);
-	evhttp_request_set_error_cb(req, on_kick_error);
-	headers = evhttp_request_get_output_headers(req);
-	evhttp_add_header(headers, "Host", k->host);
-	evhttp_add_header(headers, "Authorization", d->doveadm_auth);
-	evhttp_add_header(headers, "Content-Type", "application/json");
-	evbuffer_add(evhttp_request_get_output_buffer(req), body, strlen(body));
-	if (evhttp_make_request(k->conn, req, EVHTTP_REQ_POST, "/doveadm/v1") != 0) {
-		/* evhttp_make_request frees REQ on failure */
-		evhttp_connection_free(k->conn);
-		k->conn = NULL;
+	k->req = doveadm_post(k->d, k->host, k->port,
+			      k->phase == PHASE_KICK ? KICK_BODY : WHO_BODY,
+			      left_ms < 1000 ? 1000 : (unsigned int)left_ms, KICK_REPLY_MAX,
+			      on_kick_reply, k);
+	if (k->req == NULL)
 		kick_finish(k, KICK_UNREACHABLE, "cannot send the request");
-	}
 }
 
 void kick_all(struct director *d, const char *backend, const char *host,

@@ -2,9 +2,12 @@
 sbin_PROGRAMS += director/hummingbird-director
 DIRECTOR_CORE = \
 	director/cache.c director/cache.h \
+	director/census.c director/census.h \
+	director/census-who.c director/census-who.h \
 	director/client.c director/client.h \
 	director/conn.c director/conn.h \
 	director/director.h \
+	director/doveadm-client.c director/doveadm-client.h \
 	director/health.c director/health.h \
 	director/housekeeping.c director/housekeeping.h \
 	director/kick.c director/kick.h \

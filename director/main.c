@@ -5,6 +5,7 @@
 #include "director.h"
 #include "cache.h"
 #include "conn.h"
+#include "census.h"
 #include "health.h"
 #include "housekeeping.h"
 #include "kick.h"
@@ -151,6 +152,7 @@ static int director_init(struct director *d, char *err, size_t err_size)
 	if (kick_init(d, err, err_size) < 0 || listeners_start(d, err, err_size) < 0)
 		return -1;
 	d->health = health_create(d);
+	d->census = census_create(d);
 	d->sig_hup = evsignal_new(d->base, SIGHUP, on_sighup, d);
 	d->sig_term = evsignal_new(d->base, SIGTERM, on_sigterm, d);
 	d->sig_int = evsignal_new(d->base, SIGINT, on_sigterm, d);
@@ -167,6 +169,7 @@ static void director_deinit(struct director *d)
 	housekeeping_stop(d);
 	listeners_stop(d);
 	conn_destroy_all(d);
+	census_destroy(&d->census);
 	health_destroy(&d->health);
 	kick_deinit(d);
 	director_redis_stop(d);

@@ -5,6 +5,7 @@
 #include "director.h"
 #include "metrics.h"
 #include "listeners.h"
+#include "census.h"
 
 
 #include <stdio.h>
@@ -32,6 +33,7 @@ struct metrics {
 	unsigned long long latency_count;
 	unsigned long long failovers, waits, protocol_errors, redis_errors;
 	unsigned long long health_ok, health_failed;
+	unsigned long long census_runs, census_mismatches;
 	int redis_up, lease_held;
 };
 
@@ -70,6 +72,8 @@ void metrics_protocol_error(struct metrics *m) { m->protocol_errors++; }
 void metrics_set_redis_up(struct metrics *m, int up) { m->redis_up = up; }
 void metrics_redis_error(struct metrics *m) { m->redis_errors++; }
 void metrics_set_lease(struct metrics *m, int held) { m->lease_held = held; }
+void metrics_census_run(struct metrics *m) { m->census_runs++; }
+void metrics_census_mismatch(struct metrics *m) { m->census_mismatches++; }
 
 void metrics_health_check(struct metrics *m, int ok)
 {
@@ -130,9 +134,13 @@ static void write_counters(const struct metrics *m, struct evbuffer *out)
 		"# HELP hummingbird_health_checks_total Health checks run by this director.\n"
 		"# TYPE hummingbird_health_checks_total counter\n"
 		"hummingbird_health_checks_total{result=\"ok\"} %llu\n"
-		"hummingbird_health_checks_total{result=\"failed\"} %llu\n",
+		"hummingbird_health_checks_total{result=\"failed\"} %llu\n"
+		"# HELP hummingbird_census_runs_total Session census rounds run by this director.\n"
+		"# TYPE hummingbird_census_runs_total counter\nhummingbird_census_runs_total %llu\n"
+		"# HELP hummingbird_census_mismatches_total Users found with sessions on a backend other than their assigned one.\n"
+		"# TYPE hummingbird_census_mismatches_total counter\nhummingbird_census_mismatches_total %llu\n",
 		m->failovers, m->waits, m->protocol_errors, m->redis_up, m->redis_errors,
-		m->lease_held, m->health_ok, m->health_failed);
+		m->lease_held, m->health_ok, m->health_failed, m->census_runs, m->census_mismatches);
 }
 
 static void write_backends(const struct director *d, struct evbuffer *out)
@@ -153,6 +161,15 @@ static void write_backends(const struct director *d, struct evbuffer *out)
 	for (size_t i = 0; i < t->count; i++)
 		evbuffer_add_printf(out, "hummingbird_assignments{backend=\"%s\"} %u\n",
 				    t->backends[i].name, t->user_counts[i]);
+	evbuffer_add_printf(out,
+		"# HELP hummingbird_census_sessions Sessions seen on each backend by the last census.\n"
+		"# TYPE hummingbird_census_sessions gauge\n");
+	for (size_t i = 0; i < t->count; i++) {
+		unsigned long sessions;
+		if (census_sessions(d->census, t->backends[i].name, &sessions))
+			evbuffer_add_printf(out, "hummingbird_census_sessions{backend=\"%s\"} %lu\n",
+					    t->backends[i].name, sessions);
+	}
 }
 
 static void on_http_request(struct evhttp_request *req, void *arg)

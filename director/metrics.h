@@ -28,6 +28,8 @@ void metrics_set_redis_up(struct metrics *m, int up);
 void metrics_redis_error(struct metrics *m);
 void metrics_health_check(struct metrics *m, int ok);
 void metrics_set_lease(struct metrics *m, int held);
+void metrics_census_run(struct metrics *m);
+void metrics_census_mismatch(struct metrics *m);
 unsigned long long metrics_lookups_total(const struct metrics *m);
 
 #endif

@@ -95,6 +95,31 @@ const char hb_script_health[] =
 	"if changed == 1 then redis.call('INCR', ARGV[1]..'epoch') end\n"
 	"return {h, changed}\n";
 
+const char hb_script_census[] =
+	"local p, b, now, expire = ARGV[1], ARGV[2], ARGV[3], ARGV[4]\n"
+	"if redis.call('EXISTS', p..'backend:'..b) == 0 then return {} end\n"
+	"local mismatch = {}\n"
+	"for i = 5, #ARGV do\n"
+	"  local u = ARGV[i]\n"
+	"  local ukey = p..'user:'..u\n"
+	"  local cur = redis.call('GET', ukey)\n"
+	"  if cur == b then\n"
+	"    redis.call('EXPIRE', ukey, expire)\n"
+	"    redis.call('ZADD', p..'users:'..b, now, u)\n"
+	/* the assignment expired under an open session: pin the user to where
+	 * the session is, unless a move is deciding where the user goes */
+	"  elseif not cur then\n"
+	"    if redis.call('EXISTS', p..'move:'..u) == 0 then\n"
+	"      redis.call('SET', ukey, b, 'EX', expire)\n"
+	"      redis.call('ZADD', p..'users:'..b, now, u)\n"
+	"    end\n"
+	"  else\n"
+	"    table.insert(mismatch, u)\n"
+	"    table.insert(mismatch, cur)\n"
+	"  end\n"
+	"end\n"
+	"return mismatch\n";
+
 const char hb_script_snapshot[] =
 	"local p, now, expire = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])\n"
 	"local out = {redis.call('GET', p..'epoch') or '0'}\n"

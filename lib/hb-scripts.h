@@ -17,6 +17,12 @@ extern const char hb_script_lease[];
  * fence_ms, now_ms.  Counts a health result; on the change to failed sets
  * fence_until = now_ms + fence_ms (when > 0).  Returns {health, changed(1|0)}. */
 extern const char hb_script_health[];
+/* ARGV: prefix, backend, now_s, expire_s, users...  The users have sessions
+ * open on BACKEND (session census, docs/DESIGN.md 4): an assignment to
+ * BACKEND is refreshed, a missing one is set to BACKEND (unless move:USER
+ * exists), one to another backend is left alone and reported.  Returns
+ * {user1, assigned_backend1, user2, ...} for those mismatches. */
+extern const char hb_script_census[];
 
 /* ARGV: prefix, now_s, expire_s.  Returns {epoch, name1, {field, value...},
  * live_user_count1, name2, ...} for every backend. */

@@ -64,6 +64,7 @@ static const struct setting_def setting_defs[] = {
 	S(pid_file, T_STR, "", 0, 0),
 	S(doveadm_api_key_file, T_STR, "", 0, 0),
 	D(kick_timeout, kick_timeout_ms, T_DURATION_MS, "10s", 100, 600000),
+	D(census_interval, census_interval_ms, T_DURATION_MS, "60s", 0, 86400000),
 };
 #define SETTING_COUNT (sizeof(setting_defs) / sizeof(setting_defs[0]))
 
@@ -235,6 +236,10 @@ static int settings_validate(const struct hb_settings *set, char *err, size_t er
 {
 	if (set->health_timeout_ms > set->health_interval_ms * 10) {
 		snprintf(err, err_size, "health_timeout must not exceed 10 x health_interval");
+		return -1;
+	}
+	if (set->census_interval_ms != 0 && set->census_interval_ms < 100) {
+		snprintf(err, err_size, "census_interval: 0 (off) or at least 100ms");
 		return -1;
 	}
 	if (strlen(set->key_prefix) > 64 || strchr(set->key_prefix, ' ') != NULL) {

@@ -41,6 +41,7 @@ struct hb_settings {
 
 	char *doveadm_api_key_file;
 	unsigned int kick_timeout_ms;
+	unsigned int census_interval_ms;   /* 0 = no session census */
 };
 
 /* Allocate settings with every documented default. */

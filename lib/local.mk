@@ -6,6 +6,7 @@ lib_libhb_a_SOURCES = \
 	lib/hb-base64.c lib/hb-base64.h \
 	lib/hb-dlist.h \
 	lib/hb-hash.c lib/hb-hash.h \
+	lib/hb-json.c lib/hb-json.h \
 	lib/hb-keys.c lib/hb-keys.h \
 	lib/hb-log.c lib/hb-log.h \
 	lib/hb-redis.c lib/hb-redis.h \

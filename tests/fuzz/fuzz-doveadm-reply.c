@@ -1,6 +1,6 @@
 /* fuzz-doveadm-reply.c - libFuzzer target for hbctl's doveadm reply
  * interpretation (cli/doveadm.c, hbctl_doveadm_parse_reply, on top of
- * cli/json.c): any JSON body a backend could answer to "kick" or "who".
+ * lib/hb-json.c): any JSON body a backend could answer to "kick" or "who".
  * The first byte picks the command.
  * Build: tests/fuzz/run-fuzzers.sh doveadm-reply (clang, -fsanitize=fuzzer,...). */
 #include <stddef.h>

@@ -19,9 +19,9 @@ proto 2200 director/proto.c lib/hb-user.c lib/hb-backend.c
 netstring 10100 director/netstring.c
 user 600 lib/hb-user.c
 settings 9000 lib/hb-settings.c
-json 8192 cli/json.c
+json 8192 lib/hb-json.c
 http-response 8192 cli/http-response.c
-doveadm-reply 8192 cli/doveadm.c cli/json.c cli/output.c cli/doveadm-http.c cli/http-response.c lib/hb-base64.c
+doveadm-reply 8192 cli/doveadm.c lib/hb-json.c cli/output.c cli/doveadm-http.c cli/http-response.c lib/hb-base64.c
 '
 
 case $seconds in

@@ -161,6 +161,7 @@ log_level = debug
 pid_file = {dir}/director.pid
 doveadm_api_key_file = {key_file}
 kick_timeout = 5s
+census_interval = 1s
 """
 
 POSTFIX_MAIN = """\

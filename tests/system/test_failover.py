@@ -13,7 +13,9 @@ import pytest
 
 import clients
 import harness
-from cluster import user
+from cluster import PREFIX, user
+
+PREFIX_USER = PREFIX + "user:"
 
 CHAINED_IP = "127.0.0.12"
 # the frontend's passwd-file; the proxy logs in to the backend with the
@@ -264,3 +266,57 @@ def test_user_move_refuses_when_its_hold_expired_during_the_kick(cluster):
     assert r.returncode != 0, "move succeeded without its hold: %s%s" % (r.stdout, r.stderr)
     assert cluster.assigned(u) == old, "assignment changed although the hold was lost"
     assert cluster.redis("EXISTS", hold) == 0
+
+
+# ---------------------------------------------------------- session census ---
+
+def _census_mismatches(cluster):
+    return sum(d.metric("hummingbird_census_mismatches_total") or 0 for d in cluster.directors)
+
+
+def _wait_for(what, check, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    raise AssertionError("timed out after %.0fs waiting for %s" % (timeout, what))
+
+
+def test_census_repins_an_expired_assignment_and_reports_a_user_open_elsewhere(cluster):
+    """Session census (census_interval = 1s): a user whose assignment expired while an IMAP session stays open is pinned again to that session's backend, so a login through the other proxy lands there too; a user assigned to another backend than the one holding the session is logged and counted, and the assignment is left alone."""
+    u = user("census", 1)
+    home, conn = cluster.imap(u, proxy=0, keep=True)
+    other = next(n for n in sorted(cluster.backends) if n != home)
+    ukey = PREFIX_USER + u
+    logs = {d.name: _size(d.log_path) for d in cluster.directors}
+    try:
+        assert cluster.backends[home].sessions(u) >= 1
+        # the assignment expires (user_expire after the last login) while
+        # the session stays open
+        cluster.redis("DEL", ukey)
+        cluster.redis("ZREM", "hb:users:" + home, u)
+        _wait_for("the census to pin %s to %s again" % (u, home),
+                  lambda: cluster.assigned(u) == home, 10)
+        assert 0 < cluster.redis("TTL", ukey) <= 15 * 60
+        assert cluster.redis("ZSCORE", "hb:users:" + home, u) is not None
+        assert cluster.imap(u, proxy=1) == home, "login through the other proxy left %s" % home
+        assert cluster.backends[home].sessions(u) >= 1, "the long session was lost"
+
+        # assigned elsewhere while the session is open on HOME: reported
+        before = _census_mismatches(cluster)
+        cluster.redis("SET", ukey, other, "EX", 900)
+        _wait_for("hummingbird_census_mismatches_total to grow",
+                  lambda: _census_mismatches(cluster) > before, 10)
+        needle = "user %s has sessions on %s but is assigned to %s" % (u, home, other)
+        _wait_for("the mismatch in a director's log", lambda: any(
+            needle in _log_since(d.log_path, logs[d.name]) for d in cluster.directors), 5)
+        assert cluster.assigned(u) == other, "the census changed a live assignment"
+        runs = sum(d.metric("hummingbird_census_runs_total") or 0 for d in cluster.directors)
+        assert runs >= 2
+        sessions = sum(d.metric("hummingbird_census_sessions") or 0 for d in cluster.directors)
+        assert sessions >= 1
+    finally:
+        cluster.redis("SET", ukey, home, "EX", 900)
+        conn.close()
+    assert cluster.imap(u, proxy=0) == home

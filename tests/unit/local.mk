@@ -14,7 +14,8 @@ UNIT_TESTS += \
 	tests/unit/test-hb-keys \
 	tests/unit/test-proto \
 	tests/unit/test-netstring \
-	tests/unit/test-cache
+	tests/unit/test-cache \
+	tests/unit/test-census-who
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 
@@ -56,6 +57,11 @@ tests_unit_test_cache_SOURCES = tests/unit/test-cache.c director/cache.c
 tests_unit_test_cache_CPPFLAGS = $(UNIT_DIRECTOR_CPPFLAGS)
 tests_unit_test_cache_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_cache_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_census_who_SOURCES = tests/unit/test-census-who.c director/census-who.c
+tests_unit_test_census_who_CPPFLAGS = $(UNIT_DIRECTOR_CPPFLAGS)
+tests_unit_test_census_who_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_census_who_LDADD = $(UNIT_LIBS)
 endif
 
 # Each program once under valgrind; any memory error or leak fails the target.

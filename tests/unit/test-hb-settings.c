@@ -78,6 +78,7 @@ static void check_defaults(const struct hb_settings *set)
 	assert_string_equal(set->pid_file, "");
 	assert_string_equal(set->doveadm_api_key_file, "");
 	assert_int_equal(set->kick_timeout_ms, 10000);
+	assert_int_equal(set->census_interval_ms, 60000);
 }
 
 static void test_defaults(void **state)
@@ -134,7 +135,8 @@ static const char every_key[] =
 	"log_level = debug\n"
 	"pid_file = /run/hb.pid\n"
 	"doveadm_api_key_file = /etc/hummingbird/doveadm.key\n"
-	"kick_timeout = 2m\n";
+	"kick_timeout = 2m\n"
+	"census_interval = 30s\n";
 
 static void test_every_key(void **state)
 {
@@ -168,6 +170,7 @@ static void test_every_key(void **state)
 	assert_string_equal(set->pid_file, "/run/hb.pid");
 	assert_string_equal(set->doveadm_api_key_file, "/etc/hummingbird/doveadm.key");
 	assert_int_equal(set->kick_timeout_ms, 120000);
+	assert_int_equal(set->census_interval_ms, 30000);
 	hb_settings_free(&set);
 }
 
@@ -250,7 +253,7 @@ static void test_out_of_range(void **state)
 		"health_fail_count = 0\n", "health_fail_count = 101\n",
 		"health_ok_count = 0\n", "health_ok_count = 101\n",
 		"health_lease_ttl = 999ms\n", "cache_size = 100000001\n",
-		"kick_timeout = 99ms\n", "kick_timeout = 11m\n",
+		"kick_timeout = 99ms\n", "kick_timeout = 11m\n", "census_interval = 25h\n",
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
@@ -319,6 +322,10 @@ static void test_cross_field_validation(void **state)
 	parse_fails("log_level =\n", NAME ":1: ", "log_level");
 	parse_fails("log =\n", NAME ":1: ", "must be stderr or syslog");
 	parse_fails("key_prefix = a b\n", NAME ": ", "key_prefix");
+	parse_fails("census_interval = 99ms\n", NAME ": ", "census_interval");
+	set = parse_ok("census_interval = 0\n");
+	assert_int_equal(set->census_interval_ms, 0);
+	hb_settings_free(&set);
 	parse_fails("key_prefix = "
 		    "12345678901234567890123456789012345678901234567890123456789012345\n",
 		    NAME ": ", "key_prefix");

@@ -1,28 +1,28 @@
-/* json.c - recursive-descent JSON parser with hard limits on size, node
+/* hb-json.c - recursive-descent JSON parser with hard limits on size, node
  * count and nesting.  Input is untrusted (a backend's HTTP reply): every
  * malformed document is rejected with a reason, never half-accepted. */
-#include "json.h"
+#include "hb-json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct hbctl_jdoc {
+struct hb_jdoc {
 	char *buf;
 	size_t len, pos;
-	struct hbctl_jnode *nodes;
+	struct hb_jnode *nodes;
 	size_t count, alloc;
 	const char *error;
 };
 
-static int fail(struct hbctl_jdoc *doc, const char *why)
+static int fail(struct hb_jdoc *doc, const char *why)
 {
 	if (doc->error == NULL)
 		doc->error = why;
 	return -1;
 }
 
-static void skip_ws(struct hbctl_jdoc *doc)
+static void skip_ws(struct hb_jdoc *doc)
 {
 	while (doc->pos < doc->len) {
 		char c = doc->buf[doc->pos];
@@ -33,14 +33,14 @@ static void skip_ws(struct hbctl_jdoc *doc)
 }
 
 /* Append a node under PARENT (SIZE_MAX for the root); returns its index. */
-static int new_node(struct hbctl_jdoc *doc, size_t parent, enum hbctl_jtype type,
+static int new_node(struct hb_jdoc *doc, size_t parent, enum hb_jtype type,
 		    size_t *idx_r)
 {
-	if (doc->count >= HBCTL_JSON_MAX_NODES)
+	if (doc->count >= HB_JSON_MAX_NODES)
 		return fail(doc, "too many JSON values");
 	if (doc->count == doc->alloc) {
 		size_t alloc = doc->alloc == 0 ? 64 : doc->alloc * 2;
-		struct hbctl_jnode *nodes = realloc(doc->nodes, alloc * sizeof(*nodes));
+		struct hb_jnode *nodes = realloc(doc->nodes, alloc * sizeof(*nodes));
 		if (nodes == NULL)
 			return fail(doc, "out of memory");
 		doc->nodes = nodes;
@@ -50,7 +50,7 @@ static int new_node(struct hbctl_jdoc *doc, size_t parent, enum hbctl_jtype type
 	memset(&doc->nodes[idx], 0, sizeof(doc->nodes[idx]));
 	doc->nodes[idx].type = type;
 	if (parent != (size_t)-1) {
-		struct hbctl_jnode *p = &doc->nodes[parent];
+		struct hb_jnode *p = &doc->nodes[parent];
 		if (p->children == 0)
 			p->first = idx;
 		else
@@ -103,7 +103,7 @@ static size_t put_utf8(char *out, unsigned int cp)
 }
 
 /* \uXXXX at R (after the backslash-u), surrogate pairs joined.  Advances *R. */
-static int unicode_escape(struct hbctl_jdoc *doc, size_t *r, unsigned int *cp_r)
+static int unicode_escape(struct hb_jdoc *doc, size_t *r, unsigned int *cp_r)
 {
 	unsigned int cp, lo;
 
@@ -140,7 +140,7 @@ static int simple_escape(char c, char *out_r)
 
 /* Decode the string whose opening quote is at doc->pos, in place: the
  * decoded form is never longer than the encoded one. */
-static int parse_string(struct hbctl_jdoc *doc, const char **str_r)
+static int parse_string(struct hb_jdoc *doc, const char **str_r)
 {
 	size_t r = doc->pos + 1, w = r;
 	char *start = doc->buf + w;
@@ -179,7 +179,7 @@ static int parse_string(struct hbctl_jdoc *doc, const char **str_r)
 	return 0;
 }
 
-static size_t scan_digits(const struct hbctl_jdoc *doc, size_t p)
+static size_t scan_digits(const struct hb_jdoc *doc, size_t p)
 {
 	while (p < doc->len && doc->buf[p] >= '0' && doc->buf[p] <= '9')
 		p++;
@@ -187,7 +187,7 @@ static size_t scan_digits(const struct hbctl_jdoc *doc, size_t p)
 }
 
 /* Strict JSON number grammar, then strtod on a bounded copy. */
-static int parse_number(struct hbctl_jdoc *doc, double *num_r)
+static int parse_number(struct hb_jdoc *doc, double *num_r)
 {
 	size_t p = doc->pos, digits;
 	char copy[64];
@@ -220,12 +220,12 @@ static int parse_number(struct hbctl_jdoc *doc, double *num_r)
 	return 0;
 }
 
-static int parse_value(struct hbctl_jdoc *doc, size_t parent, unsigned int depth);
+static int parse_value(struct hb_jdoc *doc, size_t parent, unsigned int depth);
 
-static int parse_literal(struct hbctl_jdoc *doc, size_t parent)
+static int parse_literal(struct hb_jdoc *doc, size_t parent)
 {
-	static const struct { const char *word; enum hbctl_jtype type; int b; } lits[] = {
-		{ "true", HBCTL_JBOOL, 1 }, { "false", HBCTL_JBOOL, 0 }, { "null", HBCTL_JNULL, 0 },
+	static const struct { const char *word; enum hb_jtype type; int b; } lits[] = {
+		{ "true", HB_JBOOL, 1 }, { "false", HB_JBOOL, 0 }, { "null", HB_JNULL, 0 },
 	};
 	size_t idx;
 
@@ -244,7 +244,7 @@ static int parse_literal(struct hbctl_jdoc *doc, size_t parent)
 }
 
 /* Elements of an array or members of an object after its opening bracket. */
-static int parse_container(struct hbctl_jdoc *doc, size_t idx, int object,
+static int parse_container(struct hb_jdoc *doc, size_t idx, int object,
 			   unsigned int depth)
 {
 	char close = object ? '}' : ']';
@@ -282,24 +282,24 @@ static int parse_container(struct hbctl_jdoc *doc, size_t idx, int object,
 	}
 }
 
-static int parse_value(struct hbctl_jdoc *doc, size_t parent, unsigned int depth)
+static int parse_value(struct hb_jdoc *doc, size_t parent, unsigned int depth)
 {
 	size_t idx;
 
-	if (depth > HBCTL_JSON_MAX_NESTING)
+	if (depth > HB_JSON_MAX_NESTING)
 		return fail(doc, "JSON nested too deeply");
 	skip_ws(doc);
 	if (doc->pos >= doc->len)
 		return fail(doc, "unexpected end of JSON");
 	char c = doc->buf[doc->pos];
 	if (c == '{' || c == '[') {
-		if (new_node(doc, parent, c == '{' ? HBCTL_JOBJECT : HBCTL_JARRAY, &idx) < 0)
+		if (new_node(doc, parent, c == '{' ? HB_JOBJECT : HB_JARRAY, &idx) < 0)
 			return -1;
 		return parse_container(doc, idx, c == '{', depth);
 	}
 	if (c == '"') {
 		const char *str;
-		if (new_node(doc, parent, HBCTL_JSTRING, &idx) < 0 ||
+		if (new_node(doc, parent, HB_JSTRING, &idx) < 0 ||
 		    parse_string(doc, &str) < 0)
 			return -1;
 		doc->nodes[idx].str = str;
@@ -307,7 +307,7 @@ static int parse_value(struct hbctl_jdoc *doc, size_t parent, unsigned int depth
 	}
 	if (c == '-' || (c >= '0' && c <= '9')) {
 		double num;
-		if (new_node(doc, parent, HBCTL_JNUMBER, &idx) < 0 ||
+		if (new_node(doc, parent, HB_JNUMBER, &idx) < 0 ||
 		    parse_number(doc, &num) < 0)
 			return -1;
 		doc->nodes[idx].number = num;
@@ -316,13 +316,13 @@ static int parse_value(struct hbctl_jdoc *doc, size_t parent, unsigned int depth
 	return parse_literal(doc, parent);
 }
 
-int hbctl_json_parse(const char *text, size_t len, struct hbctl_jdoc **doc_r,
+int hb_json_parse(const char *text, size_t len, struct hb_jdoc **doc_r,
 		     char *err, size_t err_size)
 {
-	struct hbctl_jdoc *doc;
+	struct hb_jdoc *doc;
 
 	*doc_r = NULL;
-	if (len > HBCTL_JSON_MAX_TEXT) {
+	if (len > HB_JSON_MAX_TEXT) {
 		snprintf(err, err_size, "JSON document too large (%zu bytes)", len);
 		return -1;
 	}
@@ -342,16 +342,16 @@ int hbctl_json_parse(const char *text, size_t len, struct hbctl_jdoc **doc_r,
 	}
 	if (doc->error != NULL) {
 		snprintf(err, err_size, "invalid JSON at byte %zu: %s", doc->pos, doc->error);
-		hbctl_json_free(&doc);
+		hb_json_free(&doc);
 		return -1;
 	}
 	*doc_r = doc;
 	return 0;
 }
 
-void hbctl_json_free(struct hbctl_jdoc **docp)
+void hb_json_free(struct hb_jdoc **docp)
 {
-	struct hbctl_jdoc *doc = *docp;
+	struct hb_jdoc *doc = *docp;
 
 	if (doc == NULL)
 		return;
@@ -361,33 +361,33 @@ void hbctl_json_free(struct hbctl_jdoc **docp)
 	*docp = NULL;
 }
 
-const struct hbctl_jnode *hbctl_json_root(const struct hbctl_jdoc *doc)
+const struct hb_jnode *hb_json_root(const struct hb_jdoc *doc)
 {
 	return doc->count > 0 ? &doc->nodes[0] : NULL;
 }
 
-const struct hbctl_jnode *hbctl_json_first(const struct hbctl_jdoc *doc,
-					   const struct hbctl_jnode *node)
+const struct hb_jnode *hb_json_first(const struct hb_jdoc *doc,
+					   const struct hb_jnode *node)
 {
 	return node != NULL && node->children > 0 ? &doc->nodes[node->first] : NULL;
 }
 
-const struct hbctl_jnode *hbctl_json_next(const struct hbctl_jdoc *doc,
-					  const struct hbctl_jnode *node)
+const struct hb_jnode *hb_json_next(const struct hb_jdoc *doc,
+					  const struct hb_jnode *node)
 {
 	return node != NULL && node->next != 0 ? &doc->nodes[node->next] : NULL;
 }
 
-const struct hbctl_jnode *hbctl_json_get(const struct hbctl_jdoc *doc,
-					 const struct hbctl_jnode *obj,
+const struct hb_jnode *hb_json_get(const struct hb_jdoc *doc,
+					 const struct hb_jnode *obj,
 					 const char *key)
 {
-	if (obj == NULL || obj->type != HBCTL_JOBJECT)
+	if (obj == NULL || obj->type != HB_JOBJECT)
 		return NULL;
-	for (const struct hbctl_jnode *k = hbctl_json_first(doc, obj); k != NULL;
-	     k = hbctl_json_next(doc, hbctl_json_next(doc, k))) {
-		if (k->type == HBCTL_JSTRING && strcmp(k->str, key) == 0)
-			return hbctl_json_next(doc, k);
+	for (const struct hb_jnode *k = hb_json_first(doc, obj); k != NULL;
+	     k = hb_json_next(doc, hb_json_next(doc, k))) {
+		if (k->type == HB_JSTRING && strcmp(k->str, key) == 0)
+			return hb_json_next(doc, k);
 	}
 	return NULL;
 }

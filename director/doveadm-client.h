@@ -1,0 +1,33 @@
+/* doveadm-client.h - one POST to a backend's doveadm HTTP API (/doveadm/v1)
+ * with libevent's HTTP client, bounded in time and reply size.  Used by the
+ * failover kick (kick.c) and the session census (census.c). */
+#ifndef DIRECTOR_DOVEADM_CLIENT_H
+#define DIRECTOR_DOVEADM_CLIENT_H
+
+#include <stddef.h>
+
+struct director;
+struct doveadm_req;
+
+enum doveadm_status {
+	DOVEADM_REPLY,        /* an HTTP answer arrived: see CODE and BODY */
+	DOVEADM_UNREACHABLE,  /* refused or reset: nothing listens there */
+	DOVEADM_TIMEOUT,      /* no answer in time */
+	DOVEADM_FAILED,       /* out of memory, reply too large, ... */
+};
+
+/* BODY (LEN bytes, not NUL-terminated) is valid only during the call; it is
+ * NULL unless STATUS is DOVEADM_REPLY. */
+typedef void doveadm_reply_cb(void *ctx, enum doveadm_status status, int code,
+			      const char *body, size_t len);
+
+/* POST JSON BODY to HOST:PORT with the director's API key.  CB is called
+ * exactly once, always later from the event loop, unless the request is
+ * cancelled first.  Returns NULL (and calls nothing) when it cannot start. */
+struct doveadm_req *doveadm_post(struct director *d, const char *host, unsigned int port,
+				 const char *body, unsigned int timeout_ms, size_t max_reply,
+				 doveadm_reply_cb *cb, void *ctx);
+/* Abort a request in flight; its callback is not called. */
+void doveadm_cancel(struct doveadm_req **req);
+
+#endif
