@@ -12,6 +12,7 @@ EXTRA_DIST += \
 	tests/fuzz/fuzz-json.c \
 	tests/fuzz/fuzz-http-response.c \
 	tests/fuzz/fuzz-doveadm-reply.c \
+	tests/fuzz/fuzz-census-who.c \
 	tests/fuzz/corpus
 dist_noinst_SCRIPTS += tests/fuzz/run-fuzzers.sh
 
