@@ -1,9 +1,7 @@
-/* doveadm.c - doveadm "kick" and "who" requests and their replies.  Dovecot
- * 2.3.19's "who" reply for several users closes the result array after the
- * first entry and lists the rest after it, so every object anywhere in the
- * response element counts as a result. */
+/* doveadm.c - doveadm "kick" and "who" requests and what their replies mean
+ * for hbctl (reply walking shared with the director: lib/hb-doveadm-reply.c). */
 #include "doveadm.h"
-#include "hb-json.h"
+#include "hb-doveadm-reply.h"
 #include "output.h"
 
 #include <limits.h>
@@ -14,7 +12,6 @@
 
 #define HBCTL_DOVEADM_TAG "hbctl"
 #define HBCTL_DOVEADM_POLL_MS 200
-#define HBCTL_EX_NOUSER 68	/* doveadm's exit code when no user matched */
 
 char *hbctl_doveadm_request(const char *command, const char *mask)
 {
@@ -44,42 +41,19 @@ char *hbctl_doveadm_request(const char *command, const char *mask)
 	return buf;
 }
 
-/* Sessions one "who" entry stands for: "connections" (a string in 2.3), or 1. */
-static unsigned int who_entry_count(const struct hb_jdoc *doc,
-				    const struct hb_jnode *obj)
+struct count_ctx {
+	unsigned int count;
+	int who;
+};
+
+static int count_one(const struct hb_jdoc *doc, const struct hb_jnode *obj, void *context)
 {
-	const struct hb_jnode *conns = hb_json_get(doc, obj, "connections");
-	unsigned int n;
+	struct count_ctx *ctx = context;
+	unsigned int add = ctx->who ? hb_doveadm_who_sessions(doc, obj) : 1;
 
-	if (conns != NULL && conns->type == HB_JNUMBER && conns->number >= 1 &&
-	    conns->number < 1e6)
-		return (unsigned int)conns->number;
-	if (conns != NULL && conns->type == HB_JSTRING && conns->str[0] != '\0' &&
-	    strlen(conns->str) < 7 && strspn(conns->str, "0123456789") == strlen(conns->str) &&
-	    (n = (unsigned int)atoi(conns->str)) > 0)
-		return n;
-	return 1;
-}
-
-/* Count result objects in the payload array and after it (see above). */
-static unsigned int count_results(const struct hb_jdoc *doc,
-				  const struct hb_jnode *payload, int who)
-{
-	unsigned int count = 0;
-
-	for (const struct hb_jnode *n = payload; n != NULL; n = hb_json_next(doc, n)) {
-		const struct hb_jnode *item = n->type == HB_JARRAY ?
-			hb_json_first(doc, n) : n;
-		for (; item != NULL; item = n->type == HB_JARRAY ?
-			     hb_json_next(doc, item) : NULL) {
-			if (item->type != HB_JOBJECT)
-				continue;
-			/* saturate: a wrapped sum could read as "no sessions left" */
-			unsigned int add = who ? who_entry_count(doc, item) : 1;
-			count = count > UINT_MAX - add ? UINT_MAX : count + add;
-		}
-	}
-	return count;
+	/* saturate: a wrapped sum could read as "no sessions left" */
+	ctx->count = ctx->count > UINT_MAX - add ? UINT_MAX : ctx->count + add;
+	return 0;
 }
 
 static int reply_error(const struct hb_jdoc *doc, const struct hb_jnode *payload,
@@ -88,7 +62,7 @@ static int reply_error(const struct hb_jdoc *doc, const struct hb_jnode *payload
 	const struct hb_jnode *code = hb_json_get(doc, payload, "exitCode");
 	const struct hb_jnode *type = hb_json_get(doc, payload, "type");
 
-	if (code != NULL && code->type == HB_JNUMBER && code->number == HBCTL_EX_NOUSER) {
+	if (code != NULL && code->type == HB_JNUMBER && code->number == HB_DOVEADM_EX_NOUSER) {
 		*count_r = 0;	/* no session of that user: nothing to kick */
 		return 0;
 	}
@@ -116,21 +90,19 @@ int hbctl_doveadm_parse_reply(const char *command, const char *body, size_t len,
 		snprintf(err, err_size, "doveadm reply: %s", jerr);
 		return -1;
 	}
-	const struct hb_jnode *root = hb_json_root(doc);
-	const struct hb_jnode *elem = hb_json_first(doc, root);
-	const struct hb_jnode *kind = hb_json_first(doc, elem);
-	const struct hb_jnode *payload = hb_json_next(doc, kind);
+	enum hb_doveadm_kind kind;
+	const struct hb_jnode *payload;
+	const char *error;
+	struct count_ctx counted = { 0, strcmp(command, "who") == 0 };
 
-	if (root->type != HB_JARRAY || elem == NULL || elem->type != HB_JARRAY ||
-	    kind == NULL || kind->type != HB_JSTRING || payload == NULL) {
-		snprintf(err, err_size, "doveadm reply has an unexpected shape");
-	} else if (strcmp(kind->str, "error") == 0) {
+	if (hb_doveadm_reply_split(doc, &kind, &payload, &error) < 0) {
+		snprintf(err, err_size, "%s", error);
+	} else if (kind == HB_DOVEADM_ERROR) {
 		ret = reply_error(doc, payload, command, count_r, err, err_size);
-	} else if (strcmp(kind->str, "doveadmResponse") == 0) {
-		*count_r = count_results(doc, payload, strcmp(command, "who") == 0);
-		ret = 0;
 	} else {
-		snprintf(err, err_size, "doveadm reply of unknown kind");
+		(void)hb_doveadm_each_result(doc, payload, count_one, &counted);
+		*count_r = counted.count;
+		ret = 0;
 	}
 	hb_json_free(&doc);
 	return ret;

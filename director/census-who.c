@@ -1,29 +1,13 @@
-/* census-who.c - user names from a doveadm "who" reply.  Dovecot 2.3.19
- * closes the result array after the first entry when several users are
- * listed and puts the others after it, so every object in the response
- * element (inside the payload array or after it) is an entry. */
+/* census-who.c - user names from a doveadm "who" reply (reply walking, incl.
+ * Dovecot 2.3.19's broken nesting, is in lib/hb-doveadm-reply.c). */
 #include "census-who.h"
-#include "hb-json.h"
+#include "hb-doveadm-reply.h"
 #include "hb-user.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define EX_NOUSER 68	/* doveadm's exit code when no user matched */
-
-/* Sessions one entry stands for: "connections" (a string in 2.3), or 1. */
-static unsigned int entry_sessions(const struct hb_jdoc *doc, const struct hb_jnode *obj)
-{
-	const struct hb_jnode *c = hb_json_get(doc, obj, "connections");
-
-	if (c != NULL && c->type == HB_JNUMBER && c->number >= 1 && c->number < 1e6)
-		return (unsigned int)c->number;
-	if (c != NULL && c->type == HB_JSTRING && c->str[0] != '\0' && strlen(c->str) < 7 &&
-	    strspn(c->str, "0123456789") == strlen(c->str) && atoi(c->str) > 0)
-		return (unsigned int)atoi(c->str);
-	return 1;
-}
 
 static int add_user(struct census_who *who, const char *name, size_t *alloc)
 {
@@ -48,7 +32,7 @@ static int add_entry(struct census_who *who, const struct hb_jdoc *doc,
 	char user[HB_USER_MAX + 1];
 	const char *why;
 
-	who->sessions += entry_sessions(doc, obj);
+	who->sessions += hb_doveadm_who_sessions(doc, obj);
 	if (u == NULL || u->type != HB_JSTRING || hb_user_normalize(u->str, delim, user, &why) < 0) {
 		who->invalid++;
 		return 0;
@@ -79,50 +63,43 @@ static void sort_unique(struct census_who *who)
 	who->count = w + 1;
 }
 
-static int collect(struct census_who *who, const struct hb_jdoc *doc,
-		   const struct hb_jnode *payload, const char *delim)
-{
-	size_t alloc = 0;
+struct collect_ctx {
+	struct census_who *who;
+	const char *delim;
+	size_t alloc;
+};
 
-	for (const struct hb_jnode *n = payload; n != NULL; n = hb_json_next(doc, n)) {
-		const struct hb_jnode *item = n->type == HB_JARRAY ? hb_json_first(doc, n) : n;
-		for (; item != NULL; item = n->type == HB_JARRAY ? hb_json_next(doc, item) : NULL) {
-			if (item->type == HB_JOBJECT && add_entry(who, doc, item, delim, &alloc) < 0)
-				return -1;
-		}
-	}
-	sort_unique(who);
-	return 0;
+static int collect_one(const struct hb_jdoc *doc, const struct hb_jnode *obj, void *context)
+{
+	struct collect_ctx *ctx = context;
+
+	return add_entry(ctx->who, doc, obj, ctx->delim, &ctx->alloc);
 }
 
 static int interpret(struct census_who *who, const struct hb_jdoc *doc, const char *delim,
 		     char *err, size_t err_size)
 {
-	const struct hb_jnode *root = hb_json_root(doc);
-	const struct hb_jnode *elem = hb_json_first(doc, root);
-	const struct hb_jnode *kind = hb_json_first(doc, elem);
-	const struct hb_jnode *payload = hb_json_next(doc, kind);
+	struct collect_ctx ctx = { who, delim, 0 };
+	enum hb_doveadm_kind kind;
+	const struct hb_jnode *payload;
+	const char *error;
 
-	if (root->type != HB_JARRAY || elem == NULL || elem->type != HB_JARRAY ||
-	    kind == NULL || kind->type != HB_JSTRING || payload == NULL) {
-		snprintf(err, err_size, "doveadm who reply has an unexpected shape");
+	if (hb_doveadm_reply_split(doc, &kind, &payload, &error) < 0) {
+		snprintf(err, err_size, "%s", error);
 		return -1;
 	}
-	if (strcmp(kind->str, "error") == 0) {
+	if (kind == HB_DOVEADM_ERROR) {
 		const struct hb_jnode *code = hb_json_get(doc, payload, "exitCode");
-		if (code != NULL && code->type == HB_JNUMBER && code->number == EX_NOUSER)
+		if (code != NULL && code->type == HB_JNUMBER && code->number == HB_DOVEADM_EX_NOUSER)
 			return 0;
 		snprintf(err, err_size, "doveadm who failed");
 		return -1;
 	}
-	if (strcmp(kind->str, "doveadmResponse") != 0) {
-		snprintf(err, err_size, "doveadm who reply of unknown kind");
-		return -1;
-	}
-	if (collect(who, doc, payload, delim) < 0) {
+	if (hb_doveadm_each_result(doc, payload, collect_one, &ctx) < 0) {
 		snprintf(err, err_size, "out of memory");
 		return -1;
 	}
+	sort_unique(who);
 	return 0;
 }
 

@@ -5,6 +5,7 @@ lib_libhb_a_SOURCES = \
 	lib/hb-backend.c lib/hb-backend.h \
 	lib/hb-base64.c lib/hb-base64.h \
 	lib/hb-dlist.h \
+	lib/hb-doveadm-reply.c lib/hb-doveadm-reply.h \
 	lib/hb-hash.c lib/hb-hash.h \
 	lib/hb-json.c lib/hb-json.h \
 	lib/hb-keys.c lib/hb-keys.h \

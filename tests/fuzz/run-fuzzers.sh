@@ -21,8 +21,8 @@ user 600 lib/hb-user.c
 settings 9000 lib/hb-settings.c
 json 8192 lib/hb-json.c
 http-response 8192 cli/http-response.c
-doveadm-reply 8192 cli/doveadm.c lib/hb-json.c cli/output.c cli/doveadm-http.c cli/http-response.c lib/hb-base64.c
-census-who 8192 director/census-who.c lib/hb-json.c lib/hb-user.c
+doveadm-reply 8192 cli/doveadm.c lib/hb-doveadm-reply.c lib/hb-json.c cli/output.c cli/doveadm-http.c cli/http-response.c lib/hb-base64.c
+census-who 8192 director/census-who.c lib/hb-doveadm-reply.c lib/hb-json.c lib/hb-user.c
 '
 
 case $seconds in
