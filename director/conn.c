@@ -5,6 +5,7 @@
 #include "director.h"
 #include "conn.h"
 #include "hb-dlist.h"
+#include "metrics.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,7 @@ void conn_destroy(struct conn *conn)
 		free(p);
 	}
 	HB_DLIST_REMOVE(conn->d->conns, conn);
+	metrics_conn_closed(conn->d->metrics);
 	bufferevent_free(conn->bev);
 	free(conn);
 }
@@ -138,6 +140,7 @@ struct conn *conn_create(struct director *d, evutil_socket_t fd,
 		return NULL;
 	}
 	HB_DLIST_PREPEND(d->conns, conn);
+	metrics_conn_opened(d->metrics);
 	bufferevent_setcb(conn->bev, on_read, on_write, on_event, conn);
 	bufferevent_set_timeouts(conn->bev, &idle, &idle);
 	bufferevent_enable(conn->bev, EV_READ | EV_WRITE);

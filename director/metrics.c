@@ -34,6 +34,7 @@ struct metrics {
 	unsigned long long failovers, waits, protocol_errors, redis_errors;
 	unsigned long long health_ok, health_failed;
 	unsigned long long census_runs, census_mismatches;
+	unsigned long long conns_accepted, conns_open;
 	int redis_up, lease_held;
 };
 
@@ -74,6 +75,14 @@ void metrics_redis_error(struct metrics *m) { m->redis_errors++; }
 void metrics_set_lease(struct metrics *m, int held) { m->lease_held = held; }
 void metrics_census_run(struct metrics *m) { m->census_runs++; }
 void metrics_census_mismatch(struct metrics *m) { m->census_mismatches++; }
+
+void metrics_conn_opened(struct metrics *m)
+{
+	m->conns_accepted++;
+	m->conns_open++;
+}
+
+void metrics_conn_closed(struct metrics *m) { m->conns_open--; }
 
 void metrics_health_check(struct metrics *m, int ok)
 {
@@ -138,9 +147,14 @@ static void write_counters(const struct metrics *m, struct evbuffer *out)
 		"# HELP hummingbird_census_runs_total Session census rounds run by this director.\n"
 		"# TYPE hummingbird_census_runs_total counter\nhummingbird_census_runs_total %llu\n"
 		"# HELP hummingbird_census_mismatches_total Users found with sessions on a backend other than their assigned one.\n"
-		"# TYPE hummingbird_census_mismatches_total counter\nhummingbird_census_mismatches_total %llu\n",
+		"# TYPE hummingbird_census_mismatches_total counter\nhummingbird_census_mismatches_total %llu\n"
+		"# HELP hummingbird_connections_accepted_total Connections accepted on the lookup and socketmap sockets.\n"
+		"# TYPE hummingbird_connections_accepted_total counter\nhummingbird_connections_accepted_total %llu\n"
+		"# HELP hummingbird_connections Open connections on the lookup and socketmap sockets.\n"
+		"# TYPE hummingbird_connections gauge\nhummingbird_connections %llu\n",
 		m->failovers, m->waits, m->protocol_errors, m->redis_up, m->redis_errors,
-		m->lease_held, m->health_ok, m->health_failed, m->census_runs, m->census_mismatches);
+		m->lease_held, m->health_ok, m->health_failed, m->census_runs, m->census_mismatches,
+		m->conns_accepted, m->conns_open);
 }
 
 static void write_backends(const struct director *d, struct evbuffer *out)

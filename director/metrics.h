@@ -30,6 +30,9 @@ void metrics_health_check(struct metrics *m, int ok);
 void metrics_set_lease(struct metrics *m, int held);
 void metrics_census_run(struct metrics *m);
 void metrics_census_mismatch(struct metrics *m);
+/* connections on the lookup and socketmap sockets */
+void metrics_conn_opened(struct metrics *m);
+void metrics_conn_closed(struct metrics *m);
 unsigned long long metrics_lookups_total(const struct metrics *m);
 
 #endif

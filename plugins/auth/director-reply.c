@@ -191,6 +191,25 @@ static int parse_type(const char *word, enum director_reply_type *type_r)
 	return 0;
 }
 
+int director_reply_id(const char *line, char *id_r, size_t size)
+{
+	const char *start = strchr(line, '\t'), *end;
+	size_t len;
+
+	if (start == NULL)
+		return -1;
+	start++;
+	end = strchr(start, '\t');
+	len = end == NULL ? strlen(start) : (size_t)(end - start);
+	if (len == 0 || len > DIRECTOR_PROTO_MAX_ID || len >= size)
+		return -1;
+	memcpy(id_r, start, len);
+	id_r[len] = '\0';
+	if (strcmp(id_r, "-") != 0 && !id_valid(id_r))
+		return -1;
+	return 0;
+}
+
 int director_reply_parse(char *line, const char *expect_id,
 			 struct director_reply *reply_r, const char **error_r)
 {

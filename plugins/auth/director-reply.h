@@ -46,4 +46,9 @@ int director_request_build(char *buf, size_t size, const char *id,
 int director_reply_parse(char *line, const char *expect_id,
 			 struct director_reply *reply_r, const char **error_r);
 
+/* Copy the request id of reply LINE (its second tab-separated field: a
+   protocol id, or "-" when the director could not read a request) into ID_R
+   (SIZE bytes).  Returns 0, or -1 when the line has no such field. */
+int director_reply_id(const char *line, char *id_r, size_t size);
+
 #endif

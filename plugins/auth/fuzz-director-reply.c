@@ -1,5 +1,5 @@
 /* fuzz-director-reply.c - libFuzzer target for the passdb module's reply
- * parser (director-reply.c): any bytes the director could send as one line.
+ * parser and id reader (director-reply.c): any bytes the director could send as one line.
  * Build: clang -g -fsanitize=fuzzer,address,undefined \
  *   plugins/auth/fuzz-director-reply.c plugins/auth/director-reply.c */
 #include <stddef.h>
@@ -14,6 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char line[DIRECTOR_PROTO_MAX_LINE * 2 + 1];
 	struct director_reply reply;
+	char id[DIRECTOR_PROTO_MAX_ID + 1];
 	const char *error;
 
 	/* director-lookup.c hands over at most one line, NUL-terminated */
@@ -21,6 +22,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size = sizeof(line) - 1;
 	memcpy(line, data, size);
 	line[size] = '\0';
+	if (director_reply_id(line, id, sizeof(id)) == 0 &&
+	    (id[0] == '\0' || strlen(id) > DIRECTOR_PROTO_MAX_ID))
+		__builtin_trap();
 	if (director_reply_parse(line, "17", &reply, &error) == 0 &&
 	    reply.type == DIRECTOR_REPLY_OK) {
 		/* an accepted OK always has all three fields */

@@ -22,7 +22,7 @@ struct hummingbird_passdb_module {
 	unsigned int timeout_msecs;
 	bool nopassword;
 	unsigned int last_id;
-	struct director_lookup_list lookups;
+	struct director_client *client;	/* created at the first lookup */
 };
 
 /* One passdb call in flight; allocated from the auth request's pool, which
@@ -105,8 +105,10 @@ static void hb_deinit(struct passdb_module *_module)
 	struct hummingbird_passdb_module *module =
 		(struct hummingbird_passdb_module *)_module;
 
-	director_lookup_abort_all(&module->lookups,
-				  "auth process is shutting down");
+	if (module->client != NULL) {
+		director_client_destroy(&module->client,
+					"auth process is shutting down");
+	}
 }
 
 /* finishing a request */
@@ -245,8 +247,13 @@ static void hb_lookup(struct hummingbird_request *hreq)
 		hb_request_finish(hreq, PASSDB_RESULT_USER_UNKNOWN);
 		return;
 	}
-	if (director_lookup_start(&module->lookups, module->socket_path,
-				  module->timeout_msecs, id, line,
+	/* not in preinit/init: auth-worker processes load this module too,
+	   but only the auth process itself ever looks a user up */
+	if (module->client == NULL) {
+		module->client = director_client_create(module->socket_path,
+							module->timeout_msecs);
+	}
+	if (director_lookup_start(module->client, id, line,
 				  hb_lookup_callback, hreq, &error) < 0) {
 		e_error(authdb_event(request), "director lookup failed: %s "
 			"(temporary failure)", error);

@@ -138,6 +138,39 @@ static void test_too_long(void **state)
 	assert_int_equal(director_reply_parse(line, "1", &r, &error), 0);
 }
 
+/* director-lookup.c matches replies to pipelined lookups by this id */
+static void test_reply_id(void **state)
+{
+	char id[DIRECTOR_PROTO_MAX_ID + 1];
+	char small[3];
+
+	assert_int_equal(director_reply_id("OK\t17\tb1\t127.0.0.2\t143", id,
+					   sizeof(id)), 0);
+	assert_string_equal(id, "17");
+	assert_int_equal(director_reply_id("TEMPFAIL\tab.C-9_", id,
+					   sizeof(id)), 0);
+	assert_string_equal(id, "ab.C-9_");
+	assert_int_equal(director_reply_id("ERROR\t-\tline too long", id,
+					   sizeof(id)), 0);
+	assert_string_equal(id, "-");
+	/* no id field, empty, invalid characters, too long */
+	assert_int_equal(director_reply_id("OK", id, sizeof(id)), -1);
+	assert_int_equal(director_reply_id("OK\t\tb1", id, sizeof(id)), -1);
+	assert_int_equal(director_reply_id("OK\t1 2\tb1", id, sizeof(id)), -1);
+	assert_int_equal(director_reply_id("OK\t--\tb1", id, sizeof(id)), 0);
+	assert_int_equal(director_reply_id("OK\t1/2\tb1", id, sizeof(id)), -1);
+	assert_int_equal(director_reply_id(
+		"OK\t123456789012345678901234567890123\tb1", id, sizeof(id)), -1);
+	assert_int_equal(director_reply_id(
+		"OK\t12345678901234567890123456789012\tb1", id, sizeof(id)), 0);
+	/* never more than the caller's buffer */
+	assert_int_equal(director_reply_id("OK\t123\tb1", small,
+					   sizeof(small)), -1);
+	assert_int_equal(director_reply_id("OK\t12\tb1", small,
+					   sizeof(small)), 0);
+	assert_string_equal(small, "12");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -147,6 +180,7 @@ int main(void)
 		cmocka_unit_test(test_fail_types),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_too_long),
+		cmocka_unit_test(test_reply_id),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

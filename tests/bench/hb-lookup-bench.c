@@ -1,7 +1,8 @@
 /* hb-lookup-bench.c - drives the director's lookup protocol (docs/DESIGN.md, 3)
- * the way the passdb module does: per request connect to the unix socket, send
- * "LOOKUP\tID\tSERVICE\tUSER\n", read one line.  P requests run in parallel
- * over K lookups of users drawn from 1..U; prints lookups/s and p50/p99.
+ * like the passdb module: send "LOOKUP\tID\tSERVICE\tUSER\n" on the unix
+ * socket, read one line; with -k over kept connections (as the module does),
+ * else with a connect per request.  P requests run in parallel over K lookups
+ * of users drawn from 1..U; prints lookups/s and p50/p99.
  * With -L it instead preloads U assignments into Redis (bench-preload.c). */
 #include "bench-preload.h"
 #include "bench-stats.h"

@@ -18,6 +18,9 @@ LOOKUPS=${BENCH_LOOKUPS:-100000}     # lookups per size
 PARALLEL=${BENCH_PARALLEL:-8}        # parallel lookups
 DIRECT=${BENCH_DIRECT:-1}            # also measure direct-to-backend logins (reference)
 KEEP=${BENCH_KEEP:-0}                # 1: keep the temp dir (logs) afterwards
+IDLE_SECS=${BENCH_IDLE_SECS:-10}     # idle phase: CPU with no logins at all (0 = skip)
+BACKENDS=${BENCH_BACKENDS:-tuned}    # tuned: backends reuse processes (frontends bound the
+                                     # rate); stock: Dovecot's defaults (backends bound it)
 
 IMAP_PORT=$((PORT_BASE + 143)); POP3_PORT=$((PORT_BASE + 110)); LMTP_PORT=$((PORT_BASE + 24))
 RING_PORT=$((PORT_BASE + 90))
@@ -98,6 +101,27 @@ ticks_dovecot() { snap_dovecot "$1" | awk '{ t += $2 } END { print t + 0 }'; }
 snap_diff() { awk 'NR == FNR { b[$1] += $2; next } { a[$1] += $2 }
 	END { for (n in a) if (a[n] - b[n] > 0) print n, a[n] - b[n] }' "$1" "$2"; }
 
+# BENCH_BACKENDS=tuned: login and imap processes are reused (Dovecot's high-performance
+# mode), so that the frontends, not the backends' process creation, bound the rate.
+backend_tuning() {
+	[ "$BACKENDS" = tuned ] || return 0
+	cat <<EOF
+service imap-login {
+  service_count = 0
+  process_min_avail = 2
+  vsz_limit = 1G
+}
+service imap {
+  service_count = 0
+  process_min_avail = $CLIENTS
+}
+# reused processes keep auth connections open: room for all of them
+service auth {
+  client_limit = 2000
+}
+EOF
+}
+
 write_backend_conf() { # DIR ADDR NAME
 	mkdir -p "$1/run"
 	cat >"$1/dovecot.conf" <<EOF
@@ -119,6 +143,7 @@ userdb {
   driver = static
   args = uid=5000 gid=5000 home=$D/mail/%u
 }
+$(backend_tuning)
 service imap-login {
   inet_listener imap {
     port = $IMAP_PORT
@@ -250,6 +275,10 @@ EOF
 }
 
 start_dovecot() { # DIR ADDR
+	# a listener there already (another benchmark run?) would be measured instead
+	if timeout 1 bash -c "exec 3<>/dev/tcp/$2/$IMAP_PORT" 2>/dev/null; then
+		die "$2:$IMAP_PORT is already in use (another benchmark running? set BENCH_PORT_BASE)"
+	fi
 	STARTED_DOVECOTS+=("$1/dovecot.conf")
 	dovecot -c "$1/dovecot.conf" || { tail -n 30 "$1/log" >&2 || true; die "dovecot $1 did not start"; }
 	wait_tcp "$2" "$IMAP_PORT" "$1/log"
@@ -398,6 +427,24 @@ summarize_breakdown() {
 	             (lg[p[k]] > 0 ? 1000 * t[k] / tick / lg[p[k]] : 0) }' "$D/rounds" "$D/breakdown" | sort
 }
 
+# CPU that each routing part spends per second with no logins at all (health checks, heartbeats,
+# table snapshots, Redis' own timers): the fixed cost that the per-login figures spread over
+# the logins of a round.  Writes "idle_s=… fe_hb=… fe_dd=… dir=… redis=…" (ticks) to $D/idle.
+idle_phase() {
+	local fh0=0 fh1=0 fd0 fd1 d0=0 d1=0 r0 r1
+	fd0=$(ticks_dovecot "$D/dd"); r0=$(ticks_self "$REDIS_PID")
+	if [ "$HB_READY" = 1 ]; then fh0=$(ticks_dovecot "$D/hbfe"); d0=$(ticks_self "$DIRECTOR_PID"); fi
+	sleep "$IDLE_SECS"
+	fd1=$(ticks_dovecot "$D/dd"); r1=$(ticks_self "$REDIS_PID")
+	if [ "$HB_READY" = 1 ]; then fh1=$(ticks_dovecot "$D/hbfe"); d1=$(ticks_self "$DIRECTOR_PID"); fi
+	echo "idle_s=$IDLE_SECS fe_hb=$((fh1 - fh0)) fe_dd=$((fd1 - fd0)) dir=$((d1 - d0)) redis=$((r1 - r0))" >"$D/idle"
+	awk -v tick="$TICK" -v s="$IDLE_SECS" '
+	function f(name,   i, kv) { for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == name) return kv[2] } return 0 }
+	{ printf "idle (%d s, no logins), CPU ms per second: hummingbird proxy %.2f, hummingbird-director %.2f, redis %.2f; dovecot director proxy %.2f\n",
+	         s, 1000 * f("fe_hb") / tick / s, 1000 * f("dir") / tick / s, 1000 * f("redis") / tick / s,
+	         1000 * f("fe_dd") / tick / s }' "$D/idle"
+}
+
 addr_of() { case $1 in hb) echo 127.0.0.10 ;; dd) echo 127.0.0.11 ;; *) echo 127.0.0.2 ;; esac; }
 
 # Sums the rounds of each path and prints the comparison.
@@ -423,6 +470,8 @@ summarize_load() {
 	    printf "\nratio hummingbird / dovecot-director:\n"
 	    printf "  logins/s                                 %.3f  (goal >= 1.0)\n", rate["hb"] / rate["dd"]
 	    printf "  frontend CPU per login (dovecot proxy)   %.3f  (goal <= 1.0)\n", ms(fe["hb"], lg["hb"]) / ms(fe["dd"], lg["dd"])
+	    printf "  frontend host CPU per login (proxy + hummingbird-director) %.3f\n",
+	           ms(fe["hb"] + di["hb"], lg["hb"]) / ms(fe["dd"], lg["dd"])
 	    printf "  routing CPU per login (proxy+director+redis vs. director proxy) %.3f\n",
 	           ms(fe["hb"] + di["hb"] + rd["hb"], lg["hb"]) / ms(fe["dd"], lg["dd"])
 	  } else if (!("hb" in n)) {
@@ -433,7 +482,7 @@ summarize_load() {
 
 lookup_bench() {
 	local u out pre mem d0 r0 d1 r1 n
-	printf '\nlookup benchmark: %d lookups per size, %d parallel, one connection per lookup (the passdb module path)\n' \
+	printf '\nlookup benchmark: %d lookups per size, %d parallel kept connections (the passdb module path)\n' \
 		"$LOOKUPS" "$PARALLEL"
 	printf '%-9s %9s %10s %8s %8s %13s %13s %10s %7s\n' "assigned" "preload s" "lookups/s" "p50 ms" \
 		"p99 ms" "director us/l" "redis us/l" "redis mem" "errors"
@@ -441,7 +490,7 @@ lookup_bench() {
 		pre=$("$LOOKUPB" -L -r "$D/redis/redis.sock" -x "$PREFIX" -b b1,b2 -U "$u" -e 3600) ||
 			die "preload of $u users failed"
 		d0=$(ticks_self "$DIRECTOR_PID"); r0=$(ticks_self "$REDIS_PID")
-		run_child "$D/lookup.out" "$LOOKUPB" -s "$D/hb/director.sock" -c "$PARALLEL" -n "$LOOKUPS" -U "$u" -t 120 -q
+		run_child "$D/lookup.out" "$LOOKUPB" -s "$D/hb/director.sock" -k -c "$PARALLEL" -n "$LOOKUPS" -U "$u" -t 120 -q
 		d1=$(ticks_self "$DIRECTOR_PID"); r1=$(ticks_self "$REDIS_PID")
 		mem=$(rcli INFO memory | sed -n 's/^used_memory_human:\([^\r]*\).*/\1/p')
 		out=$(grep '^RESULT ' "$D/lookup.out" || echo "RESULT lookups=0 rate=0 p50_ms=0 p99_ms=0 errors=-1")
@@ -456,6 +505,7 @@ lookup_bench() {
 
 # --- main -----------------------------------------------------------------------------------
 [ "$(id -u)" = 0 ] || die "run as root (Dovecot instances, module install)"
+case $BACKENDS in tuned|stock) ;; *) die "BENCH_BACKENDS must be tuned or stock" ;; esac
 [ -x "$LOADGEN" ] && [ -x "$LOOKUPB" ] || die "build first: $LOADGEN / $LOOKUPB missing (make in $BUILDDIR)"
 grep -q -- '--enable-asan' "$BUILDDIR/config.status" 2>/dev/null &&
 	log "warning: $BUILDDIR is an --enable-asan build: the director's figures are not representative"
@@ -484,8 +534,9 @@ if [ "$HB_READY" = 1 ]; then
 fi
 sleep 1   # let process_min_avail login processes come up
 
-printf 'director benchmark: %d rounds x %d s, %d clients, %d users, %s cores, load average %s\n' \
-	"$ROUNDS" "$SECS" "$CLIENTS" "$USERS" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
+printf 'director benchmark: %d rounds x %d s, %d clients, %d users, %s backends, %s cores, load average %s\n' \
+	"$ROUNDS" "$SECS" "$CLIENTS" "$USERS" "$BACKENDS" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
+[ "$IDLE_SECS" -gt 0 ] && idle_phase
 load_rounds
 summarize_load
 printf '\nfrontend CPU per login by process (sum of rounds):\n'

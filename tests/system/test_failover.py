@@ -1,10 +1,12 @@
 """test_failover.py - system tests of the passdb module chained after an
-authenticating passdb (docs/AUTH-MODULE.md, configuration 2) and of failover
+authenticating passdb (docs/AUTH-MODULE.md, configuration 2), of its kept
+connections to the director across a director restart, and of failover
 fencing (docs/DESIGN.md, 4): a backend that fails its health checks while
 still alive has its sessions kicked before its users move.  Each test's
 docstring says on its first line what it proves; each repairs what it breaks.
 """
 
+import concurrent.futures
 import os
 import threading
 import time
@@ -18,6 +20,7 @@ from cluster import PREFIX, user
 PREFIX_USER = PREFIX + "user:"
 
 CHAINED_IP = "127.0.0.12"
+KEEP_IP = "127.0.0.13"
 # the frontend's passwd-file; the proxy logs in to the backend with the
 # client's password, so it is the backends' static password
 CHAINED_USERS = {user("cfgtwo", i): "pass" for i in range(1, 4)}
@@ -50,6 +53,72 @@ def _never_seen_by_backends(cluster, who, offsets):
         text = _log_since(be.log_path, offsets[name])
         assert who not in text, "backend %s saw the login of %s:\n%s" % (
             name, who, [line for line in text.splitlines() if who in line][:3])
+
+
+# --------------------------------------- kept connections to the director ---
+
+def _accepted(director):
+    return director.metric("hummingbird_connections_accepted_total") or 0
+
+
+def test_passdb_keeps_its_director_connection_and_resends_across_a_restart(cluster):
+    """The passdb module sends many logins over one kept director connection; when that director dies with a lookup in flight, the lookup is resent to its replacement and the login succeeds."""
+    env = cluster.env
+    old = env.add(harness.Director(env, "dkeep", cluster.redis)).start()
+    new = p = None
+    try:
+        cluster.wait_directors_see_all_up([old])
+        p = env.add(harness.DovecotProxy(env, "pkeep", KEEP_IP, old.socket)).start()
+        waiter = user("keeper", 0)
+        home = clients.imap_login(p.imap, waiter)
+
+        # 20 logins one after the other, then 30 at once: one connection
+        before = _accepted(old)
+        for i in range(20):
+            assert clients.imap_login(p.imap, user("keeper", i % 5)) in cluster.backends
+        with concurrent.futures.ThreadPoolExecutor(30) as pool:
+            landed = list(pool.map(lambda i: clients.imap_login(p.imap, user("keeper", i)),
+                                   range(30)))
+        assert all(b in cluster.backends for b in landed), landed
+        opened = _accepted(old) - before
+        assert opened <= 2, "%d director connections for 50 logins (want them kept)" % opened
+
+        # a replacement director takes over the socket path; the proxy's kept
+        # connection still goes to the old one
+        new = harness.Director(env, "dkeep2", cluster.redis)
+        inode = os.stat(old.socket).st_ino
+        new.socket = old.socket
+        new.write_conf()
+        env.add(new).start()
+        assert os.stat(old.socket).st_ino != inode, "replacement did not bind the socket"
+        log_offset = _size(p.log_path)
+
+        # a login that waits in the old director (move hold), which then dies
+        key = PREFIX + "move:" + waiter
+        cluster.redis("SET", key, home, "EX", "20")
+        try:
+            with concurrent.futures.ThreadPoolExecutor(1) as pool:
+                pending = pool.submit(clients.imap_login, p.imap, waiter, timeout=20)
+                time.sleep(1.0)
+                assert not pending.done(), "login did not wait for the move hold"
+                assert (old.metric("hummingbird_lookup_waits_total") or 0) >= 1
+                old.kill()
+                time.sleep(1.0)
+                assert not pending.done(), "login ended when its director died: %r" % (
+                    pending.exception() or pending.result())
+                cluster.redis("DEL", key)
+                assert pending.result(timeout=10) == home
+        finally:
+            cluster.redis("DEL", key)
+        assert (new.metric("hummingbird_lookups_total") or 0) >= 1
+        assert _accepted(new) >= 1
+        text = _log_since(p.log_path, log_offset)
+        assert "director lookup" not in text, "proxy logged a failed lookup:\n%s" % text
+        assert clients.imap_login(p.imap, waiter) == home
+    finally:
+        for svc in (p, new, old):
+            if svc is not None:
+                svc.stop()
 
 
 # ------------------------------------------------- chained passdb (conf 2) ---
