@@ -59,8 +59,14 @@ static void client_handle_line(struct conn *conn, const char *line)
 	}
 	if (req.command == PROTO_PING) {
 		client_reply(conn, 0, "PONG\t%s\n", req.id);
+	} else if (req.command == PROTO_USERDB && !conn->userdb_allowed) {
+		metrics_protocol_error(conn->d->metrics);
+		client_reply(conn, 0, "ERROR\t%s\tUSERDB is only served on the userdb socket\n",
+			     req.id);
 	} else if (conn->pending_count >= CONN_MAX_PENDING) {
 		client_reply(conn, 0, "TEMPFAIL\t%s\ttoo many requests in flight\n", req.id);
+	} else if (req.command == PROTO_USERDB) {
+		conn_userdb(conn, req.id, req.user);
 	} else {
 		conn_route(conn, req.id, req.user, req.service);
 	}
@@ -99,4 +105,13 @@ void client_accept(struct evconnlistener *listener, evutil_socket_t fd,
 		   struct sockaddr *addr, int socklen, void *ctx)
 {
 	conn_create(ctx, fd, client_input, client_answer);
+}
+
+void client_accept_userdb(struct evconnlistener *listener, evutil_socket_t fd,
+			  struct sockaddr *addr, int socklen, void *ctx)
+{
+	struct conn *conn = conn_create(ctx, fd, client_input, client_answer);
+
+	if (conn != NULL)
+		conn->userdb_allowed = 1;
 }

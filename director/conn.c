@@ -6,6 +6,7 @@
 #include "conn.h"
 #include "hb-dlist.h"
 #include "metrics.h"
+#include "userdb.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,8 @@
 
 struct conn_pending {
 	struct conn *conn;
-	struct route_request *route;
+	struct route_request *route;    /* one of these two */
+	struct userdb_request *userdb;
 	struct conn_pending *prev, *next;
 	char tag[33];
 	int linked;      /* in conn->pending; an answer before that is synchronous */
@@ -66,13 +68,49 @@ void conn_route(struct conn *conn, const char *tag, const char *user,
 	conn->pending_count++;
 }
 
+static void on_userdb_answer(void *ctx, const char *line)
+{
+	struct conn_pending *p = ctx;
+	struct conn *conn = p->conn;
+
+	p->answered = 1;
+	conn_write(conn, line, strlen(line), 0);
+	if (p->linked) {
+		pending_unlink(p);
+		free(p);
+	}
+}
+
+void conn_userdb(struct conn *conn, const char *tag, const char *user)
+{
+	struct conn_pending *p = calloc(1, sizeof(*p));
+	struct userdb_request *req;
+
+	if (p == NULL) {
+		conn_write(conn, "TEMPFAIL\t-\tout of memory\n", strlen("TEMPFAIL\t-\tout of memory\n"), 0);
+		return;
+	}
+	p->conn = conn;
+	req = userdb_lookup(conn->d, tag, user, on_userdb_answer, p);
+	if (p->answered) {
+		free(p);
+		return;
+	}
+	p->userdb = req;
+	p->linked = 1;
+	HB_DLIST_PREPEND(conn->pending, p);
+	conn->pending_count++;
+}
+
 void conn_destroy(struct conn *conn)
 {
 	struct conn_pending *p, *next;
 
 	for (p = conn->pending; p != NULL; p = next) {
 		next = p->next;
-		route_cancel(p->route);
+		if (p->route != NULL)
+			route_cancel(p->route);
+		userdb_cancel(p->userdb);
 		free(p);
 	}
 	HB_DLIST_REMOVE(conn->d->conns, conn);

@@ -30,6 +30,7 @@ struct conn {
 	unsigned int pending_count;
 	int closing;
 	int in_input;    /* inside on_input: answers must not re-enter it */
+	int userdb_allowed;  /* accepted on the userdb socket (password hashes) */
 };
 
 struct conn *conn_create(struct director *d, evutil_socket_t fd,
@@ -37,6 +38,9 @@ struct conn *conn_create(struct director *d, evutil_socket_t fd,
 /* Start routing USER; ON_ANSWER gets TAG back (copied, at most 32 bytes). */
 void conn_route(struct conn *conn, const char *tag, const char *user,
 		enum hb_service service);
+/* Answer a USERDB request for USER (docs/DOMAINS.md, 6); the reply line
+ * carries TAG (at most 32 bytes). */
+void conn_userdb(struct conn *conn, const char *tag, const char *user);
 /* Append to the output; CLOSE_AFTER closes once everything was written. */
 void conn_write(struct conn *conn, const void *data, size_t len, int close_after);
 void conn_destroy(struct conn *conn);

@@ -9,6 +9,7 @@
 #include "metrics.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +22,8 @@
 #define LISTEN_BACKLOG 512
 
 struct listeners {
-	struct evconnlistener *lookup_unix, *lookup_tcp, *socketmap;
-	char *unix_path;
+	struct evconnlistener *lookup_unix, *lookup_tcp, *socketmap, *userdb;
+	char *unix_path, *userdb_path;
 };
 
 static struct evconnlistener *open_unix(struct director *d, const char *path,
@@ -91,6 +92,37 @@ struct evconnlistener *listener_open(struct director *d, const char *spec,
 	return open_inet(d, spec, cb, ctx, err, err_size);
 }
 
+/* The userdb socket hands out password hashes: a unix socket only, its
+   group (if named) set before anybody can connect through it. */
+static int open_userdb(struct director *d, struct listeners *l, char *err, size_t err_size)
+{
+	const struct hb_settings *set = d->set;
+	struct group *gr = NULL;
+
+	if (set->userdb_listen[0] != '/') {
+		snprintf(err, err_size, "userdb_listen %s: must be a unix socket path",
+			 set->userdb_listen);
+		return -1;
+	}
+	if (set->userdb_socket_group[0] != '\0' &&
+	    (gr = getgrnam(set->userdb_socket_group)) == NULL) {
+		snprintf(err, err_size, "userdb_socket_group %s: no such group",
+			 set->userdb_socket_group);
+		return -1;
+	}
+	l->userdb = listener_open(d, set->userdb_listen, set->userdb_socket_mode,
+				  client_accept_userdb, d, err, err_size);
+	if (l->userdb == NULL)
+		return -1;
+	l->userdb_path = strdup(set->userdb_listen);
+	if (gr != NULL && chown(set->userdb_listen, (uid_t)-1, gr->gr_gid) < 0) {
+		snprintf(err, err_size, "chown %s to group %s: %s", set->userdb_listen,
+			 set->userdb_socket_group, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int listeners_start(struct director *d, char *err, size_t err_size)
 {
 	const struct hb_settings *set = d->set;
@@ -117,6 +149,8 @@ int listeners_start(struct director *d, char *err, size_t err_size)
 	    (l->socketmap = listener_open(d, set->socketmap_listen, set->director_socket_mode,
 					  socketmap_accept, d, err, err_size)) == NULL)
 		return -1;
+	if (set->userdb_listen[0] != '\0' && open_userdb(d, l, err, err_size) < 0)
+		return -1;
 	if (set->metrics_listen[0] != '\0' &&
 	    metrics_listen(d->metrics, d, set->metrics_listen, err, err_size) < 0)
 		return -1;
@@ -135,6 +169,12 @@ void listeners_stop(struct director *d)
 		evconnlistener_free(l->lookup_tcp);
 	if (l->socketmap != NULL)
 		evconnlistener_free(l->socketmap);
+	if (l->userdb != NULL)
+		evconnlistener_free(l->userdb);
+	if (l->userdb_path != NULL) {
+		unlink(l->userdb_path);
+		free(l->userdb_path);
+	}
 	if (l->unix_path != NULL) {
 		unlink(l->unix_path);
 		free(l->unix_path);

@@ -19,7 +19,9 @@ DIRECTOR_CORE = \
 	director/redis.c director/redis.h \
 	director/route.c director/route.h \
 	director/socketmap.c director/socketmap.h \
-	director/table.c director/table.h
+	director/table.c director/table.h \
+	director/userdb.c director/userdb.h \
+	director/userdb-reply.c director/userdb-reply.h
 director_hummingbird_director_SOURCES = director/main.c $(DIRECTOR_CORE)
 director_hummingbird_director_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS) $(LIBEVENT_CFLAGS)
 director_hummingbird_director_LDADD = $(HB_LIBS)

@@ -85,6 +85,19 @@ enum proto_parse_result proto_parse_request(const char *line, const char *delim,
 	strcpy(req->id, fields[1]);
 	if (strcmp(fields[0], "LOOKUP") == 0)
 		return parse_lookup(fields, count, delim, req, reason_r);
+	if (strcmp(fields[0], "USERDB") == 0) {
+		if (count != 3 || fields[2][0] == '\0') {
+			*reason_r = "USERDB needs ID and USER";
+			return PROTO_PARSE_ERROR;
+		}
+		if (strlen(fields[2]) > HB_USER_MAX) {
+			*reason_r = "user name too long";
+			return PROTO_PARSE_FAIL;
+		}
+		req->command = PROTO_USERDB;
+		strcpy(req->user, fields[2]);
+		return PROTO_PARSE_OK;
+	}
 	if (strcmp(fields[0], "PING") == 0 && count == 2) {
 		req->command = PROTO_PING;
 		return PROTO_PARSE_OK;

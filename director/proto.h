@@ -10,13 +10,14 @@
 #define HB_PROTO_MAX_LINE 1024
 #define HB_PROTO_ID_MAX 32
 
-enum proto_command { PROTO_LOOKUP, PROTO_PING };
+enum proto_command { PROTO_LOOKUP, PROTO_PING, PROTO_USERDB };
 
 struct proto_request {
 	enum proto_command command;
 	char id[HB_PROTO_ID_MAX + 1];
 	enum hb_service service;
-	char user[HB_USER_MAX + 1];      /* normalised */
+	char user[HB_USER_MAX + 1];      /* LOOKUP: normalised; USERDB: as sent
+					    (userdb.c validates it as an address) */
 };
 
 enum proto_parse_result {

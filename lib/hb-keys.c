@@ -34,3 +34,37 @@ size_t hb_key(char *buf, size_t size, const char *prefix,
 		return 0;
 	return (size_t)len;
 }
+
+static const char *domain_key_part(enum hb_domain_key_kind kind, int *needs_local_r)
+{
+	*needs_local_r = 0;
+	switch (kind) {
+	case HB_DKEY_DOMAIN: return "";
+	case HB_DKEY_CAPS: return ":caps";
+	case HB_DKEY_USERS: return ":users";
+	case HB_DKEY_MAILBOX: *needs_local_r = 1; return ":u:";
+	case HB_DKEY_ALIASES: return ":aliases";
+	case HB_DKEY_ALIAS: *needs_local_r = 1; return ":a:";
+	case HB_DKEY_SENDERS: *needs_local_r = 1; return ":send:";
+	case HB_DKEY_ADMINS: return ":admins";
+	}
+	return NULL;
+}
+
+size_t hb_domain_key(char *buf, size_t size, const char *prefix,
+		     enum hb_domain_key_kind kind, const char *domain,
+		     const char *local)
+{
+	int needs_local;
+	const char *part = domain_key_part(kind, &needs_local);
+	int len;
+
+	if (part == NULL || domain == NULL || *domain == '\0' ||
+	    (needs_local && (local == NULL || *local == '\0')))
+		return 0;
+	len = snprintf(buf, size, "%sd:%s%s%s", prefix, domain, part,
+		       needs_local ? local : "");
+	if (len < 0 || (size_t)len >= size)
+		return 0;
+	return (size_t)len;
+}

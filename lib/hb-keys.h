@@ -23,4 +23,22 @@ enum hb_key_kind {
 size_t hb_key(char *buf, size_t size, const char *prefix,
 	      enum hb_key_kind kind, const char *name);
 
+/* Keys of one hosted domain (docs/DOMAINS.md, 2), all under P d:DOM. */
+enum hb_domain_key_kind {
+	HB_DKEY_DOMAIN,    /* P d:DOM */
+	HB_DKEY_CAPS,      /* P d:DOM:caps */
+	HB_DKEY_USERS,     /* P d:DOM:users */
+	HB_DKEY_MAILBOX,   /* P d:DOM:u:LOCAL */
+	HB_DKEY_ALIASES,   /* P d:DOM:aliases */
+	HB_DKEY_ALIAS,     /* P d:DOM:a:LOCAL */
+	HB_DKEY_SENDERS,   /* P d:DOM:send:LOCAL */
+	HB_DKEY_ADMINS,    /* P d:DOM:admins */
+};
+
+/* Like hb_key() for DOMAIN (an A-label) and, for the kinds that name one,
+ * LOCAL (a normalised local part; NULL otherwise). */
+size_t hb_domain_key(char *buf, size_t size, const char *prefix,
+		     enum hb_domain_key_kind kind, const char *domain,
+		     const char *local);
+
 #endif

@@ -132,3 +132,10 @@ const char hb_script_snapshot[] =
 	"  end\n"
 	"end\n"
 	"return out\n";
+
+const char hb_script_userdb[] =
+	"local d = redis.call('HMGET', KEYS[1], 'state', 'quota')\n"
+	"if not d[1] then return {} end\n"
+	"local u = redis.call('HMGET', KEYS[3], 'state', 'password', 'quota')\n"
+	"if not u[2] then return {} end\n"
+	"return {d[1], d[2], redis.call('HGET', KEYS[2], 'quota'), u[1], u[2], u[3]}\n";

@@ -24,6 +24,11 @@ extern const char hb_script_health[];
  * {user1, assigned_backend1, user2, ...} for those mismatches. */
 extern const char hb_script_census[];
 
+/* KEYS: P d:DOM, P d:DOM:caps, P d:DOM:u:LOCAL (docs/DOMAINS.md, 6); read-only.
+ * Returns {} when the domain or mailbox does not exist, else {domain_state,
+ * domain_quota, cap_quota, user_state, password, user_quota} (false = unset). */
+extern const char hb_script_userdb[];
+
 /* ARGV: prefix, now_s, expire_s.  Returns {epoch, name1, {field, value...},
  * live_user_count1, name2, ...} for every backend. */
 extern const char hb_script_snapshot[];

@@ -23,6 +23,9 @@ struct hb_settings {
 	unsigned int director_socket_mode;
 	char *director_tcp_listen;
 	char *socketmap_listen;
+	char *userdb_listen;               /* "" = no USERDB service */
+	unsigned int userdb_socket_mode;
+	char *userdb_socket_group;         /* "" = the director's own group */
 	char *metrics_listen;
 	unsigned int user_expire_s;
 	unsigned int lookup_wait_timeout_ms;

@@ -2,34 +2,9 @@
  * bounded, valid UTF-8, no control characters or separators of our protocols,
  * ASCII lower-cased, recipient-delimiter extension removed. */
 #include "hb-user.h"
+#include "hb-utf8.h"
 
 #include <string.h>
-
-/* Length of the UTF-8 sequence at P (max AVAIL bytes), 0 if invalid. */
-static size_t utf8_seq_len(const unsigned char *p, size_t avail)
-{
-	size_t len;
-	unsigned int cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) { len = 2; cp = p[0] & 0x1f; }
-	else if (p[0] >= 0xe0 && p[0] <= 0xef) { len = 3; cp = p[0] & 0x0f; }
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4) { len = 4; cp = p[0] & 0x07; }
-	else return 0;
-	if (len > avail)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	/* overlong forms, surrogates, beyond U+10FFFF */
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
 
 static int check_bytes(const unsigned char *in, size_t len, const char **error_r)
 {
@@ -40,7 +15,8 @@ static int check_bytes(const unsigned char *in, size_t len, const char **error_r
 			*error_r = "user name contains a control character, space or separator";
 			return -1;
 		}
-		size_t seq = utf8_seq_len(in + i, len - i);
+		uint32_t cp;
+		size_t seq = hb_utf8_decode(in + i, len - i, &cp);
 		if (seq == 0) {
 			*error_r = "user name is not valid UTF-8";
 			return -1;

@@ -2,6 +2,7 @@
 noinst_LIBRARIES += lib/libhb.a
 lib_libhb_a_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 lib_libhb_a_SOURCES = \
+	lib/hb-addr.c lib/hb-addr.h \
 	lib/hb-backend.c lib/hb-backend.h \
 	lib/hb-base64.c lib/hb-base64.h \
 	lib/hb-dlist.h \
@@ -13,6 +14,13 @@ lib_libhb_a_SOURCES = \
 	lib/hb-redis.c lib/hb-redis.h \
 	lib/hb-scripts.c lib/hb-scripts.h \
 	lib/hb-scripts-admin.c lib/hb-scripts-admin.h \
+	lib/hb-scripts-policy.c lib/hb-scripts-policy.h \
+	lib/hb-secret.c lib/hb-secret.h \
 	lib/hb-settings.c lib/hb-settings.h \
-	lib/hb-user.c lib/hb-user.h
+	lib/hb-units.c lib/hb-units.h \
+	lib/hb-user.c lib/hb-user.h \
+	lib/hb-utf8.c lib/hb-utf8.h
+lib_libhb_a_CFLAGS += $(OPENSSL_CFLAGS) $(LIBCRYPT_CFLAGS)
+lib_libhb_a_CFLAGS += $(IDN2_CFLAGS)
 HB_LIBS = lib/libhb.a $(HIREDIS_LIBS) $(LIBEVENT_LIBS) -lm
+HB_LIBS += $(IDN2_LIBS)

@@ -14,15 +14,17 @@ seconds=${FUZZ_SECONDS:-30}
 cc=${CC:-clang}
 
 # target name, largest input worth trying, sources besides fuzz-NAME.c
+# (words starting with '-' are extra link flags, e.g. -lidn2)
 targets='
-proto 2200 director/proto.c lib/hb-user.c lib/hb-backend.c
+proto 2200 director/proto.c lib/hb-user.c lib/hb-utf8.c lib/hb-backend.c
 netstring 10100 director/netstring.c
-user 600 lib/hb-user.c
+user 600 lib/hb-user.c lib/hb-utf8.c
 settings 9000 lib/hb-settings.c
 json 8192 lib/hb-json.c
 http-response 8192 cli/http-response.c
 doveadm-reply 8192 cli/doveadm.c lib/hb-doveadm-reply.c lib/hb-json.c cli/output.c cli/doveadm-http.c cli/http-response.c lib/hb-base64.c
-census-who 8192 director/census-who.c lib/hb-doveadm-reply.c lib/hb-json.c lib/hb-user.c
+census-who 8192 director/census-who.c lib/hb-doveadm-reply.c lib/hb-json.c lib/hb-user.c lib/hb-utf8.c
+addr 2200 lib/hb-addr.c lib/hb-utf8.c lib/hb-units.c -lidn2
 '
 
 case $seconds in
@@ -49,11 +51,16 @@ known() {
 run_one() {
 	name=$1 maxlen=$2
 	shift 2
-	srcs=""
-	for s in "$@"; do srcs="$srcs $top/$s"; done
+	srcs="" libs=""
+	for s in "$@"; do
+		case $s in
+		-*) libs="$libs $s" ;;
+		*) srcs="$srcs $top/$s" ;;
+		esac
+	done
 	echo "== fuzz-$name: building"
 	# shellcheck disable=SC2086
-	if ! $cc $cflags -o "$work/fuzz-$name" "$here/fuzz-$name.c" $srcs \
+	if ! $cc $cflags -o "$work/fuzz-$name" "$here/fuzz-$name.c" $srcs $libs \
 		>"$work/$name.build.log" 2>&1; then
 		cat "$work/$name.build.log" >&2
 		return 1

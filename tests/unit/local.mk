@@ -12,10 +12,14 @@ UNIT_TESTS += \
 	tests/unit/test-hb-user \
 	tests/unit/test-hb-backend \
 	tests/unit/test-hb-keys \
+	tests/unit/test-hb-secret \
 	tests/unit/test-proto \
 	tests/unit/test-netstring \
 	tests/unit/test-cache \
-	tests/unit/test-census-who
+	tests/unit/test-census-who \
+	tests/unit/test-userdb-reply
+UNIT_TESTS += tests/unit/test-hb-ratelimit
+UNIT_TESTS += tests/unit/test-hb-addr tests/unit/test-hb-units
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 
@@ -43,6 +47,10 @@ tests_unit_test_hb_keys_SOURCES = tests/unit/test-hb-keys.c
 tests_unit_test_hb_keys_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_hb_keys_LDADD = $(UNIT_LIBS)
 
+tests_unit_test_hb_secret_SOURCES = tests/unit/test-hb-secret.c
+tests_unit_test_hb_secret_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_hb_secret_LDADD = lib/libhb.a $(OPENSSL_LIBS) $(LIBCRYPT_LIBS) $(CMOCKA_LIBS)
+
 tests_unit_test_proto_SOURCES = tests/unit/test-proto.c director/proto.c
 tests_unit_test_proto_CPPFLAGS = $(UNIT_DIRECTOR_CPPFLAGS)
 tests_unit_test_proto_CFLAGS = $(UNIT_CFLAGS)
@@ -58,10 +66,28 @@ tests_unit_test_cache_CPPFLAGS = $(UNIT_DIRECTOR_CPPFLAGS)
 tests_unit_test_cache_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_cache_LDADD = $(UNIT_LIBS)
 
+tests_unit_test_userdb_reply_SOURCES = tests/unit/test-userdb-reply.c director/userdb-reply.c
+tests_unit_test_userdb_reply_CPPFLAGS = $(UNIT_DIRECTOR_CPPFLAGS)
+tests_unit_test_userdb_reply_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_userdb_reply_LDADD = $(UNIT_LIBS)
+
 tests_unit_test_census_who_SOURCES = tests/unit/test-census-who.c director/census-who.c
 tests_unit_test_census_who_CPPFLAGS = $(UNIT_DIRECTOR_CPPFLAGS)
 tests_unit_test_census_who_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_census_who_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_hb_ratelimit_SOURCES = tests/unit/test-hb-ratelimit.c \
+	tests/unit/redis-fixture.c tests/unit/redis-fixture.h
+tests_unit_test_hb_ratelimit_CFLAGS = $(UNIT_CFLAGS) $(HIREDIS_CFLAGS)
+tests_unit_test_hb_ratelimit_LDADD = lib/libhb.a $(HIREDIS_LIBS) $(CMOCKA_LIBS) -lm
+
+tests_unit_test_hb_addr_SOURCES = tests/unit/test-hb-addr.c
+tests_unit_test_hb_addr_CFLAGS = $(UNIT_CFLAGS) $(IDN2_CFLAGS)
+tests_unit_test_hb_addr_LDADD = lib/libhb.a $(IDN2_LIBS) $(CMOCKA_LIBS)
+
+tests_unit_test_hb_units_SOURCES = tests/unit/test-hb-units.c
+tests_unit_test_hb_units_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_hb_units_LDADD = lib/libhb.a $(CMOCKA_LIBS)
 endif
 
 # Each program once under valgrind; any memory error or leak fails the target.

@@ -1,6 +1,7 @@
 /* test-hb-keys.c - cmocka tests of lib/hb-keys.c: every key kind of the Redis
  * schema (docs/DESIGN.md, 1) with its prefix, and 0 (no key) when the buffer
- * is too small or a kind that needs a name gets none. */
+ * is too small or a kind that needs a name gets none; the domain keys of
+ * docs/DOMAINS.md, 2 likewise. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -99,6 +100,57 @@ static void test_longest_user_fits(void **state)
 			 64 + 6 + 255);
 }
 
+static void expect_dkey(enum hb_domain_key_kind kind, const char *local,
+			const char *expected)
+{
+	char buf[HB_KEY_MAX];
+
+	assert_int_equal(hb_domain_key(buf, sizeof(buf), "hb:", kind,
+				       "xn--bcher-kva.example", local),
+			 strlen(expected));
+	assert_string_equal(buf, expected);
+}
+
+static void test_domain_keys(void **state)
+{
+	char buf[HB_KEY_MAX], domain[254], local[65];
+
+	expect_dkey(HB_DKEY_DOMAIN, NULL, "hb:d:xn--bcher-kva.example");
+	expect_dkey(HB_DKEY_CAPS, NULL, "hb:d:xn--bcher-kva.example:caps");
+	expect_dkey(HB_DKEY_USERS, NULL, "hb:d:xn--bcher-kva.example:users");
+	expect_dkey(HB_DKEY_MAILBOX, "anna", "hb:d:xn--bcher-kva.example:u:anna");
+	expect_dkey(HB_DKEY_ALIASES, NULL, "hb:d:xn--bcher-kva.example:aliases");
+	expect_dkey(HB_DKEY_ALIAS, "info", "hb:d:xn--bcher-kva.example:a:info");
+	expect_dkey(HB_DKEY_SENDERS, "anna", "hb:d:xn--bcher-kva.example:send:anna");
+	expect_dkey(HB_DKEY_ADMINS, NULL, "hb:d:xn--bcher-kva.example:admins");
+	/* a domain-wide kind ignores LOCAL; a per-address kind needs it */
+	expect_dkey(HB_DKEY_CAPS, "x", "hb:d:xn--bcher-kva.example:caps");
+	assert_int_equal(hb_domain_key(buf, sizeof(buf), "hb:", HB_DKEY_MAILBOX,
+				       "example.com", NULL), 0);
+	assert_int_equal(hb_domain_key(buf, sizeof(buf), "hb:", HB_DKEY_MAILBOX,
+				       "example.com", ""), 0);
+	assert_int_equal(hb_domain_key(buf, sizeof(buf), "hb:", HB_DKEY_DOMAIN,
+				       "", NULL), 0);
+	assert_int_equal(hb_domain_key(buf, sizeof(buf), "hb:", (enum hb_domain_key_kind)99,
+				       "example.com", "a"), 0);
+	assert_int_equal(hb_domain_key(buf, 10, "hb:", HB_DKEY_DOMAIN,
+				       "example.com", NULL), 0);
+	/* the longest domain and local part with a 64-byte prefix fit */
+	memset(domain, 'd', 253);
+	domain[253] = '\0';
+	memset(local, 'l', 64);
+	local[64] = '\0';
+	memset(buf, 'p', 64);
+	buf[64] = '\0';
+	{
+		char prefix[65];
+
+		memcpy(prefix, buf, sizeof(prefix));
+		assert_int_equal(hb_domain_key(buf, sizeof(buf), prefix, HB_DKEY_SENDERS,
+					       domain, local), 64 + 2 + 253 + 6 + 64);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -109,6 +161,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_kind),
 		cmocka_unit_test(test_overflow),
 		cmocka_unit_test(test_longest_user_fits),
+		cmocka_unit_test(test_domain_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -147,6 +147,27 @@ static void test_extra_fields(void **state)
 	expect_error("PING\t9\t", "9");
 }
 
+static void test_userdb(void **state)
+{
+	struct proto_request req;
+	const char *reason;
+	char line[400];
+
+	assert_int_equal(parse("USERDB\t9\tAnna@Bücher.example", &req, &reason),
+			 PROTO_PARSE_OK);
+	assert_int_equal(req.command, PROTO_USERDB);
+	assert_string_equal(req.id, "9");
+	/* passed on as sent: userdb.c validates and normalises the address */
+	assert_string_equal(req.user, "Anna@Bücher.example");
+	expect_error("USERDB\t9", "9");
+	expect_error("USERDB\t9\t", "9");
+	expect_error("USERDB\t9\ta@b.example\textra", "9");
+	memset(line, 0, sizeof(line));
+	strcpy(line, "USERDB\t9\t");
+	memset(line + strlen(line), 'u', 300);
+	expect_fail(line, "9");
+}
+
 static void test_unknown_command(void **state)
 {
 	expect_error("lookup\t1\timap\tu@d", "1");
@@ -250,6 +271,7 @@ int main(void)
 		cmocka_unit_test(test_bad_id_chars),
 		cmocka_unit_test(test_missing_fields),
 		cmocka_unit_test(test_extra_fields),
+		cmocka_unit_test(test_userdb),
 		cmocka_unit_test(test_unknown_command),
 		cmocka_unit_test(test_unknown_service),
 		cmocka_unit_test(test_bad_user),

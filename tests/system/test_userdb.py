@@ -1,0 +1,102 @@
+"""test_userdb.py - system tests of the director's USERDB service
+(docs/DOMAINS.md, 6): user records of hosted mailboxes read from a real Redis
+and served only on the userdb socket.  Each test's docstring says on its
+first line what it proves; each removes the records it wrote.
+"""
+
+import os
+import stat
+
+import pytest
+
+import clients
+import harness
+from cluster import PREFIX
+
+HASH = "{SHA512-CRYPT}$6$rounds=5000$saltsaltsaltsalt$" + "x" * 86
+DOMAIN = "userdb.example"
+IDN_DOMAIN = "bücher.example"
+IDN_ALABEL = "xn--bcher-kva.example"
+
+
+@pytest.fixture(scope="module")
+def udir(cluster):
+    """A director serving USERDB on its own socket (mode 0660)."""
+    env = cluster.env
+    d = harness.Director(env, "duserdb", cluster.redis)
+    d.userdb = os.path.join(d.dir, "userdb.sock")
+    d.write_conf("userdb_listen = %s\nuserdb_socket_mode = 0660\n" % d.userdb)
+    env.add(d).start()
+    yield d
+    d.stop()
+
+
+@pytest.fixture
+def records(cluster):
+    """Hosted domains with mailboxes in Redis; removed afterwards."""
+    r = cluster.redis
+    keys = []
+
+    def hset(key, *kv):
+        keys.append(key)
+        r("HSET", key, *kv)
+
+    d, i = PREFIX + "d:" + DOMAIN, PREFIX + "d:" + IDN_ALABEL
+    hset(d, "state", "active", "quota", "2000")
+    hset(d + ":caps", "quota", "1500")
+    hset(d + ":u:anna", "state", "active", "password", HASH, "quota", "0")
+    hset(d + ":u:ben", "state", "suspended", "password", HASH)
+    hset(d + ":u:cora", "state", "active", "password", "bad\tvalue")
+    hset(d + ":u:dora", "state", "active", "password", HASH, "quota", "-1")
+    hset(i, "state", "active")
+    hset(i + ":u:anna", "password", HASH)
+    hset(PREFIX + "d:suspended.example", "state", "suspended")
+    hset(PREFIX + "d:suspended.example:u:anna", "state", "active", "password", HASH)
+    yield r
+    r("DEL", *keys)
+
+
+def userdb(sock, user, rid="u1"):
+    return clients.director_request(sock, "USERDB\t%s\t%s" % (rid, user)).split("\t")
+
+
+def test_userdb_returns_password_and_capped_quota(udir, records):
+    """USERDB of a hosted mailbox returns its normalised name, password hash and the quota capped by the operator."""
+    reply = userdb(udir.userdb, "Anna@USERDB.example", "r7")
+    assert reply == ["USER", "r7", "user=anna@userdb.example", "password=" + HASH,
+                     "quota_rule=*:storage=1500B"], reply
+    # unlimited mailbox, but the cap still applies
+    assert userdb(udir.userdb, "dora@userdb.example")[-1] == "quota_rule=*:storage=1500B"
+    # an IDN domain is found through its A-label, however it is typed
+    for name in ("anna@" + IDN_DOMAIN, "anna@" + IDN_DOMAIN.upper(), "ANNA@" + IDN_ALABEL):
+        reply = userdb(udir.userdb, name)
+        assert reply[:3] == ["USER", "u1", "user=anna@" + IDN_ALABEL], (name, reply)
+        assert reply[-1] == "quota_rule=*:storage=1073741824B", reply
+
+
+def test_userdb_refuses_unknown_suspended_and_malformed(udir, records):
+    """Unknown users and domains are NOUSER, suspended ones DISABLED, a corrupt record TEMPFAIL, a bad address FAIL."""
+    assert userdb(udir.userdb, "nobody@userdb.example") == ["NOUSER", "u1"]
+    assert userdb(udir.userdb, "anna@not-hosted.example") == ["NOUSER", "u1"]
+    assert userdb(udir.userdb, "ben@userdb.example") == ["DISABLED", "u1", "mailbox suspended"]
+    assert userdb(udir.userdb, "anna@suspended.example") == ["DISABLED", "u1", "domain suspended"]
+    assert userdb(udir.userdb, "cora@userdb.example") == ["TEMPFAIL", "u1", "corrupt record"]
+    for bad in (b"no-at-sign", b"a@@userdb.example", b"a..b@userdb.example", b"a@-x.example",
+                b"a@userdb", b"\xc3\x28@userdb.example", b"a@\xff.example"):
+        c = clients.LineConn(udir.userdb, 10)
+        try:
+            c.send(b"USERDB\tu1\t" + bad + b"\n")
+            reply = c.readline(10).split("\t")
+        finally:
+            c.close()
+        assert reply[0] == "FAIL" and reply[1] == "u1", (bad, reply)
+    assert clients.director_ping(udir.userdb)
+
+
+def test_userdb_only_on_its_own_socket(udir, records):
+    """The world-accessible lookup socket refuses USERDB; the userdb socket is mode 0660 and also routes."""
+    reply = userdb(udir.socket, "anna@userdb.example")
+    assert reply[0] == "ERROR" and "userdb socket" in reply[2], reply
+    mode = stat.S_IMODE(os.stat(udir.userdb).st_mode)
+    assert mode == 0o660, oct(mode)
+    assert clients.director_lookup(udir.userdb, "anna@userdb.example")[0] == "OK"
