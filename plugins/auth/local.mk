@@ -32,5 +32,4 @@ plugins_auth_test_director_reply_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 plugins_auth_test_director_reply_LDADD = $(CMOCKA_LIBS)
 endif
 
-# libFuzzer target of the reply parser (built by hand, see its header)
-EXTRA_DIST += plugins/auth/fuzz-director-reply.c
+# the libFuzzer target of the reply parser is tests/fuzz/fuzz-director-reply.c

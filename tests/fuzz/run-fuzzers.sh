@@ -25,6 +25,7 @@ http-response 8192 cli/http-response.c
 doveadm-reply 8192 cli/doveadm.c lib/hb-doveadm-reply.c lib/hb-json.c cli/output.c cli/doveadm-http.c cli/http-response.c lib/hb-base64.c
 census-who 8192 director/census-who.c lib/hb-doveadm-reply.c lib/hb-json.c lib/hb-user.c lib/hb-utf8.c
 addr 2200 lib/hb-addr.c lib/hb-utf8.c lib/hb-units.c -lidn2
+director-reply 2100 plugins/auth/director-reply.c
 '
 
 case $seconds in
@@ -38,6 +39,7 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/hb-fuzz.XXXXXX") || exit 2
 cflags="-g -O1 -Wall -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined"
 cflags="$cflags -fno-sanitize-recover=all -I$top/lib -I$top/director -I$top/cli"
+cflags="$cflags -I$top/plugins/auth"
 cflags="$cflags $(pkg-config --cflags hiredis 2>/dev/null)"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"

@@ -1,7 +1,6 @@
 /* fuzz-director-reply.c - libFuzzer target for the passdb module's reply
- * parser and id reader (director-reply.c): any bytes the director could send as one line.
- * Build: clang -g -fsanitize=fuzzer,address,undefined \
- *   plugins/auth/fuzz-director-reply.c plugins/auth/director-reply.c */
+ * parser and id reader (plugins/auth/director-reply.c): any bytes the
+ * director could send as one line.  Run by tests/fuzz/run-fuzzers.sh. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
