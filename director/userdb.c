@@ -7,6 +7,8 @@
 #include "userdb.h"
 #include "userdb-reply.h"
 #include "redis.h"
+#include "metrics.h"
+#include "hb-log.h"
 #include "hb-addr.h"
 #include "hb-keys.h"
 #include "hb-scripts.h"
@@ -50,6 +52,13 @@ static void on_userdb_reply(struct director *d, redisReply *reply, const char *e
 		return;
 	}
 	memset(&rec, 0, sizeof(rec));
+	if (reply == NULL) {
+		metrics_redis_error(d->metrics);
+		/* an outage is logged once by redis.c; an error reply (e.g. an
+		   ACL without EVAL_RO) is this request's own */
+		if (director_redis_usable(d))
+			hb_error("USERDB %s: Redis: %s", req->user, error);
+	}
 	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
 	    (reply->elements != 0 && reply->elements != 6)) {
 		snprintf(line, sizeof(line), "TEMPFAIL\t%s\t%s\n", req->id,
@@ -67,8 +76,6 @@ static void on_userdb_reply(struct director *d, redisReply *reply, const char *e
 		if (userdb_reply_format(line, sizeof(line), req->id, req->user, &rec) < 0)
 			snprintf(line, sizeof(line), "TEMPFAIL\t%s\trecord too long\n", req->id);
 	}
-	(void)error;
-	(void)d;
 	req->cb(req->ctx, line);
 	free(req);
 }

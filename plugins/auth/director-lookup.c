@@ -332,11 +332,6 @@ void director_client_destroy(struct director_client **_client,
 	i_free(client);
 }
 
-unsigned int director_client_conn_count(const struct director_client *client)
-{
-	return client->conn_count;
-}
-
 int director_lookup_start(struct director_client *client, const char *id,
 			  const char *line,
 			  director_lookup_callback_t *callback, void *context,

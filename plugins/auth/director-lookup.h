@@ -39,7 +39,4 @@ int director_lookup_start(struct director_client *client, const char *id,
 			  director_lookup_callback_t *callback, void *context,
 			  const char **error_r);
 
-/* Connections open now (for tests and debug logging). */
-unsigned int director_client_conn_count(const struct director_client *client);
-
 #endif
