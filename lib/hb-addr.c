@@ -120,6 +120,26 @@ static int check_domain(const char *d, size_t len, const char **error_r)
 	return 0;
 }
 
+/* libidn2 passes some xn-- labels through that do not decode back to
+   themselves (e.g. upper-case basic code points in the input); only a label
+   that survives decode + encode unchanged is a real A-label, else the
+   stored form and the displayed form could name different domains. */
+static int alabels_round_trip(const char *mapped)
+{
+	char *ulabel = NULL, *again = NULL;
+	int same;
+
+	if (strstr(mapped, "xn--") == NULL)
+		return 1;
+	if (idn2_to_unicode_8z8z(mapped, &ulabel, 0) != IDN2_OK)
+		return 0;
+	same = idn2_lookup_u8((const uint8_t *)ulabel, (uint8_t **)&again,
+			      HB_IDN2_FLAGS) == IDN2_OK && strcmp(again, mapped) == 0;
+	idn2_free(ulabel);
+	idn2_free(again);
+	return same;
+}
+
 int hb_domain_normalize(const char *in, char *out, size_t out_size,
 			const char **error_r)
 {
@@ -157,6 +177,10 @@ int hb_domain_normalize(const char *in, char *out, size_t out_size,
 	if (!stripped && len > 0 && mapped[len - 1] == '.')
 		mapped[--len] = '\0';
 	ret = check_domain(mapped, len, error_r);
+	if (ret == 0 && !alabels_round_trip(mapped)) {
+		*error_r = "domain name has an invalid punycode (xn--) label";
+		ret = -1;
+	}
 	if (ret == 0)
 		ret = copy_out(mapped, len, out, out_size, error_r);
 	idn2_free(mapped);
