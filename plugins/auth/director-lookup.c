@@ -18,6 +18,7 @@
 #include "net.h"
 #include "str-sanitize.h"
 #include "director-lookup.h"
+#include "director-reply.h"
 
 #define DIRECTOR_LOG_MAX_REPLY 160	/* bytes of a bad reply put in the log */
 #define DIRECTOR_MAX_SENDS 2		/* first send + one after a break */
@@ -158,8 +159,8 @@ static void conn_detach(struct director_lookup *lookup)
 
 /* Release everything, then call the callback: the callback may start a new
    lookup or end the auth request, so nothing of LOOKUP is used after it. */
-static void lookup_finish(struct director_lookup *lookup,
-			  const struct director_reply *reply, const char *error)
+static void lookup_finish(struct director_lookup *lookup, const char *line,
+			  const char *error)
 {
 	director_lookup_callback_t *callback = lookup->callback;
 	void *context = lookup->context;
@@ -167,7 +168,7 @@ static void lookup_finish(struct director_lookup *lookup,
 	conn_detach(lookup);
 	timeout_remove(&lookup->to);
 	i_free(lookup);
-	callback(reply, error, context);
+	callback(line, error, context);
 }
 
 static void lookup_timeout(struct director_lookup *lookup)
@@ -178,21 +179,13 @@ static void lookup_timeout(struct director_lookup *lookup)
 }
 
 /* LINE lives in the connection's input buffer, which a callback may reuse:
-   parse a copy on this stack frame. */
+   hand over a copy on this stack frame. */
 static void lookup_reply(struct director_lookup *lookup, const char *line)
 {
 	char copy[DIRECTOR_PROTO_MAX_LINE + 2];
-	struct director_reply reply;
-	const char *error;
 
 	i_strocpy(copy, line, sizeof(copy));
-	if (director_reply_parse(copy, lookup->id, &reply, &error) < 0) {
-		lookup_finish(lookup, NULL, t_strdup_printf(
-			"invalid reply (%s): %s", error,
-			str_sanitize(line, DIRECTOR_LOG_MAX_REPLY)));
-		return;
-	}
-	lookup_finish(lookup, &reply, NULL);
+	lookup_finish(lookup, copy, NULL);
 }
 
 /* Each lookup that was on a broken connection goes once more to a new one

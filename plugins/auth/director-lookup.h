@@ -17,10 +17,11 @@
 
 struct director_client;
 
-/* Called exactly once per started lookup: REPLY is non-NULL for a parsed
-   reply (valid only during the call), otherwise ERROR says what failed. */
-typedef void director_lookup_callback_t(const struct director_reply *reply,
-					const char *error, void *context);
+/* Called exactly once per started lookup: LINE is the reply line carrying
+   the request's id (without '\n', valid only during the call; the caller
+   parses it), otherwise LINE is NULL and ERROR says what failed. */
+typedef void director_lookup_callback_t(const char *line, const char *error,
+					void *context);
 
 /* A client of the director at SOCKET_PATH; connects lazily. */
 struct director_client *

@@ -34,7 +34,7 @@ const char *director_service_name(const char *dovecot_service)
 	return NULL;
 }
 
-static int id_valid(const char *id)
+int director_id_valid(const char *id)
 {
 	size_t len = strlen(id);
 	const char *p;
@@ -71,7 +71,7 @@ int director_request_build(char *buf, size_t size, const char *id,
 {
 	int len;
 
-	if (!id_valid(id)) {
+	if (!director_id_valid(id)) {
 		*error_r = "invalid request id";
 		return -1;
 	}
@@ -205,7 +205,7 @@ int director_reply_id(const char *line, char *id_r, size_t size)
 		return -1;
 	memcpy(id_r, start, len);
 	id_r[len] = '\0';
-	if (strcmp(id_r, "-") != 0 && !id_valid(id_r))
+	if (strcmp(id_r, "-") != 0 && !director_id_valid(id_r))
 		return -1;
 	return 0;
 }

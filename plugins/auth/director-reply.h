@@ -28,6 +28,9 @@ struct director_reply {
 	const char *reason;	/* TEMPFAIL/FAIL/ERROR: free text, may be "" */
 };
 
+/* 1 if ID is a protocol request id: 1-32 characters of [A-Za-z0-9_.-]. */
+int director_id_valid(const char *id);
+
 /* Map a Dovecot auth service name (imap, pop3, lmtp, submission, sieve,
    managesieve, doveadm) to the protocol's SERVICE, or NULL if the director
    has no backend port for it. */

@@ -9,7 +9,12 @@ plugins_auth_libauthdb_hummingbird_la_SOURCES = \
 	plugins/auth/director-lookup.c \
 	plugins/auth/director-lookup.h \
 	plugins/auth/director-reply.c \
-	plugins/auth/director-reply.h
+	plugins/auth/director-reply.h \
+	plugins/auth/director-userdb.c \
+	plugins/auth/director-userdb.h \
+	plugins/auth/hosted-lookup.c \
+	plugins/auth/hosted-lookup.h \
+	plugins/auth/userdb-hummingbird.c
 # Dovecot's headers need its own config.h (found via LIBDOVECOT_INCLUDE)
 plugins_auth_libauthdb_hummingbird_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DHAVE_CONFIG_H $(LIBDOVECOT_INCLUDE)
@@ -30,6 +35,17 @@ plugins_auth_test_director_reply_SOURCES = \
 	plugins/auth/director-reply.h
 plugins_auth_test_director_reply_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 plugins_auth_test_director_reply_LDADD = $(CMOCKA_LIBS)
+
+check_PROGRAMS += plugins/auth/test-director-userdb
+TESTS += plugins/auth/test-director-userdb
+plugins_auth_test_director_userdb_SOURCES = \
+	plugins/auth/test-director-userdb.c \
+	plugins/auth/director-userdb.c \
+	plugins/auth/director-userdb.h \
+	plugins/auth/director-reply.c \
+	plugins/auth/director-reply.h
+plugins_auth_test_director_userdb_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+plugins_auth_test_director_userdb_LDADD = $(CMOCKA_LIBS)
 endif
 
 # the libFuzzer target of the reply parser is tests/fuzz/fuzz-director-reply.c

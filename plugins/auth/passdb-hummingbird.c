@@ -1,13 +1,19 @@
 /* passdb-hummingbird.c - Dovecot 2.3 passdb `driver = hummingbird`: asks the
  * Hummingbird director which backend a user belongs to and returns the proxy
- * fields (proxy, host, hostip, port).  It never blocks the auth process, never
- * authenticates a user on its own unless nopassword=y says the backend will,
- * and turns every doubt into a temporary failure rather than a wrong host.
+ * fields (proxy, host, hostip, port).  With userdb_socket= it first checks the
+ * password of a hosted mailbox against the hash the director reads from Redis
+ * (docs/DOMAINS.md 6).  It never blocks the auth process, never authenticates
+ * a user on its own without a verified password or nopassword=y, and turns
+ * every doubt into a temporary failure rather than a wrong host.
  * Loaded from <moduledir>/auth/libauthdb_hummingbird.so; see docs/AUTH-MODULE.md. */
 #include "auth-common.h"
 #include "passdb.h"
+#include "userdb.h"
 #include "strnum.h"
+#include "str-sanitize.h"
+#include "password-scheme.h"
 #include "director-lookup.h"
+#include "hosted-lookup.h"
 
 #define HB_PASSDB_DEFAULT_SOCKET "/run/hummingbird/director.sock"
 #define HB_PASSDB_DEFAULT_TIMEOUT_MSECS 15000
@@ -21,8 +27,11 @@ struct hummingbird_passdb_module {
 	const char *socket_path;
 	unsigned int timeout_msecs;
 	bool nopassword;
+	bool route;			/* route=n: check passwords only */
+	const char *userdb_socket;	/* NULL: no hosted mailboxes */
 	unsigned int last_id;
 	struct director_client *client;	/* created at the first lookup */
+	struct director_client *userdb_client;
 };
 
 /* One passdb call in flight; allocated from the auth request's pool, which
@@ -31,6 +40,10 @@ struct hummingbird_request {
 	struct auth_request *request;
 	verify_plain_callback_t *verify_plain;
 	lookup_credentials_callback_t *lookup_credentials;
+	const char *password;		/* verify_plain: what the client sent */
+	const char *credentials, *scheme; /* a hosted mailbox's stored hash */
+	bool verified;			/* hosted password checked */
+	char id[DIRECTOR_PROTO_MAX_ID + 1];
 };
 
 /* preinit */
@@ -65,6 +78,16 @@ static void hb_parse_arg(struct hummingbird_passdb_module *module, pool_t pool,
 			i_fatal("passdb hummingbird: timeout=%s: must be "
 				"1..%u milliseconds", value,
 				HB_PASSDB_MAX_TIMEOUT_MSECS);
+	} else if (str_begins(arg, "userdb_socket=")) {
+		value = arg + 14;
+		if (value[0] != '/')
+			i_fatal("passdb hummingbird: userdb_socket=%s: "
+				"must be an absolute path", value);
+		module->userdb_socket = p_strdup(pool, value);
+	} else if (str_begins(arg, "route=")) {
+		if (!hb_parse_bool(arg + 6, &module->route))
+			i_fatal("passdb hummingbird: %s: use route=y or "
+				"route=n", arg);
 	} else if (strcmp(arg, "nopassword") == 0) {
 		module->nopassword = TRUE;
 	} else if (str_begins(arg, "nopassword=")) {
@@ -73,7 +96,8 @@ static void hb_parse_arg(struct hummingbird_passdb_module *module, pool_t pool,
 				"or nopassword=n", arg);
 	} else {
 		i_fatal("passdb hummingbird: Unknown setting: %s "
-			"(known: socket=PATH timeout=MSECS nopassword=y|n)",
+			"(known: socket=PATH userdb_socket=PATH timeout=MSECS "
+			"nopassword=y|n route=y|n)",
 			arg);
 	}
 }
@@ -86,6 +110,7 @@ static struct passdb_module *hb_preinit(pool_t pool, const char *args)
 	module = p_new(pool, struct hummingbird_passdb_module, 1);
 	module->socket_path = HB_PASSDB_DEFAULT_SOCKET;
 	module->timeout_msecs = HB_PASSDB_DEFAULT_TIMEOUT_MSECS;
+	module->route = TRUE;
 	for (arg = t_strsplit_spaces(args, " "); *arg != NULL; arg++)
 		hb_parse_arg(module, pool, *arg);
 	if (module->timeout_msecs <= HB_DIRECTOR_DEFAULT_WAIT_MSECS) {
@@ -95,6 +120,9 @@ static struct passdb_module *hb_preinit(pool_t pool, const char *args)
 			  module->timeout_msecs,
 			  HB_DIRECTOR_DEFAULT_WAIT_MSECS);
 	}
+	if (!module->route && module->userdb_socket == NULL)
+		i_fatal("passdb hummingbird: route=n needs userdb_socket=PATH "
+			"(with neither, this passdb would do nothing)");
 	/* no caching: an assignment can change at any time (moves, failover) */
 	module->module.default_cache_key = NULL;
 	return &module->module;
@@ -107,6 +135,10 @@ static void hb_deinit(struct passdb_module *_module)
 
 	if (module->client != NULL) {
 		director_client_destroy(&module->client,
+					"auth process is shutting down");
+	}
+	if (module->userdb_client != NULL) {
+		director_client_destroy(&module->userdb_client,
 					"auth process is shutting down");
 	}
 }
@@ -139,9 +171,10 @@ static void hb_request_finish(struct hummingbird_request *hreq,
 		request->passdb_success = FALSE;
 	}
 	if (hreq->lookup_credentials != NULL) {
-		/* no credentials of our own: passes for a plain lookup, or
-		   uses those of an earlier passdb (delayed_credentials) */
-		passdb_handle_credentials(result, NULL, NULL,
+		/* a hosted mailbox's hash, else none of our own: passes for
+		   a plain lookup, or uses an earlier passdb's (delayed_credentials) */
+		passdb_handle_credentials(result, hreq->credentials,
+					  hreq->scheme,
 					  hreq->lookup_credentials, request);
 	} else {
 		hreq->verify_plain(result, request);
@@ -168,15 +201,26 @@ static void hb_set_proxy_fields(struct hummingbird_request *hreq,
 		reply->backend, reply->host, reply->port);
 }
 
-static void hb_lookup_callback(const struct director_reply *reply,
-			       const char *error, void *context)
+/* LINE is the director's reply to hreq->id, or NULL with ERROR. */
+static void hb_lookup_callback(const char *line, const char *error,
+			       void *context)
 {
 	struct hummingbird_request *hreq = context;
 	struct auth_request *request = hreq->request;
 	struct hummingbird_passdb_module *module =
 		(struct hummingbird_passdb_module *)request->passdb->passdb;
+	char copy[DIRECTOR_PROTO_MAX_LINE + 2];
+	struct director_reply parsed, *reply = &parsed;
 
-	if (reply == NULL) {
+	if (line != NULL) {
+		i_strocpy(copy, line, sizeof(copy));
+		if (director_reply_parse(copy, hreq->id, &parsed, &error) < 0) {
+			error = t_strdup_printf("invalid reply (%s): %s", error,
+						str_sanitize(line, 160));
+			line = NULL;
+		}
+	}
+	if (line == NULL) {
 		e_error(authdb_event(request), "director lookup via %s failed: "
 			"%s (temporary failure)", module->socket_path, error);
 		hb_request_finish(hreq, PASSDB_RESULT_INTERNAL_FAILURE);
@@ -213,7 +257,7 @@ static void hb_unrouted_service(struct hummingbird_request *hreq,
 {
 	struct auth_request *request = hreq->request;
 
-	if (request->fields.skip_password_check) {
+	if (request->fields.skip_password_check || hreq->verified) {
 		e_debug(authdb_event(request), "service %s is not routed: "
 			"passing the earlier authentication through", service);
 		hb_request_finish(hreq, PASSDB_RESULT_OK);
@@ -235,11 +279,16 @@ static void hb_lookup(struct hummingbird_request *hreq)
 	const char *id, *error;
 	char line[DIRECTOR_PROTO_MAX_LINE + 2];
 
+	if (hreq->verified && !module->route) {
+		hb_request_finish(hreq, PASSDB_RESULT_OK);
+		return;
+	}
 	if (director_service_name(service) == NULL) {
 		hb_unrouted_service(hreq, service == NULL ? "(none)" : service);
 		return;
 	}
 	id = dec2str(++module->last_id);
+	i_strocpy(hreq->id, id, sizeof(hreq->id));
 	if (director_request_build(line, sizeof(line), id, service,
 				   request->fields.user, &error) < 0) {
 		e_info(authdb_event(request), "not asking the director: %s",
@@ -261,10 +310,87 @@ static void hb_lookup(struct hummingbird_request *hreq)
 	}
 }
 
+/* hosted mailboxes (userdb_socket=) */
+
+/* The stored hash is checked by Dovecot itself, so every scheme it knows
+   works; only a verified login goes on to routing. */
+static void hb_hosted_user(struct hummingbird_request *hreq,
+			   const struct director_userdb_reply *reply)
+{
+	struct auth_request *request = hreq->request;
+	const char *crypted = reply->password;
+	const char *scheme = password_get_scheme(&crypted);
+	int ret;
+
+	if (scheme == NULL) {
+		e_error(authdb_event(request), "stored password has no "
+			"{SCHEME} prefix (temporary failure)");
+		hb_request_finish(hreq, PASSDB_RESULT_INTERNAL_FAILURE);
+		return;
+	}
+	if (reply->quota_rule != NULL) {
+		/* for userdb { driver = prefetch } */
+		auth_request_set_field(request, "userdb_quota_rule",
+				       reply->quota_rule, NULL);
+	}
+	if (hreq->verify_plain == NULL) {
+		hreq->credentials = p_strdup(request->pool, crypted);
+		hreq->scheme = p_strdup(request->pool, scheme);
+		hreq->verified = TRUE;
+		hb_lookup(hreq);
+		return;
+	}
+	ret = auth_request_password_verify(request, hreq->password, crypted,
+					   scheme, AUTH_SUBSYS_DB);
+	if (ret <= 0) {
+		hb_request_finish(hreq, ret == 0 ? PASSDB_RESULT_PASSWORD_MISMATCH :
+				  PASSDB_RESULT_INTERNAL_FAILURE);
+		return;
+	}
+	hreq->verified = TRUE;
+	hb_lookup(hreq);
+}
+
+static void hb_hosted_callback(const struct director_userdb_reply *reply,
+			       const char *error, void *context)
+{
+	struct hummingbird_request *hreq = context;
+
+	switch (hosted_outcome(hreq->request, reply, error)) {
+	case HOSTED_USER:
+		hb_hosted_user(hreq, reply);
+		return;
+	case HOSTED_UNKNOWN:
+		hb_request_finish(hreq, PASSDB_RESULT_USER_UNKNOWN);
+		return;
+	case HOSTED_DISABLED:
+		hb_request_finish(hreq, PASSDB_RESULT_USER_DISABLED);
+		return;
+	case HOSTED_TEMPFAIL:
+		break;
+	}
+	hb_request_finish(hreq, PASSDB_RESULT_INTERNAL_FAILURE);
+}
+
+/* Ask the userdb socket for the mailbox's record, then check and route. */
+static void hb_hosted(struct hummingbird_request *hreq)
+{
+	struct auth_request *request = hreq->request;
+	struct hummingbird_passdb_module *module =
+		(struct hummingbird_passdb_module *)request->passdb->passdb;
+
+	if (module->userdb_client == NULL) {
+		module->userdb_client = director_client_create(
+			module->userdb_socket, module->timeout_msecs);
+	}
+	hosted_lookup_start(module->userdb_client, dec2str(++module->last_id),
+			    request->fields.user, hb_hosted_callback, hreq);
+}
+
 /* passdb interface */
 
 static void hb_verify_plain(struct auth_request *request,
-			    const char *password ATTR_UNUSED,
+			    const char *password,
 			    verify_plain_callback_t *callback)
 {
 	struct hummingbird_passdb_module *module =
@@ -272,6 +398,11 @@ static void hb_verify_plain(struct auth_request *request,
 	struct hummingbird_request *hreq = hb_request_new(request);
 
 	hreq->verify_plain = callback;
+	if (module->userdb_socket != NULL) {
+		hreq->password = p_strdup(request->pool, password);
+		hb_hosted(hreq);
+		return;
+	}
 	if (!module->nopassword && !request->fields.skip_password_check) {
 		e_error(authdb_event(request), "refusing to authenticate: no "
 			"earlier passdb verified the password and nopassword=y "
@@ -288,10 +419,17 @@ static void hb_verify_plain(struct auth_request *request,
 static void hb_lookup_credentials(struct auth_request *request,
 				  lookup_credentials_callback_t *callback)
 {
+	struct hummingbird_passdb_module *module =
+		(struct hummingbird_passdb_module *)request->passdb->passdb;
 	struct hummingbird_request *hreq = hb_request_new(request);
 	const char *scheme = request->wanted_credentials_scheme;
 
 	hreq->lookup_credentials = callback;
+	if (module->userdb_socket != NULL) {
+		/* the stored hash serves mechanisms that can use it */
+		hb_hosted(hreq);
+		return;
+	}
 	/* "" = a plain passdb lookup (LMTP/doveadm proxy, doveadm auth
 	   lookup): routing only.  Otherwise a non-plaintext SASL mechanism
 	   wants a password we do not have, unless an earlier passdb gave it. */
@@ -323,12 +461,17 @@ extern const char *authdb_hummingbird_version;
 
 const char *authdb_hummingbird_version = DOVECOT_ABI_VERSION;
 
+/* userdb-hummingbird.c */
+extern struct userdb_module_interface userdb_hummingbird;
+
 void authdb_hummingbird_init(void)
 {
 	passdb_register_module(&passdb_hummingbird);
+	userdb_register_module(&userdb_hummingbird);
 }
 
 void authdb_hummingbird_deinit(void)
 {
+	userdb_unregister_module(&userdb_hummingbird);
 	passdb_unregister_module(&passdb_hummingbird);
 }

@@ -1,11 +1,12 @@
 /* fuzz-director-reply.c - libFuzzer target for the passdb module's reply
- * parser and id reader (plugins/auth/director-reply.c): any bytes the
- * director could send as one line.  Run by tests/fuzz/run-fuzzers.sh. */
+ * parsers and id reader (plugins/auth/director-reply.c, director-userdb.c):
+ * any bytes the director could send as one line.  Run by tests/fuzz/run-fuzzers.sh. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "director-reply.h"
+#include "director-userdb.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -24,6 +25,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (director_reply_id(line, id, sizeof(id)) == 0 &&
 	    (id[0] == '\0' || strlen(id) > DIRECTOR_PROTO_MAX_ID))
 		__builtin_trap();
+	{
+		char copy[sizeof(line)];
+		struct director_userdb_reply ureply;
+
+		memcpy(copy, line, size + 1);
+		if (director_userdb_parse(copy, "17", &ureply, &error) == 0 &&
+		    ureply.type == DIRECTOR_USERDB_USER &&
+		    (ureply.user[0] == '\0' || ureply.password[0] != '{'))
+			__builtin_trap();
+	}
 	if (director_reply_parse(line, "17", &reply, &error) == 0 &&
 	    reply.type == DIRECTOR_REPLY_OK) {
 		/* an accepted OK always has all three fields */

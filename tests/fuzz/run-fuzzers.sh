@@ -25,7 +25,7 @@ http-response 8192 cli/http-response.c
 doveadm-reply 8192 cli/doveadm.c lib/hb-doveadm-reply.c lib/hb-json.c cli/output.c cli/doveadm-http.c cli/http-response.c lib/hb-base64.c
 census-who 8192 director/census-who.c lib/hb-doveadm-reply.c lib/hb-json.c lib/hb-user.c lib/hb-utf8.c
 addr 2200 lib/hb-addr.c lib/hb-utf8.c lib/hb-units.c -lidn2
-director-reply 2100 plugins/auth/director-reply.c
+director-reply 2100 plugins/auth/director-reply.c plugins/auth/director-userdb.c
 '
 
 case $seconds in

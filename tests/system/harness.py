@@ -482,6 +482,18 @@ class DovecotChainedProxy(DovecotProxy):
         write(self.conf_path, templates.PROXY_CHAINED_CONF.format(**f))
 
 
+class DovecotHostedProxy(DovecotProxy):
+    """A frontend for hosted mailboxes (docs/DOMAINS.md 6): the hummingbird
+    passdb checks passwords against the director's userdb socket and routes;
+    the hummingbird userdb returns the quota."""
+
+    def __init__(self, env, name, ip, director_socket, userdb_socket, timeout_ms=15000):
+        Dovecot.__init__(self, env, name, ip)
+        f = self.fields()
+        f.update(socket=director_socket, userdb_socket=userdb_socket, timeout_ms=timeout_ms)
+        write(self.conf_path, templates.PROXY_HOSTED_CONF.format(**f))
+
+
 # ------------------------------------------------------------- director ---
 
 

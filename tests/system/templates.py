@@ -133,8 +133,32 @@ service pop3-login {{
 }}
 """
 
+# hosted mailboxes (docs/DOMAINS.md 6): the passdb checks the password with
+# the hash from the director's userdb socket, then routes; the userdb gives
+# the quota
+PROXY_PASSDB_HOSTED = """\
+passdb {{
+  driver = hummingbird
+  args = socket={socket} userdb_socket={userdb_socket} timeout={timeout_ms}
+}}
+"""
+PROXY_USERDB_STATIC = """\
+userdb {{
+  driver = static
+  args = uid={uid} gid={uid} home=/nonexistent
+}}
+"""
+PROXY_USERDB_HOSTED = """\
+userdb {{
+  driver = hummingbird
+  args = userdb_socket={userdb_socket}
+}}
+"""
+
 PROXY_CONF = PROXY_HEAD + PROXY_PASSDB_ONLY + PROXY_TAIL
 PROXY_CHAINED_CONF = PROXY_HEAD + PROXY_PASSDB_CHAINED + PROXY_TAIL
+PROXY_HOSTED_CONF = PROXY_HEAD + PROXY_PASSDB_HOSTED + PROXY_TAIL.replace(
+    PROXY_USERDB_STATIC, PROXY_USERDB_HOSTED)
 
 DIRECTOR_CONF = """\
 # hummingbird.conf written by tests/system/harness.py

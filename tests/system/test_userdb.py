@@ -6,6 +6,7 @@ first line what it proves; each removes the records it wrote.
 
 import os
 import stat
+import subprocess
 
 import pytest
 
@@ -14,6 +15,7 @@ import harness
 from cluster import PREFIX
 
 HASH = "{SHA512-CRYPT}$6$rounds=5000$saltsaltsaltsalt$" + "x" * 86
+HOSTED_IP = "127.0.0.14"
 DOMAIN = "userdb.example"
 IDN_DOMAIN = "bücher.example"
 IDN_ALABEL = "xn--bcher-kva.example"
@@ -25,7 +27,9 @@ def udir(cluster):
     env = cluster.env
     d = harness.Director(env, "duserdb", cluster.redis)
     d.userdb = os.path.join(d.dir, "userdb.sock")
-    d.write_conf("userdb_listen = %s\nuserdb_socket_mode = 0660\n" % d.userdb)
+    # Dovecot's auth process runs as user dovecot: the group lets it in
+    d.write_conf("userdb_listen = %s\nuserdb_socket_mode = 0660\n"
+                 "userdb_socket_group = dovecot\n" % d.userdb)
     env.add(d).start()
     yield d
     d.stop()
@@ -48,6 +52,12 @@ def records(cluster):
     hset(d + ":u:ben", "state", "suspended", "password", HASH)
     hset(d + ":u:cora", "state", "active", "password", "bad\tvalue")
     hset(d + ":u:dora", "state", "active", "password", HASH, "quota", "-1")
+    # a real hash of the backends' password, made by Dovecot itself
+    real = subprocess.run(["doveadm", "pw", "-s", "SHA512-CRYPT", "-p", "pass"],
+                          capture_output=True, text=True, timeout=30, check=True).stdout.strip()
+    hset(d + ":u:erin", "state", "active", "password", real)
+    hset(PREFIX + "d:suspended.example:u:erin", "state", "active", "password", real)
+    hset(d + ":u:finn", "state", "suspended", "password", real)
     hset(i, "state", "active")
     hset(i + ":u:anna", "password", HASH)
     hset(PREFIX + "d:suspended.example", "state", "suspended")
@@ -100,3 +110,51 @@ def test_userdb_only_on_its_own_socket(udir, records):
     mode = stat.S_IMODE(os.stat(udir.userdb).st_mode)
     assert mode == 0o660, oct(mode)
     assert clients.director_lookup(udir.userdb, "anna@userdb.example")[0] == "OK"
+
+
+def _refused(fn, *args):
+    try:
+        fn(*args)
+    except clients.LoginFailed as e:
+        return str(e)
+    raise AssertionError("%s%r succeeded" % (fn.__name__, args))
+
+
+def test_hosted_mailboxes_log_in_with_their_stored_password(cluster, udir, records):
+    """A proxy with userdb_socket= logs hosted mailboxes in with the hash from Redis and routes them; wrong passwords, unknown, suspended mailboxes and domains are refused at the proxy; the userdb gives the capped quota."""
+    env = cluster.env
+    p = env.add(harness.DovecotHostedProxy(env, "phosted", HOSTED_IP, udir.socket,
+                                           udir.userdb)).start()
+    try:
+        erin = "erin@" + DOMAIN
+        landed = clients.imap_login(p.imap, "Erin@USERDB.example", "pass")
+        assert landed in cluster.backends, landed
+        assert cluster.assigned(erin) == landed
+        clients.pop3_login(p.pop3, erin, "pass")
+        offsets = {n: os.path.getsize(be.log_path) for n, be in cluster.backends.items()}
+        src = iter("127.0.0.%d" % i for i in range(81, 90))
+        for who, pw in ((erin, "wrong"), ("finn@" + DOMAIN, "pass"),
+                        ("erin@suspended.example", "pass"), ("nobody@" + DOMAIN, "pass"),
+                        ("not an address", "pass")):
+            why = _refused(clients.imap_login, p.imap, who, pw, 10, False, next(src))
+            assert "UNAVAILABLE" not in why, "%s: temporary failure: %s" % (who, why)
+        for n, be in cluster.backends.items():
+            with open(be.log_path, "rb") as f:
+                f.seek(offsets[n])
+                text = f.read().decode("utf-8", "replace")
+            # refused at the proxy: no login attempt, not even the wrong
+            # password's, reached a backend's login process (erin's earlier
+            # sessions may still log their ends there)
+            logins = [line for line in text.splitlines() if "-login:" in line]
+            for who in ("erin@", "finn@", "suspended.example", "nobody@"):
+                assert not [line for line in logins if who in line], \
+                    "%s reached backend %s:\n%s" % (who, n, "\n".join(logins))
+        out = subprocess.run(["doveadm", "-c", p.conf_path, "user", erin],
+                             capture_output=True, text=True, timeout=30)
+        assert out.returncode == 0, out.stderr
+        assert "quota_rule" in out.stdout and "*:storage=1500B" in out.stdout, out.stdout
+        out = subprocess.run(["doveadm", "-c", p.conf_path, "user", "finn@" + DOMAIN],
+                             capture_output=True, text=True, timeout=30)
+        assert out.returncode != 0, out.stdout
+    finally:
+        p.stop()
