@@ -35,7 +35,7 @@ tests_unit_test_hb_settings_SOURCES = tests/unit/test-hb-settings.c
 tests_unit_test_hb_settings_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_hb_settings_LDADD = $(UNIT_LIBS)
 
-tests_unit_test_hb_user_SOURCES = tests/unit/test-hb-user.c
+tests_unit_test_hb_user_SOURCES = tests/unit/test-hb-user.c tests/unit/test-escape.h
 tests_unit_test_hb_user_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_hb_user_LDADD = $(UNIT_LIBS)
 
@@ -81,7 +81,7 @@ tests_unit_test_hb_ratelimit_SOURCES = tests/unit/test-hb-ratelimit.c \
 tests_unit_test_hb_ratelimit_CFLAGS = $(UNIT_CFLAGS) $(HIREDIS_CFLAGS)
 tests_unit_test_hb_ratelimit_LDADD = lib/libhb.a $(HIREDIS_LIBS) $(CMOCKA_LIBS) -lm
 
-tests_unit_test_hb_addr_SOURCES = tests/unit/test-hb-addr.c
+tests_unit_test_hb_addr_SOURCES = tests/unit/test-hb-addr.c tests/unit/test-escape.h
 tests_unit_test_hb_addr_CFLAGS = $(UNIT_CFLAGS) $(IDN2_CFLAGS)
 tests_unit_test_hb_addr_LDADD = lib/libhb.a $(IDN2_LIBS) $(CMOCKA_LIBS)
 

@@ -12,25 +12,10 @@
 #include <string.h>
 
 #include "hb-addr.h"
+#include "test-escape.h"
 
 #define CANARY 0x5a
 
-/* IN with non-printable bytes as \xNN, for failure messages. */
-static const char *escaped(const char *in)
-{
-	static char buf[4 * 1200 + 1];
-	const unsigned char *p = (const unsigned char *)in;
-	size_t n = 0;
-
-	for (; *p != '\0' && n + 5 < sizeof(buf); p++) {
-		if (*p >= 0x21 && *p < 0x7f)
-			buf[n++] = (char)*p;
-		else
-			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "\\x%02x", *p);
-	}
-	buf[n] = '\0';
-	return buf;
-}
 
 /* N copies of C into BUF (NUL-terminated); returns BUF. */
 static char *repeat(char *buf, char c, size_t n)
@@ -46,7 +31,7 @@ static void expect_domain(const char *in, const char *expected)
 	const char *error = NULL;
 
 	if (hb_domain_normalize(in, out, sizeof(out), &error) < 0)
-		fail_msg("domain '%s' refused: %s", escaped(in), error);
+		fail_msg("domain '%s' refused: %s", test_escaped(in), error);
 	assert_string_equal(out, expected);
 }
 
@@ -58,11 +43,11 @@ static void expect_bad_domain(const char *in, const char *why)
 
 	memset(out, CANARY, sizeof(out));
 	if (hb_domain_normalize(in, out, sizeof(out), &error) == 0)
-		fail_msg("bad domain '%s' accepted as '%s'", escaped(in), out);
+		fail_msg("bad domain '%s' accepted as '%s'", test_escaped(in), out);
 	assert_non_null(error);
 	assert_string_equal(out, "");
 	if (why != NULL && strstr(error, why) == NULL)
-		fail_msg("domain '%s': reason '%s' lacks '%s'", escaped(in), error, why);
+		fail_msg("domain '%s': reason '%s' lacks '%s'", test_escaped(in), error, why);
 }
 
 static void expect_addr(const char *in, const char *expected)
@@ -71,7 +56,7 @@ static void expect_addr(const char *in, const char *expected)
 	const char *error = NULL;
 
 	if (hb_addr_normalize(in, out, sizeof(out), &error) < 0)
-		fail_msg("address '%s' refused: %s", escaped(in), error);
+		fail_msg("address '%s' refused: %s", test_escaped(in), error);
 	assert_string_equal(out, expected);
 }
 
@@ -81,11 +66,11 @@ static void expect_bad_addr(const char *in, const char *why)
 	const char *error = NULL;
 
 	if (hb_addr_normalize(in, out, sizeof(out), &error) == 0)
-		fail_msg("bad address '%s' accepted as '%s'", escaped(in), out);
+		fail_msg("bad address '%s' accepted as '%s'", test_escaped(in), out);
 	assert_non_null(error);
 	assert_string_equal(out, "");
 	if (why != NULL && strstr(error, why) == NULL)
-		fail_msg("address '%s': reason '%s' lacks '%s'", escaped(in), error, why);
+		fail_msg("address '%s': reason '%s' lacks '%s'", test_escaped(in), error, why);
 	error = NULL;
 	assert_int_equal(hb_addr_split(in, local, sizeof(local), domain, sizeof(domain),
 				       &error), -1);

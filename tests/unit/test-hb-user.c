@@ -12,23 +12,8 @@
 #include <string.h>
 
 #include "hb-user.h"
+#include "test-escape.h"
 
-/* IN with non-printable bytes as \xNN, for failure messages. */
-static const char *escaped(const char *in)
-{
-	static char buf[4 * 300 + 1];
-	const unsigned char *p = (const unsigned char *)in;
-	size_t n = 0;
-
-	for (; *p != '\0' && n + 5 < sizeof(buf); p++) {
-		if (*p >= 0x21 && *p < 0x7f)
-			buf[n++] = (char)*p;
-		else
-			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "\\x%02x", *p);
-	}
-	buf[n] = '\0';
-	return buf;
-}
 
 static void expect_user(const char *in, const char *delim, const char *expected)
 {
@@ -36,7 +21,7 @@ static void expect_user(const char *in, const char *delim, const char *expected)
 	const char *error = NULL;
 
 	if (hb_user_normalize(in, delim, out, &error) < 0)
-		fail_msg("'%s' refused: %s", escaped(in), error);
+		fail_msg("'%s' refused: %s", test_escaped(in), error);
 	assert_string_equal(out, expected);
 }
 
@@ -46,7 +31,7 @@ static void expect_refused(const char *in, const char *delim)
 	const char *error = NULL;
 
 	if (hb_user_normalize(in, delim, out, &error) == 0)
-		fail_msg("malformed user '%s' accepted", escaped(in));
+		fail_msg("malformed user '%s' accepted", test_escaped(in));
 	assert_non_null(error);
 	assert_true(strlen(error) > 0);
 }
