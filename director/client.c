@@ -74,7 +74,7 @@ static void client_handle_line(struct conn *conn, const char *line)
 
 static void client_input(struct conn *conn)
 {
-	struct evbuffer *in = bufferevent_get_input(conn->bev);
+	struct evbuffer *in = conn_input(conn);
 	char line[HB_PROTO_MAX_LINE + 2];
 
 	while (!conn->closing) {

@@ -1,10 +1,11 @@
-/* conn.h - what the lookup and socketmap connections share: a bufferevent with
- * bounded idle time, a list of routing requests in flight, and a "close once
+/* conn.h - what the lookup and socketmap connections share: a socket with
+ * buffers and bounded idle time, a list of routing requests in flight, and a "close once
  * the reply is written" state.  Protocol parsing lives in proto.c/netstring.c. */
 #ifndef DIRECTOR_CONN_H
 #define DIRECTOR_CONN_H
 
-#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/buffer.h>
 #include "hb-backend.h"
 #include "route.h"
 
@@ -22,7 +23,10 @@ typedef void conn_answer_cb(struct conn *conn, const char *tag,
 
 struct conn {
 	struct director *d;
-	struct bufferevent *bev;
+	evutil_socket_t fd;
+	struct evbuffer *in, *out;
+	struct event *read_ev;    /* persistent; its timeout is the idle limit */
+	struct event *write_ev;   /* only while the socket is full */
 	void (*on_input)(struct conn *conn);
 	conn_answer_cb *on_answer;
 	struct conn *prev, *next;    /* in director->conns */
@@ -41,7 +45,10 @@ void conn_route(struct conn *conn, const char *tag, const char *user,
 /* Answer a USERDB request for USER (docs/DOMAINS.md, 6); the reply line
  * carries TAG (at most 32 bytes). */
 void conn_userdb(struct conn *conn, const char *tag, const char *user);
-/* Append to the output; CLOSE_AFTER closes once everything was written. */
+/* What the peer sent and the protocol has not consumed yet. */
+struct evbuffer *conn_input(struct conn *conn);
+/* Write now (the rest once the socket has room); CLOSE_AFTER closes once
+ * everything was written.  Never destroys the connection synchronously. */
 void conn_write(struct conn *conn, const void *data, size_t len, int close_after);
 void conn_destroy(struct conn *conn);
 /* Close every connection (shutdown). */

@@ -138,9 +138,26 @@ static int write_pid_file(const char *path)
 	return 0;
 }
 
+/* epoll's change list folds the add-then-delete of write and one-shot read
+ * events within one loop iteration (hiredis re-adds its read event after
+ * every reply) into no system call at all.  It misbehaves only with dup()ed
+ * descriptors, which the director never has. */
+static struct event_base *director_event_base_new(void)
+{
+	struct event_config *cfg = event_config_new();
+	struct event_base *base;
+
+	if (cfg == NULL)
+		return NULL;
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	return base;
+}
+
 static int director_init(struct director *d, char *err, size_t err_size)
 {
-	d->base = event_base_new();
+	d->base = director_event_base_new();
 	d->metrics = metrics_create();
 	d->cache = user_cache_create(d->set->cache_size);
 	if (d->base == NULL || d->metrics == NULL || d->cache == NULL) {

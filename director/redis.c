@@ -282,3 +282,13 @@ void director_redis_call(struct director *d, int argc, const char **argv,
 		call_free(call);
 	}
 }
+
+void director_redis_flush(struct director *d)
+{
+	redisAsyncContext *ac = d->redis.ctx;
+
+	/* hiredis keeps unsent commands in an sds string that is emptied once
+	 * written; protocol output never starts with a NUL byte */
+	if (ac != NULL && d->redis.connected && ac->c.obuf != NULL && ac->c.obuf[0] != '\0')
+		redisAsyncHandleWrite(ac);
+}

@@ -19,6 +19,10 @@ int director_redis_usable(const struct director *d);
  * usable right now). */
 void director_redis_call(struct director *d, int argc, const char **argv,
 			 redis_reply_cb *cb, void *ctx);
+/* Write the calls queued so far now rather than on the next loop iteration
+ * (saves a wake-up and two epoll changes per login).  Callers must expect
+ * reply callbacks with an error to run inside it when the write fails. */
+void director_redis_flush(struct director *d);
 
 /* The route script is called by its SHA once loaded; after a NOSCRIPT error
  * (Redis restarted or flushed its scripts) it is loaded again. */

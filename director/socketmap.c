@@ -75,7 +75,7 @@ static void socketmap_request(struct conn *conn, const char *data, size_t len)
 
 static void socketmap_input(struct conn *conn)
 {
-	struct evbuffer *in = bufferevent_get_input(conn->bev);
+	struct evbuffer *in = conn_input(conn);
 	const char *data, *reason;
 	size_t avail, data_len, used;
 
