@@ -39,6 +39,20 @@ static void heartbeat(struct director *d)
 	director_redis_call(d, 3, expire, ignore_reply, NULL);
 }
 
+/* The settings the passdb module's fast path must share with the directors
+ * (docs/DESIGN.md 1); every tick, so that a flushed Redis has them again. */
+static void publish_routing(struct director *d)
+{
+	char key[HB_KEY_MAX], expire[24];
+
+	if (hb_key(key, sizeof(key), d->set->key_prefix, HB_KEY_ROUTING, NULL) == 0)
+		return;
+	snprintf(expire, sizeof(expire), "%u", d->set->user_expire_s);
+	const char *hset[] = { "HSET", key, "user_expire", expire,
+			       "recipient_delimiter", d->set->recipient_delimiter };
+	director_redis_call(d, 6, hset, ignore_reply, NULL);
+}
+
 /* Drop users whose assignment expired from the per-backend sets, so that
  * "backend users" and the assignment gauges stay exact and the sets bounded. */
 static void prune_assignments(struct director *d)
@@ -64,6 +78,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	table_refresh(d);
 	health_lease_tick(d->health);
 	heartbeat(d);
+	publish_routing(d);
 	if (++tick_count % PRUNE_EVERY_TICKS == 0 && health_lease_held(d->health))
 		prune_assignments(d);
 }

@@ -16,6 +16,7 @@ static const char *key_suffix(enum hb_key_kind kind, int *needs_name_r)
 	case HB_KEY_HEALTH_LEASE: *needs_name_r = 0; return "lease:health";
 	case HB_KEY_DIRECTOR: return "director:";
 	case HB_KEY_EPOCH: *needs_name_r = 0; return "epoch";
+	case HB_KEY_ROUTING: *needs_name_r = 0; return "routing";
 	}
 	return NULL;
 }

@@ -16,6 +16,7 @@ enum hb_key_kind {
 	HB_KEY_HEALTH_LEASE,  /* P lease:health        (no name) */
 	HB_KEY_DIRECTOR,      /* P director:ID */
 	HB_KEY_EPOCH,         /* P epoch               (no name) */
+	HB_KEY_ROUTING,       /* P routing             (no name) */
 };
 
 /* Write the key into BUF; returns its length, or 0 if it does not fit or NAME

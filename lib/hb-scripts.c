@@ -3,14 +3,33 @@
  * prefix exactly as lib/hb-keys.c forms them; keep the two in step. */
 #include "hb-scripts.h"
 
-/* Effective state of a backend as in hb_backend_effective(). */
+/* Effective state of a backend as in hb_backend_effective(), from its admin
+ * state and health. */
+#define LUA_EFFECTIVE_STATE \
+	"local function eff_state(st, health)\n" \
+	"  if health == 'failed' and (st == 'up' or st == 'draining') then return 'down' end\n" \
+	"  return st\n" \
+	"end\n"
+
+/* The same for backend NAME, with its weight and fence_until. */
 #define LUA_EFFECTIVE \
+	LUA_EFFECTIVE_STATE \
 	"local function eff(name)\n" \
 	"  local f = redis.call('HMGET', p..'backend:'..name, 'state', 'health', 'weight', 'fence_until')\n" \
 	"  if not f[1] then return nil, 0, 0 end\n" \
-	"  local st = f[1]\n" \
-	"  if f[2] == 'failed' and (st == 'up' or st == 'draining') then st = 'down' end\n" \
-	"  return st, tonumber(f[3]) or 0, tonumber(f[4]) or 0\n" \
+	"  return eff_state(f[1], f[2]), tonumber(f[3]) or 0, tonumber(f[4]) or 0\n" \
+	"end\n"
+
+/* A live assignment of USER to CUR is used: its idle expiry starts again.
+ * ZADD costs O(log N) in a large set, so the score is refreshed only when it
+ * is a quarter of user_expire (at most a minute) old. */
+#define LUA_KEEP \
+	"local function keep(ukey, cur, user, now_s, expire)\n" \
+	"  redis.call('EXPIRE', ukey, expire)\n" \
+	"  local seen = tonumber(redis.call('ZSCORE', p..'users:'..cur, user))\n" \
+	"  if not seen or seen < tonumber(now_s) - math.min(60, math.floor(tonumber(expire) / 4)) then\n" \
+	"    redis.call('ZADD', p..'users:'..cur, now_s, user)\n" \
+	"  end\n" \
 	"end\n"
 
 const char hb_script_route[] =
@@ -18,18 +37,13 @@ const char hb_script_route[] =
 	"local now_s, now_ms, expire = ARGV[3], tonumber(ARGV[4]), ARGV[5]\n"
 	"if redis.call('EXISTS', p..'move:'..user) == 1 then return {'WAIT', 'moving'} end\n"
 	LUA_EFFECTIVE
+	LUA_KEEP
 	"local ukey = p..'user:'..user\n"
 	"local cur = redis.call('GET', ukey)\n"
 	"if cur then\n"
 	"  local st, w, fence = eff(cur)\n"
 	"  if st == 'up' or st == 'draining' then\n"
-	"    redis.call('EXPIRE', ukey, expire)\n"
-	/* ZADD costs O(log N) in a large set: refresh the score only when it
-	 * is a quarter of user_expire (at most a minute) old */
-	"    local seen = tonumber(redis.call('ZSCORE', p..'users:'..cur, user))\n"
-	"    if not seen or seen < tonumber(now_s) - math.min(60, math.floor(tonumber(expire) / 4)) then\n"
-	"      redis.call('ZADD', p..'users:'..cur, now_s, user)\n"
-	"    end\n"
+	"    keep(ukey, cur, user, now_s, expire)\n"
 	"    return {'OK', cur}\n"
 	"  end\n"
 	"  if st and fence > now_ms then return {'WAIT', 'fenced'} end\n"
@@ -45,6 +59,28 @@ const char hb_script_route[] =
 	"  end\n"
 	"end\n"
 	"return {'NONE'}\n";
+
+/* The passdb module's fast path (docs/AUTH-MODULE.md): only an assignment
+ * that the route script would keep is answered; everything else (no
+ * assignment, a move, an unusable backend, settings that differ from the
+ * directors') goes to a director. */
+const char hb_script_route_known[] =
+	"local p, user, field, now_s, delim = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]\n"
+	"local r = redis.call('HMGET', p..'routing', 'user_expire', 'recipient_delimiter')\n"
+	"if not r[1] then return {'ASK', 'no director has published its settings'} end\n"
+	"if (r[2] or '') ~= delim then return {'DELIM', r[2] or ''} end\n"
+	"if redis.call('EXISTS', p..'move:'..user) == 1 then return {'ASK', 'moving'} end\n"
+	LUA_EFFECTIVE_STATE
+	LUA_KEEP
+	"local ukey = p..'user:'..user\n"
+	"local cur = redis.call('GET', ukey)\n"
+	"if not cur then return {'ASK', 'not assigned'} end\n"
+	"local b = redis.call('HMGET', p..'backend:'..cur, 'state', 'health', 'host', field)\n"
+	"local st = b[1] and eff_state(b[1], b[2])\n"
+	"if st ~= 'up' and st ~= 'draining' then return {'ASK', 'backend not usable'} end\n"
+	"if not b[3] or (tonumber(b[4]) or 0) <= 0 then return {'ASK', 'no port for the service'} end\n"
+	"keep(ukey, cur, user, now_s, r[1])\n"
+	"return {'OK', cur, b[3], b[4]}\n";
 
 const char hb_script_move_commit[] =
 	"local p, user, target = ARGV[1], ARGV[2], ARGV[3]\n"

@@ -6,6 +6,12 @@
 /* ARGV: prefix, user, now_s, now_ms, expire_s, candidate names...
  * Returns {"OK",name} {"NEW",name,old} {"WAIT",why} {"NONE"}. */
 extern const char hb_script_route[];
+/* ARGV: prefix, user, port field (e.g. "imap_port"), now_s, recipient
+ * delimiter the caller normalised USER with.  Read-mostly fast path of the
+ * passdb module: returns {"OK",name,host,port} for a live assignment to a
+ * usable backend (refreshed like the route script does), {"DELIM",delimiter}
+ * when the directors' delimiter differs, else {"ASK",why}: ask a director. */
+extern const char hb_script_route_known[];
 /* ARGV: prefix, user, target, expire_s, now_s.  Assigns USER to TARGET and
  * deletes move:USER, only while move:USER still names TARGET (else an error
  * reply).  Returns old backend name or "". */

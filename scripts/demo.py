@@ -30,7 +30,8 @@ def show(c):
 Hummingbird demo cluster is up (logs and configs under {root}).
 
   backends      {backends}
-  proxies       IMAP {p1} and {p2} (users u1..u999@example.com, password "pass")
+  proxies       IMAP {p1} (assigned users answered from Redis, docs/AUTH-MODULE.md)
+                and {p2} (every login asks director d2); users u1..u999@example.com, password "pass"
   directors     d1 socket {sock}, metrics http://{m[0]}:{m[1]}/metrics
   postfix       SMTP {smtp[0]}:{smtp[1]} (mail for @example.com goes to the user's backend)
 

@@ -145,6 +145,24 @@ static int host_valid(const char *host)
 		inet_pton(AF_INET6, host, addr) == 1;
 }
 
+int director_reply_check_ok(const char *backend, const char *host,
+			    const char *port, const char **error_r)
+{
+	if (backend[0] == '\0' || strlen(backend) > DIRECTOR_PROTO_MAX_BACKEND) {
+		*error_r = "OK reply has an invalid backend name";
+		return -1;
+	}
+	if (!host_valid(host)) {
+		*error_r = "OK reply has a host that is not an IP address";
+		return -1;
+	}
+	if (!port_valid(port)) {
+		*error_r = "OK reply has an invalid port";
+		return -1;
+	}
+	return 0;
+}
+
 /* REST is "BACKEND\tHOST\tPORT" */
 static int parse_ok(char *rest, struct director_reply *reply_r,
 		    const char **error_r)
@@ -156,19 +174,8 @@ static int parse_ok(char *rest, struct director_reply *reply_r,
 		*error_r = "OK reply needs exactly 5 fields";
 		return -1;
 	}
-	if (fields[0][0] == '\0' ||
-	    strlen(fields[0]) > DIRECTOR_PROTO_MAX_BACKEND) {
-		*error_r = "OK reply has an invalid backend name";
+	if (director_reply_check_ok(fields[0], fields[1], fields[2], error_r) < 0)
 		return -1;
-	}
-	if (!host_valid(fields[1])) {
-		*error_r = "OK reply has a host that is not an IP address";
-		return -1;
-	}
-	if (!port_valid(fields[2])) {
-		*error_r = "OK reply has an invalid port";
-		return -1;
-	}
 	reply_r->type = DIRECTOR_REPLY_OK;
 	reply_r->backend = fields[0];
 	reply_r->host = fields[1];

@@ -54,4 +54,10 @@ int director_reply_parse(char *line, const char *expect_id,
    (SIZE bytes).  Returns 0, or -1 when the line has no such field. */
 int director_reply_id(const char *line, char *id_r, size_t size);
 
+/* 0 if BACKEND, HOST and PORT may be proxied to (a backend name of at most
+   DIRECTOR_PROTO_MAX_BACKEND bytes, an IP literal, a port 1..65535), else -1
+   with *ERROR_R.  Also checks what the Redis fast path read. */
+int director_reply_check_ok(const char *backend, const char *host,
+			    const char *port, const char **error_r);
+
 #endif

@@ -14,7 +14,16 @@ plugins_auth_libauthdb_hummingbird_la_SOURCES = \
 	plugins/auth/director-userdb.h \
 	plugins/auth/hosted-lookup.c \
 	plugins/auth/hosted-lookup.h \
-	plugins/auth/userdb-hummingbird.c
+	plugins/auth/redis-client.c \
+	plugins/auth/redis-client.h \
+	plugins/auth/redis-route.c \
+	plugins/auth/redis-route.h \
+	plugins/auth/userdb-hummingbird.c \
+	lib/hb-backend.c \
+	lib/hb-scripts.c \
+	lib/hb-settings.c \
+	lib/hb-user.c \
+	lib/hb-utf8.c
 # Dovecot's headers need its own config.h (found via LIBDOVECOT_INCLUDE)
 plugins_auth_libauthdb_hummingbird_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DHAVE_CONFIG_H $(LIBDOVECOT_INCLUDE)
@@ -25,6 +34,7 @@ plugins_auth_libauthdb_hummingbird_la_CFLAGS = $(HB_CFLAGS)
 plugins_auth_libauthdb_hummingbird_la_LDFLAGS = \
 	-module -avoid-version -shared \
 	-export-symbols-regex '^authdb_hummingbird_'
+plugins_auth_libauthdb_hummingbird_la_LIBADD = $(HIREDIS_LIBS)
 
 if HAVE_CMOCKA
 check_PROGRAMS += plugins/auth/test-director-reply

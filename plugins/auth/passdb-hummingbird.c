@@ -1,6 +1,8 @@
 /* passdb-hummingbird.c - Dovecot 2.3 passdb `driver = hummingbird`: asks the
  * Hummingbird director which backend a user belongs to and returns the proxy
- * fields (proxy, host, hostip, port).  With userdb_socket= it first checks the
+ * fields (proxy, host, hostip, port).  With config= a user who already has a
+ * live assignment is answered from Redis directly (redis-route.c), and only
+ * the rest goes to the director.  With userdb_socket= it first checks the
  * password of a hosted mailbox against the hash the director reads from Redis
  * (docs/DOMAINS.md 6).  It never blocks the auth process, never authenticates
  * a user on its own without a verified password or nopassword=y, and turns
@@ -14,6 +16,7 @@
 #include "password-scheme.h"
 #include "director-lookup.h"
 #include "hosted-lookup.h"
+#include "redis-route.h"
 
 #define HB_PASSDB_DEFAULT_SOCKET "/run/hummingbird/director.sock"
 #define HB_PASSDB_DEFAULT_TIMEOUT_MSECS 15000
@@ -32,6 +35,8 @@ struct hummingbird_passdb_module {
 	unsigned int last_id;
 	struct director_client *client;	/* created at the first lookup */
 	struct director_client *userdb_client;
+	struct redis_route_config *redis_config;	/* NULL: no fast path */
+	struct redis_route *redis;	/* created at the first lookup */
 };
 
 /* One passdb call in flight; allocated from the auth request's pool, which
@@ -84,6 +89,13 @@ static void hb_parse_arg(struct hummingbird_passdb_module *module, pool_t pool,
 			i_fatal("passdb hummingbird: userdb_socket=%s: "
 				"must be an absolute path", value);
 		module->userdb_socket = p_strdup(pool, value);
+	} else if (str_begins(arg, "config=")) {
+		const char *error;
+
+		module->redis_config = p_new(pool, struct redis_route_config, 1);
+		if (redis_route_config_load(pool, arg + 7, module->redis_config,
+					    &error) < 0)
+			i_fatal("passdb hummingbird: %s: %s", arg, error);
 	} else if (str_begins(arg, "route=")) {
 		if (!hb_parse_bool(arg + 6, &module->route))
 			i_fatal("passdb hummingbird: %s: use route=y or "
@@ -96,7 +108,7 @@ static void hb_parse_arg(struct hummingbird_passdb_module *module, pool_t pool,
 				"or nopassword=n", arg);
 	} else {
 		i_fatal("passdb hummingbird: Unknown setting: %s "
-			"(known: socket=PATH userdb_socket=PATH timeout=MSECS "
+			"(known: socket=PATH config=PATH userdb_socket=PATH timeout=MSECS "
 			"nopassword=y|n route=y|n)",
 			arg);
 	}
@@ -133,6 +145,9 @@ static void hb_deinit(struct passdb_module *_module)
 	struct hummingbird_passdb_module *module =
 		(struct hummingbird_passdb_module *)_module;
 
+	/* first: its calls in flight fall back to the director client */
+	if (module->redis != NULL)
+		redis_route_destroy(&module->redis);
 	if (module->client != NULL) {
 		director_client_destroy(&module->client,
 					"auth process is shutting down");
@@ -270,7 +285,7 @@ static void hb_unrouted_service(struct hummingbird_request *hreq,
 }
 
 /* Ask the director; the request always ends in hb_request_finish(). */
-static void hb_lookup(struct hummingbird_request *hreq)
+static void hb_ask_director(struct hummingbird_request *hreq)
 {
 	struct auth_request *request = hreq->request;
 	struct hummingbird_passdb_module *module =
@@ -279,14 +294,6 @@ static void hb_lookup(struct hummingbird_request *hreq)
 	const char *id, *error;
 	char line[DIRECTOR_PROTO_MAX_LINE + 2];
 
-	if (hreq->verified && !module->route) {
-		hb_request_finish(hreq, PASSDB_RESULT_OK);
-		return;
-	}
-	if (director_service_name(service) == NULL) {
-		hb_unrouted_service(hreq, service == NULL ? "(none)" : service);
-		return;
-	}
 	id = dec2str(++module->last_id);
 	i_strocpy(hreq->id, id, sizeof(hreq->id));
 	if (director_request_build(line, sizeof(line), id, service,
@@ -308,6 +315,64 @@ static void hb_lookup(struct hummingbird_request *hreq)
 			"(temporary failure)", error);
 		hb_request_finish(hreq, PASSDB_RESULT_INTERNAL_FAILURE);
 	}
+}
+
+static void hb_redis_route_callback(const struct redis_route_answer *answer,
+				    void *context)
+{
+	struct hummingbird_request *hreq = context;
+	struct director_reply reply;
+	const char *error;
+
+	if (!answer->routed) {
+		e_debug(authdb_event(hreq->request), "Redis fast path: %s, "
+			"asking the director", answer->why);
+		hb_ask_director(hreq);
+		return;
+	}
+	i_zero(&reply);
+	reply.type = DIRECTOR_REPLY_OK;
+	reply.backend = answer->backend;
+	reply.host = answer->host;
+	reply.port = answer->port;
+	if (director_reply_check_ok(answer->backend, answer->host,
+				    answer->port, &error) < 0) {
+		e_error(authdb_event(hreq->request), "Redis fast path: %s "
+			"(backend %s), asking the director", error,
+			str_sanitize(answer->backend, 64));
+		hb_ask_director(hreq);
+		return;
+	}
+	hb_set_proxy_fields(hreq, &reply);
+	hb_request_finish(hreq, PASSDB_RESULT_OK);
+}
+
+/* Route the request: from Redis when the user has a live assignment, else
+   (or without config=) through the director. */
+static void hb_lookup(struct hummingbird_request *hreq)
+{
+	struct auth_request *request = hreq->request;
+	struct hummingbird_passdb_module *module =
+		(struct hummingbird_passdb_module *)request->passdb->passdb;
+	const char *service = request->fields.service;
+
+	if (hreq->verified && !module->route) {
+		hb_request_finish(hreq, PASSDB_RESULT_OK);
+		return;
+	}
+	if (director_service_name(service) == NULL) {
+		hb_unrouted_service(hreq, service == NULL ? "(none)" : service);
+		return;
+	}
+	if (module->redis_config == NULL) {
+		hb_ask_director(hreq);
+		return;
+	}
+	/* not in preinit/init: auth-worker processes load this module too */
+	if (module->redis == NULL)
+		module->redis = redis_route_create(module->redis_config);
+	redis_route_start(module->redis, request->fields.user, service,
+			  hb_redis_route_callback, hreq);
 }
 
 /* hosted mailboxes (userdb_socket=) */

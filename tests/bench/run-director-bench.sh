@@ -21,6 +21,8 @@ KEEP=${BENCH_KEEP:-0}                # 1: keep the temp dir (logs) afterwards
 IDLE_SECS=${BENCH_IDLE_SECS:-10}     # idle phase: CPU with no logins at all (0 = skip)
 BACKENDS=${BENCH_BACKENDS:-tuned}    # tuned: backends reuse processes (frontends bound the
                                      # rate); stock: Dovecot's defaults (backends bound it)
+FAST=${BENCH_FAST:-1}                # 1: the passdb's Redis fast path (config=); 0: every
+                                     # login asks hummingbird-director
 
 IMAP_PORT=$((PORT_BASE + 143)); POP3_PORT=$((PORT_BASE + 110)); LMTP_PORT=$((PORT_BASE + 24))
 RING_PORT=$((PORT_BASE + 90))
@@ -238,6 +240,8 @@ EOF
 
 # The same proxy, routed by Hummingbird instead (same login-process tuning), on 127.0.0.10.
 write_hb_frontend_conf() { # DIR
+	local HB_FAST_ARG=""
+	[ "$FAST" = 1 ] && HB_FAST_ARG=" config=$D/hb/hummingbird.conf"
 	mkdir -p "$1/run"
 	cat >"$1/dovecot.conf" <<EOF
 base_dir = $1/run
@@ -250,7 +254,7 @@ auth_mechanisms = plain login
 log_path = $1/log
 passdb {
   driver = hummingbird
-  args = socket=$D/hb/director.sock nopassword=y
+  args = socket=$D/hb/director.sock nopassword=y$HB_FAST_ARG
 }
 service imap-login {
   service_count = 0
@@ -286,7 +290,9 @@ start_dovecot() { # DIR ADDR
 
 start_redis() {
 	mkdir -p "$D/redis"
-	redis-server --port 0 --unixsocket "$D/redis/redis.sock" --unixsocketperm 700 \
+	# 0777 inside the bench's own directory: Dovecot's auth process (user
+	# dovecot) reaches it for the passdb's Redis fast path
+	redis-server --port 0 --unixsocket "$D/redis/redis.sock" --unixsocketperm 777 \
 		--dir "$D/redis" --save '' --appendonly no --logfile "$D/redis/log" &
 	REDIS_PID=$!
 	for _ in $(seq 1 100); do
@@ -534,8 +540,9 @@ if [ "$HB_READY" = 1 ]; then
 fi
 sleep 1   # let process_min_avail login processes come up
 
-printf 'director benchmark: %d rounds x %d s, %d clients, %d users, %s backends, %s cores, load average %s\n' \
-	"$ROUNDS" "$SECS" "$CLIENTS" "$USERS" "$BACKENDS" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
+printf 'director benchmark: %d rounds x %d s, %d clients, %d users, %s backends, fast path %s, %s cores, load average %s\n' \
+	"$ROUNDS" "$SECS" "$CLIENTS" "$USERS" "$BACKENDS" "$([ "$FAST" = 1 ] && echo on || echo off)" \
+	"$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
 [ "$IDLE_SECS" -gt 0 ] && idle_phase
 load_rounds
 summarize_load

@@ -1,6 +1,6 @@
 """cluster.py - one Hummingbird cluster on loopback for the system tests:
 Redis, three Dovecot backends, two directors, two Dovecot proxies (proxy N
-asks director N), and a Postfix started on demand; plus helpers to log in,
+asks director N; proxy 1 answers assigned users from Redis first), and a Postfix started on demand; plus helpers to log in,
 run hbctl and read the state in Redis.  Starting is all-or-nothing: a piece
 that does not come up fails with its log.
 """
@@ -43,8 +43,12 @@ class Cluster:
         for name in self.backends:
             self.wait_health(name, "ok")
         self.wait_directors_see_all_up()
+        # p1 answers assigned users from Redis (config=), p2 always asks its
+        # director: every test through p1 covers the fast path, and tests
+        # that mix both proxies cover the two paths agreeing
         for i, ip in enumerate(PROXY_IPS):
-            p = harness.DovecotProxy(env, "p%d" % (i + 1), ip, self.directors[i].socket)
+            p = harness.DovecotProxy(env, "p%d" % (i + 1), ip, self.directors[i].socket,
+                                     redis_config=self.directors[i].conf_path if i == 0 else None)
             self.proxies.append(env.add(p).start())
         return self
 

@@ -456,10 +456,13 @@ class DovecotProxy(Dovecot):
     """The frontend: login processes in high-performance mode proxying every
     login to the backend that `driver = hummingbird` names."""
 
-    def __init__(self, env, name, ip, director_socket, timeout_ms=15000):
+    def __init__(self, env, name, ip, director_socket, timeout_ms=15000, redis_config=None):
+        """REDIS_CONFIG: a director's configuration file, for the passdb's
+        Redis fast path (config=); None: every lookup asks the director."""
         super().__init__(env, name, ip)
         f = self.fields()
-        f.update(socket=director_socket, timeout_ms=timeout_ms)
+        f.update(socket=director_socket, timeout_ms=timeout_ms,
+                 fast_path=" config=%s" % redis_config if redis_config else "")
         write(self.conf_path, templates.PROXY_CONF.format(**f))
 
     def start(self):

@@ -85,7 +85,7 @@ login_proxy_max_reconnects = 0
 PROXY_PASSDB_ONLY = """\
 passdb {{
   driver = hummingbird
-  args = socket={socket} timeout={timeout_ms} nopassword=y
+  args = socket={socket} timeout={timeout_ms} nopassword=y{fast_path}
 }}
 """
 

@@ -32,6 +32,7 @@ static void test_every_kind(void **state)
 	expect_key("hb:", HB_KEY_HEALTH_LEASE, NULL, "hb:lease:health");
 	expect_key("hb:", HB_KEY_DIRECTOR, "host:1234", "hb:director:host:1234");
 	expect_key("hb:", HB_KEY_EPOCH, NULL, "hb:epoch");
+	expect_key("hb:", HB_KEY_ROUTING, NULL, "hb:routing");
 }
 
 static void test_prefixes(void **state)

@@ -1,0 +1,218 @@
+/* redis-route.c - runs the route_known script (lib/hb-scripts.c) for the
+ * passdb module.  The user name is normalised exactly as the director does
+ * (lib/hb-user.c, with the recipient delimiter the directors publish in
+ * P routing); the script refuses a delimiter that differs and returns the
+ * right one, and the request is sent once more with it. */
+#include "lib.h"
+#include "ioloop.h"
+#include "sha1.h"
+#include "hex-binary.h"
+#include "safe-memset.h"
+#include "redis-route.h"
+#include "director-reply.h"
+#include "hb-backend.h"
+#include "hb-settings.h"
+#include "hb-scripts.h"
+#include "hb-user.h"
+
+#include <hiredis/hiredis.h>
+
+struct redis_route {
+	struct redis_client *client;
+	char *key_prefix;
+	char *delimiter;	/* as last published by the directors */
+	char script_sha[SHA1_RESULTLEN * 2 + 1];
+};
+
+struct redis_route_request {
+	struct redis_route *route;
+	redis_route_callback_t *callback;
+	void *context;
+	const char *port_field;
+	char *login_user;	/* as the client sent it */
+	char user[HB_USER_MAX + 1];	/* normalised */
+	bool sent_body;		/* EVAL after NOSCRIPT */
+	bool relearned;		/* sent again with a new delimiter */
+};
+
+static void route_request_free(struct redis_route_request *req)
+{
+	i_free(req->login_user);
+	i_free(req);
+}
+
+static void route_ask(struct redis_route_request *req, const char *why)
+{
+	struct redis_route_answer answer = { .routed = FALSE, .why = why };
+
+	req->callback(&answer, req->context);
+	route_request_free(req);
+}
+
+static const char *element_str(const redisReply *reply, size_t idx)
+{
+	return idx < reply->elements &&
+		reply->element[idx]->type == REDIS_REPLY_STRING ?
+		reply->element[idx]->str : NULL;
+}
+
+static void route_send(struct redis_route_request *req);
+static void route_normalize_and_send(struct redis_route_request *req);
+
+static void on_route_reply(const redisReply *reply, const char *error,
+			   void *context)
+{
+	struct redis_route_request *req = context;
+	struct redis_route_answer answer = { .routed = TRUE };
+	const char *word;
+
+	if (error != NULL && strncmp(error, "NOSCRIPT", 8) == 0 &&
+	    !req->sent_body) {
+		/* Redis restarted or flushed its scripts: EVAL caches it */
+		req->sent_body = TRUE;
+		route_send(req);
+		return;
+	}
+	if (error != NULL) {
+		route_ask(req, t_strdup_printf("Redis: %s", error));
+		return;
+	}
+	word = reply->type == REDIS_REPLY_ARRAY ? element_str(reply, 0) : NULL;
+	if (word != NULL && strcmp(word, "OK") == 0 && reply->elements == 4 &&
+	    (answer.backend = element_str(reply, 1)) != NULL &&
+	    (answer.host = element_str(reply, 2)) != NULL &&
+	    (answer.port = element_str(reply, 3)) != NULL) {
+		req->callback(&answer, req->context);
+		route_request_free(req);
+	} else if (word != NULL && strcmp(word, "DELIM") == 0 &&
+		   element_str(reply, 1) != NULL && !req->relearned) {
+		i_free(req->route->delimiter);
+		req->route->delimiter = i_strdup(element_str(reply, 1));
+		req->relearned = TRUE;
+		route_normalize_and_send(req);
+	} else if (word != NULL && strcmp(word, "ASK") == 0) {
+		route_ask(req, t_strdup(element_str(reply, 1) != NULL ?
+					element_str(reply, 1) : "(no reason)"));
+	} else {
+		route_ask(req, "unexpected reply from the route_known script");
+	}
+}
+
+static void route_send(struct redis_route_request *req)
+{
+	struct redis_route *route = req->route;
+	const char *argv[8], *error;
+
+	argv[0] = req->sent_body ? "EVAL" : "EVALSHA";
+	argv[1] = req->sent_body ? hb_script_route_known : route->script_sha;
+	argv[2] = "0";
+	argv[3] = route->key_prefix;
+	argv[4] = req->user;
+	argv[5] = req->port_field;
+	argv[6] = dec2str(ioloop_time);
+	argv[7] = route->delimiter;
+	if (redis_client_call(route->client, 8, argv, on_route_reply, req,
+			      &error) < 0)
+		route_ask(req, error);
+}
+
+static void route_normalize_and_send(struct redis_route_request *req)
+{
+	const char *error;
+
+	if (hb_user_normalize(req->login_user, req->route->delimiter,
+			      req->user, &error) < 0) {
+		/* the director answers with the reason */
+		route_ask(req, error);
+		return;
+	}
+	route_send(req);
+}
+
+void redis_route_start(struct redis_route *route, const char *user,
+		       const char *service, redis_route_callback_t *callback,
+		       void *context)
+{
+	struct redis_route_request *req = i_new(struct redis_route_request, 1);
+	enum hb_service hb_service;
+
+	req->route = route;
+	req->callback = callback;
+	req->context = context;
+	service = director_service_name(service);
+	if (service == NULL || hb_service_parse(service, &hb_service) < 0) {
+		route_ask(req, "service not routed here");
+		return;
+	}
+	req->port_field = hb_service_port_field(hb_service);
+	req->login_user = i_strdup(user);
+	route_normalize_and_send(req);
+}
+
+static void config_copy(pool_t pool, const struct hb_settings *set,
+			const char *password, struct redis_route_config *config_r)
+{
+	struct redis_client_settings *redis = &config_r->redis;
+
+	redis->socket_path = p_strdup(pool, set->redis_socket);
+	redis->host = p_strdup(pool, set->redis_host);
+	redis->port = set->redis_port;
+	redis->user = p_strdup(pool, set->redis_user);
+	redis->password = p_strdup(pool, password);
+	redis->db = set->redis_db;
+	redis->timeout_msecs = set->redis_timeout_ms;
+	config_r->key_prefix = p_strdup(pool, set->key_prefix);
+}
+
+int redis_route_config_load(pool_t pool, const char *path,
+			    struct redis_route_config *config_r,
+			    const char **error_r)
+{
+	struct hb_settings *set;
+	char err[HB_SETTINGS_ERROR_MAX], *password = NULL;
+
+	if (hb_settings_load(path, &set, err, sizeof(err)) < 0) {
+		*error_r = t_strdup(err);
+		return -1;
+	}
+	if (set->redis_password_file[0] != '\0' &&
+	    hb_read_secret_file(set->redis_password_file, &password, err,
+				sizeof(err)) < 0) {
+		*error_r = t_strdup_printf("redis_password_file: %s", err);
+		hb_settings_free(&set);
+		return -1;
+	}
+	config_copy(pool, set, password, config_r);
+	if (password != NULL) {
+		safe_memset(password, 0, strlen(password));
+		free(password);
+	}
+	hb_settings_free(&set);
+	return 0;
+}
+
+struct redis_route *redis_route_create(const struct redis_route_config *config)
+{
+	struct redis_route *route = i_new(struct redis_route, 1);
+	unsigned char digest[SHA1_RESULTLEN];
+
+	route->client = redis_client_create(&config->redis);
+	route->key_prefix = i_strdup(config->key_prefix);
+	route->delimiter = i_strdup("");
+	sha1_get_digest(hb_script_route_known, strlen(hb_script_route_known),
+			digest);
+	i_strocpy(route->script_sha, binary_to_hex(digest, sizeof(digest)),
+		  sizeof(route->script_sha));
+	return route;
+}
+
+void redis_route_destroy(struct redis_route **_route)
+{
+	struct redis_route *route = *_route;
+
+	*_route = NULL;
+	redis_client_destroy(&route->client);
+	i_free(route->key_prefix);
+	i_free(route->delimiter);
+	i_free(route);
+}
