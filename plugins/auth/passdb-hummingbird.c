@@ -197,8 +197,12 @@ static void hb_request_finish(struct hummingbird_request *hreq,
 	auth_request_unref(&request);
 }
 
+/* PATH is "redis" (fast path) or "director": a named event that Dovecot's
+   stats can count per path and backend (metric in conf.d/dovecot-proxy.conf.ext),
+   since the director's own /metrics no longer sees fast-path logins. */
 static void hb_set_proxy_fields(struct hummingbird_request *hreq,
-				const struct director_reply *reply)
+				const struct director_reply *reply,
+				const char *path)
 {
 	struct auth_request *request = hreq->request;
 	struct hummingbird_passdb_module *module =
@@ -212,7 +216,11 @@ static void hb_set_proxy_fields(struct hummingbird_request *hreq,
 	   nopassword would then only log an error */
 	if (module->nopassword && !request->fields.skip_password_check)
 		auth_request_set_field(request, "nopassword", "y", NULL);
-	e_debug(authdb_event(request), "director: backend %s (%s:%s)",
+	struct event_passthrough *e =
+		event_create_passthrough(authdb_event(request))->
+		set_name("hummingbird_route_finished")->
+		add_str("path", path)->add_str("backend", reply->backend);
+	e_debug(e->event(), "%s: backend %s (%s:%s)", path,
 		reply->backend, reply->host, reply->port);
 }
 
@@ -243,7 +251,7 @@ static void hb_lookup_callback(const char *line, const char *error,
 	}
 	switch (reply->type) {
 	case DIRECTOR_REPLY_OK:
-		hb_set_proxy_fields(hreq, reply);
+		hb_set_proxy_fields(hreq, reply, "director");
 		hb_request_finish(hreq, PASSDB_RESULT_OK);
 		return;
 	case DIRECTOR_REPLY_TEMPFAIL:
@@ -343,7 +351,7 @@ static void hb_redis_route_callback(const struct redis_route_answer *answer,
 		hb_ask_director(hreq);
 		return;
 	}
-	hb_set_proxy_fields(hreq, &reply);
+	hb_set_proxy_fields(hreq, &reply, "redis");
 	hb_request_finish(hreq, PASSDB_RESULT_OK);
 }
 

@@ -495,6 +495,8 @@ class DovecotHostedProxy(DovecotProxy):
         f = self.fields()
         f.update(socket=director_socket, userdb_socket=userdb_socket, timeout_ms=timeout_ms)
         write(self.conf_path, templates.PROXY_HOSTED_CONF.format(**f))
+        # for Postfix's smtpd_sasl_path (templates.PROXY_SASL_LISTENER)
+        self.sasl_socket = os.path.join(self.dir, "run", "auth-postfix")
 
 
 # ------------------------------------------------------------- director ---
@@ -565,20 +567,26 @@ class Director(Service):
 
 class Postfix(Service):
     """A throwaway Postfix (postfix -c DIR start-fg) relaying one domain to
-    the backends' LMTP via the director's socketmap."""
+    the backends' LMTP via the director's socketmap.  With SASL_PATH (a
+    Dovecot auth socket) it also listens on submission_port, where clients
+    must authenticate (SMTP AUTH through Dovecot SASL)."""
 
-    def __init__(self, env, name, socketmap, domain):
+    def __init__(self, env, name, socketmap, domain, sasl_path=None):
         super().__init__(env, name)
         self.host = "127.0.0.1"
         self.port = free_port(self.host)
+        self.submission_port = free_port(self.host) if sasl_path else None
         self.conf_dir = os.path.join(self.dir, "etc")
         for sub in ("etc", "queue", "data"):
             os.makedirs(os.path.join(self.dir, sub), mode=0o755, exist_ok=True)
         shutil.chown(os.path.join(self.dir, "data"), "postfix", "postfix")
         write(os.path.join(self.conf_dir, "main.cf"), templates.POSTFIX_MAIN.format(
             dir=self.dir, domain=domain, socketmap="%s:%d" % socketmap))
-        write(os.path.join(self.conf_dir, "master.cf"),
-              templates.POSTFIX_MASTER.format(port=self.port))
+        master = templates.POSTFIX_MASTER.format(port=self.port)
+        if sasl_path:
+            master = templates.POSTFIX_MASTER_SASL.format(
+                port=self.submission_port, sasl_path=sasl_path) + master
+        write(os.path.join(self.conf_dir, "master.cf"), master)
 
     def argv(self):
         return ["postfix", "-c", self.conf_dir, "start-fg"]

@@ -76,6 +76,10 @@ service doveadm {{
 
 PROXY_HEAD = DOVECOT_COMMON + """\
 protocols = imap pop3
+metric hummingbird_route {{
+  filter = event=hummingbird_route_finished
+  group_by = path backend
+}}
 auth_failure_delay = 0
 login_proxy_max_reconnects = 0
 """
@@ -157,8 +161,16 @@ userdb {{
 
 PROXY_CONF = PROXY_HEAD + PROXY_PASSDB_ONLY + PROXY_TAIL
 PROXY_CHAINED_CONF = PROXY_HEAD + PROXY_PASSDB_CHAINED + PROXY_TAIL
+# Postfix's smtpd asks this socket for SMTP AUTH (smtpd_sasl_type = dovecot)
+PROXY_SASL_LISTENER = """\
+service auth {{
+  unix_listener auth-postfix {{
+    mode = 0666
+  }}
+}}
+"""
 PROXY_HOSTED_CONF = PROXY_HEAD + PROXY_PASSDB_HOSTED + PROXY_TAIL.replace(
-    PROXY_USERDB_STATIC, PROXY_USERDB_HOSTED)
+    PROXY_USERDB_STATIC, PROXY_USERDB_HOSTED) + PROXY_SASL_LISTENER
 
 DIRECTOR_CONF = """\
 # hummingbird.conf written by tests/system/harness.py
@@ -221,6 +233,17 @@ queue_run_delay = 2s
 minimal_backoff_time = 2s
 maximal_backoff_time = 4s
 append_dot_mydomain = no
+"""
+
+# a second smtpd that takes SMTP AUTH from Dovecot (docs/AUTH-MODULE.md,
+# configuration 3) and relays only for authenticated clients
+POSTFIX_MASTER_SASL = """\
+127.0.0.1:{port} inet n - n - - smtpd
+  -o smtpd_sasl_auth_enable=yes
+  -o smtpd_sasl_type=dovecot
+  -o smtpd_sasl_path={sasl_path}
+  -o smtpd_relay_restrictions=permit_sasl_authenticated,reject
+  -o smtpd_recipient_restrictions=permit_sasl_authenticated,reject
 """
 
 POSTFIX_MASTER = """\

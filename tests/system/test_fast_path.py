@@ -9,6 +9,7 @@ breaks.
 """
 
 import os
+import subprocess
 import time
 
 import pytest
@@ -103,3 +104,22 @@ def test_fast_path_falls_back_when_redis_answers_nothing_useful(cluster, fast):
     cluster.redis("SCRIPT", "FLUSH")
     assert clients.imap_login(fast.imap, u) == home
     assert clients.imap_login(fast.imap, u) == home
+
+
+def _stats(proxy):
+    out = subprocess.run(["doveadm", "-c", proxy.conf_path, "stats", "dump"],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def test_dovecot_stats_count_logins_per_routing_path(cluster, fast):
+    """Dovecot's own stats count routed logins per path and backend (event hummingbird_route_finished): "redis" for the fast path, "director" for a proxy without it."""
+    u = user("faststats", 1)
+    home = cluster.imap(u, proxy=1)             # p2: the director assigns
+    for _ in range(3):
+        assert clients.imap_login(fast.imap, u) == home
+    text = _stats(fast)
+    assert "hummingbird_route_redis_" + home in text, text
+    text = _stats(cluster.proxies[1])
+    assert "hummingbird_route_director_" + home in text, text

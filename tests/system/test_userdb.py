@@ -5,6 +5,7 @@ first line what it proves; each removes the records it wrote.
 """
 
 import os
+import smtplib
 import stat
 import subprocess
 
@@ -16,6 +17,7 @@ from cluster import PREFIX
 
 HASH = "{SHA512-CRYPT}$6$rounds=5000$saltsaltsaltsalt$" + "x" * 86
 HOSTED_IP = "127.0.0.14"
+SASL_IP = "127.0.0.16"
 DOMAIN = "userdb.example"
 IDN_DOMAIN = "bücher.example"
 IDN_ALABEL = "xn--bcher-kva.example"
@@ -157,4 +159,57 @@ def test_hosted_mailboxes_log_in_with_their_stored_password(cluster, udir, recor
                              capture_output=True, text=True, timeout=30)
         assert out.returncode != 0, out.stdout
     finally:
+        p.stop()
+
+
+def _smtp_auth(pf, who, password, source="127.0.0.1"):
+    """SMTP AUTH PLAIN on Postfix's submission listener: 235, or the refusal
+    code.  Failures earn the client address Dovecot's auth penalty, so each
+    expected failure comes from an address of its own (SOURCE)."""
+    with smtplib.SMTP(pf.host, pf.submission_port, timeout=20,
+                      source_address=(source, 0)) as s:
+        s.ehlo("client.systest.invalid")
+        assert "PLAIN" in s.esmtp_features.get("auth", ""), s.esmtp_features
+        s.user, s.password = who, password
+        try:
+            code, _ = s.auth("PLAIN", s.auth_plain)
+        except smtplib.SMTPAuthenticationError as e:
+            return e.smtp_code
+        return code
+
+
+def _rcpt_code(pf, who=None, password=None):
+    """RCPT TO a hosted-cluster user on the submission listener, after AUTH
+    when WHO is given: the reply code."""
+    with smtplib.SMTP(pf.host, pf.submission_port, timeout=20) as s:
+        s.ehlo("client.systest.invalid")
+        if who is not None:
+            s.login(who, password)
+        s.mail("erin@" + DOMAIN)
+        code, _ = s.rcpt("someone@example.com")
+        s.rset()
+        return code
+
+
+def test_smtp_auth_through_dovecot_sasl_checks_hosted_passwords(cluster, udir, records):
+    """Postfix SMTP AUTH through Dovecot SASL (the hummingbird passdb with userdb_socket=) accepts a hosted mailbox's stored password and refuses wrong passwords, suspended mailboxes and domains and unknown users; only an authenticated client may relay."""
+    env = cluster.env
+    p = env.add(harness.DovecotHostedProxy(env, "psasl", SASL_IP, udir.socket,
+                                           udir.userdb)).start()
+    pf = None
+    try:
+        pf = env.add(harness.Postfix(env, "pfsasl", cluster.directors[0].socketmap,
+                                     "example.com", sasl_path=p.sasl_socket)).start()
+        erin = "erin@" + DOMAIN
+        assert _smtp_auth(pf, erin, "pass") == 235
+        assert _smtp_auth(pf, "Erin@USERDB.example", "pass") == 235
+        src = iter("127.0.0.%d" % i for i in range(91, 99))
+        for who, pw in ((erin, "wrong"), ("finn@" + DOMAIN, "pass"),
+                        ("erin@suspended.example", "pass"), ("nobody@" + DOMAIN, "pass")):
+            assert _smtp_auth(pf, who, pw, next(src)) == 535, who
+        assert _rcpt_code(pf) == 554
+        assert _rcpt_code(pf, erin, "pass") == 250
+    finally:
+        if pf is not None:
+            pf.stop()
         p.stop()
