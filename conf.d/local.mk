@@ -5,3 +5,4 @@ dist_confd_DATA = \
 	conf.d/postfix-main.cf \
 	conf.d/dovecot-backend.conf.ext
 dist_confd_DATA += conf.d/dovecot-proxy.conf.ext
+dist_confd_DATA += conf.d/redis-users.acl

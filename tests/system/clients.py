@@ -90,9 +90,12 @@ class LineConn:
 class Redis:
     """Minimal RESP2 client (argv only)."""
 
-    def __init__(self, host, port, timeout=5.0):
+    def __init__(self, host, port, timeout=5.0, auth=None):
+        """AUTH: (user, password) sent first, for Redis with ACL users."""
         self.sock = socket.create_connection((host, port), timeout=timeout)
         self.f = self.sock.makefile("rb")
+        if auth is not None:
+            self("AUTH", *auth)
 
     def __call__(self, *args):
         out = [b"*%d\r\n" % len(args)]
@@ -129,8 +132,8 @@ class Redis:
         self.sock.close()
 
 
-def redis_call(host, port, *args, timeout=5.0):
-    r = Redis(host, port, timeout)
+def redis_call(host, port, *args, timeout=5.0, auth=None):
+    r = Redis(host, port, timeout, auth)
     try:
         return r(*args)
     finally:

@@ -273,22 +273,27 @@ class Service:
 class RedisServer(Service):
     """redis-server on 127.0.0.1:free port; nothing saved unless asked."""
 
-    def __init__(self, env, name="redis"):
+    def __init__(self, env, name="redis", aclfile=None, auth=None):
+        """ACLFILE: Redis' ACL users; AUTH: (user, password) the tests use."""
         super().__init__(env, name)
         self.host = "127.0.0.1"
         self.port = free_port(self.host)
+        self.aclfile = aclfile
+        self.auth = auth
 
     def argv(self):
+        acl = ["--aclfile", self.aclfile] if self.aclfile else []
         return ["redis-server", "--bind", self.host, "--port", str(self.port),
                 "--save", "", "--appendonly", "no", "--dir", self.dir,
                 "--dbfilename", "dump.rdb", "--daemonize", "no",
-                "--protected-mode", "yes", "--logfile", ""]
+                "--protected-mode", "yes", "--logfile", ""] + acl
 
     def ready(self):
-        return clients.redis_call(self.host, self.port, "PING", timeout=1) == "PONG"
+        return self("PING") == "PONG"
 
-    def __call__(self, *args):
-        return clients.redis_call(self.host, self.port, *args)
+    def __call__(self, *args, auth=None):
+        """One command, as AUTH (default: the server's own test identity)."""
+        return clients.redis_call(self.host, self.port, *args, auth=auth or self.auth)
 
     def shutdown_save(self):
         """Write dump.rdb and exit, as an operator's restart would."""

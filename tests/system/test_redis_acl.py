@@ -1,0 +1,174 @@
+"""test_redis_acl.py - system tests of the Redis ACL users (docs/SECURITY.md 2,
+conf.d/redis-users.acl filled in by scripts/make-redis-acl.sh): a Redis of its
+own that knows only those users, a director connected as hb-director, a proxy
+whose Redis fast path connects as hb-auth and hbctl as hb-operator.  Routing,
+health checks, the fast path and hbctl work; each component's user is refused
+everything outside its keys and commands.  Each test's docstring says on its
+first line what it proves.
+"""
+
+import os
+import stat
+import subprocess
+import time
+
+import pytest
+
+import clients
+import harness
+from cluster import PREFIX, user
+
+ACL_IP = "127.0.0.17"
+SRCDIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+TEMPLATE = os.path.join(SRCDIR, "conf.d", "redis-users.acl")
+MAKE_ACL = os.path.join(SRCDIR, "scripts", "make-redis-acl.sh")
+USERS = ("hb-operator", "hb-director", "hb-auth", "hb-milter", "hb-admind")
+
+
+class AclSetup:
+    def __init__(self, cluster):
+        env = cluster.env
+        self.dir = os.path.join(env.root, "acl")
+        self.secrets = os.path.join(self.dir, "secrets")
+        self.aclfile = os.path.join(self.dir, "users.acl")
+        os.makedirs(self.dir, exist_ok=True)
+        self.make_out = make_acl(self.aclfile, self.secrets)
+        self.password = {u: read(self.secret(u)) for u in USERS}
+        self.redis = env.add(harness.RedisServer(
+            env, "redis-acl", aclfile=self.aclfile,
+            auth=("hb-operator", self.password["hb-operator"]))).start()
+        self.director = env.add(harness.Director(env, "dacl", self.redis))
+        self.director.write_conf(self.identity("hb-director"))
+        self.director.start()
+        self.operator_conf = self.conf_as("operator.conf", "hb-operator")
+        self.auth_conf = self.conf_as("auth.conf", "hb-auth")
+        for name, be in cluster.backends.items():
+            r = self.hbctl("backend", "add", name, be.ip, "--imap-port", be.imap_port,
+                           "--pop3-port", be.pop3_port, "--lmtp-port", be.lmtp_port,
+                           "--doveadm-port", be.doveadm_port)
+            assert r.returncode == 0, r.stdout + r.stderr
+        self.proxy = env.add(harness.DovecotProxy(env, "pacl", ACL_IP, self.director.socket,
+                                                  redis_config=self.auth_conf)).start()
+
+    def secret(self, name):
+        return os.path.join(self.secrets, name + ".password")
+
+    def identity(self, name):
+        return "redis_user = %s\nredis_password_file = %s\n" % (name, self.secret(name))
+
+    def conf_as(self, filename, name):
+        """The director's configuration, but connecting as NAME."""
+        with open(self.director.conf_path) as f:
+            text = "".join(line for line in f if not line.startswith("redis_user")
+                           and not line.startswith("redis_password_file"))
+        return harness.write(os.path.join(self.dir, filename), text + self.identity(name))
+
+    def hbctl(self, *args):
+        argv = [harness.hbctl_binary(), "-c", self.operator_conf] + [str(a) for a in args]
+        return subprocess.run(argv, capture_output=True, text=True, timeout=60)
+
+    def call_as(self, name, *args):
+        return self.redis(*args, auth=(name, self.password[name]))
+
+    def stop(self):
+        for svc in (self.proxy, self.director, self.redis):
+            svc.stop()
+
+
+def make_acl(aclfile, secrets):
+    out = subprocess.run(["sh", MAKE_ACL, TEMPLATE, aclfile, secrets],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return out.stdout + out.stderr
+
+
+def read(path):
+    with open(path) as f:
+        return f.read().strip()
+
+
+@pytest.fixture(scope="module")
+def acl(cluster):
+    setup = AclSetup(cluster)
+    yield setup
+    setup.stop()
+
+
+def _refused(fn, *args):
+    try:
+        reply = fn(*args)
+    except RuntimeError as e:
+        return str(e)
+    raise AssertionError("%r was allowed: %r" % (args, reply))
+
+
+def test_components_work_as_their_own_redis_users(cluster, acl):
+    """The director (hb-director) checks health and routes, the proxy's fast path (hb-auth) answers assigned users, hbctl (hb-operator) reads and changes state, and nobody's log shows a refused command."""
+    deadline = time.monotonic() + 15
+    while any(acl.call_as("hb-operator", "HGET", PREFIX + "backend:" + n, "health") != "ok"
+              for n in cluster.backends):
+        assert time.monotonic() < deadline, harness.tail(acl.director.log_path, 30)
+        time.sleep(0.2)
+    u = user("acl", 1)
+    first = clients.imap_login(acl.proxy.imap, u)          # a director assigns
+    for _ in range(3):
+        assert clients.imap_login(acl.proxy.imap, u) == first   # fast path
+    out = subprocess.run(["doveadm", "-c", acl.proxy.conf_path, "stats", "dump"],
+                         capture_output=True, text=True, timeout=30).stdout
+    assert "hummingbird_route_redis_" + first in out, out
+    r = acl.hbctl("user", "where", u)
+    assert r.returncode == 0 and first in r.stdout, r.stdout + r.stderr
+    assert acl.hbctl("status").returncode == 0
+    assert acl.hbctl("backend", "users", first).returncode == 0
+    for path in (acl.director.log_path, acl.proxy.log_path):
+        text = harness.tail(path, 400)
+        assert "NOPERM" not in text and "unusable" not in text, text
+
+
+def test_each_redis_user_is_refused_what_it_must_not_do(acl):
+    """No component user may list or scan keys, monitor, manage clients or the server; each may only touch its own keys, and anonymous connections get nothing."""
+    for name in USERS[1:]:
+        for command in (("KEYS", "*"), ("SCAN", "0"), ("MONITOR",), ("CLIENT", "LIST"),
+                        ("CONFIG", "GET", "maxmemory"), ("FLUSHALL",), ("ACL", "LIST"),
+                        ("SHUTDOWN", "NOSAVE")):
+            why = _refused(acl.call_as, name, *command)
+            assert "NOPERM" in why, (name, command, why)
+    forbidden = {
+        "hb-director": (("HSET", "hb:d:acl.example", "state", "x"), ("GET", "hb:admin:x")),
+        "hb-auth": (("SET", "hb:user:x", "be1"), ("HSET", "hb:backend:be1", "state", "down"),
+                    ("EVAL", "return redis.call('SET', 'hb:user:x', 'be1')", "0"),
+                    ("GET", "hb:d:acl.example")),
+        "hb-milter": (("HSET", "hb:d:acl.example", "state", "x"), ("GET", "hb:user:x"),
+                      ("SET", "hb:d:acl.example", "x")),
+        "hb-admind": (("GET", "hb:user:x"), ("HSET", "hb:backend:be1", "state", "down"),
+                      ("SET", "hb:rl:x", "1")),
+    }
+    for name, commands in forbidden.items():
+        for command in commands:
+            why = _refused(acl.call_as, name, *command)
+            # a script's refused command says so in words of its own
+            assert "NOPERM" in why or "can't run this command" in why, (name, command, why)
+    # and what each needs is allowed
+    assert acl.call_as("hb-milter", "SET", "hb:rl:acltest", "1") == "OK"
+    assert acl.call_as("hb-milter", "HGET", "hb:d:acl.example", "state") is None
+    assert acl.call_as("hb-admind", "HSET", "hb:d:acl.example", "state", "active") == 1
+    assert acl.call_as("hb-director", "HGET", "hb:d:acl.example", "state") == "active"
+    why = _refused(clients.redis_call, acl.redis.host, acl.redis.port, "PING")
+    assert "NOAUTH" in why, why
+
+
+def test_make_redis_acl_keeps_passwords_and_never_shows_them(acl):
+    """make-redis-acl.sh writes each password once (mode 0600), never prints one, fills every placeholder, and keeps the passwords when run again."""
+    for name in USERS:
+        mode = stat.S_IMODE(os.stat(acl.secret(name)).st_mode)
+        assert mode == 0o600, (name, oct(mode))
+        assert len(acl.password[name]) == 40, name
+        assert acl.password[name] not in acl.make_out
+    again = make_acl(acl.aclfile + ".again", acl.secrets)
+    assert {n: read(acl.secret(n)) for n in USERS} == acl.password
+    for password in acl.password.values():
+        assert password not in again
+    with open(acl.aclfile + ".again") as f:
+        text = f.read()
+    assert "@SHA256:" not in text
+    assert text == open(acl.aclfile).read()
