@@ -20,6 +20,7 @@ UNIT_TESTS += \
 	tests/unit/test-userdb-reply
 UNIT_TESTS += tests/unit/test-hb-ratelimit
 UNIT_TESTS += tests/unit/test-hb-route-scripts
+UNIT_TESTS += tests/unit/test-hb-domain-scripts
 UNIT_TESTS += tests/unit/test-hb-addr tests/unit/test-hb-units
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -86,6 +87,11 @@ tests_unit_test_hb_route_scripts_SOURCES = tests/unit/test-hb-route-scripts.c \
 	tests/unit/redis-fixture.c tests/unit/redis-fixture.h
 tests_unit_test_hb_route_scripts_CFLAGS = $(UNIT_CFLAGS) $(HIREDIS_CFLAGS)
 tests_unit_test_hb_route_scripts_LDADD = lib/libhb.a $(HIREDIS_LIBS) $(CMOCKA_LIBS) -lm
+
+tests_unit_test_hb_domain_scripts_SOURCES = tests/unit/test-hb-domain-scripts.c \
+	tests/unit/redis-fixture.c tests/unit/redis-fixture.h
+tests_unit_test_hb_domain_scripts_CFLAGS = $(UNIT_CFLAGS) $(HIREDIS_CFLAGS)
+tests_unit_test_hb_domain_scripts_LDADD = lib/libhb.a $(HIREDIS_LIBS) $(CMOCKA_LIBS) -lm
 
 tests_unit_test_hb_addr_SOURCES = tests/unit/test-hb-addr.c tests/unit/test-escape.h
 tests_unit_test_hb_addr_CFLAGS = $(UNIT_CFLAGS) $(IDN2_CFLAGS)

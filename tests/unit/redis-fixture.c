@@ -166,3 +166,20 @@ void redis_fixture_stop(struct redis_fixture *fx)
 		fx->dir[0] = '\0';
 	}
 }
+
+redisContext *redis_fixture_start_connected(struct redis_fixture *fx)
+{
+	char err[256];
+	redisContext *ctx;
+
+	if (redis_fixture_start(fx, err, sizeof(err)) < 0) {
+		fprintf(stderr, "redis fixture: %s\n", err);
+		return NULL;
+	}
+	ctx = redis_fixture_connect(fx);
+	if (ctx == NULL) {
+		fprintf(stderr, "redis fixture: cannot connect to %s\n", fx->socket);
+		redis_fixture_stop(fx);
+	}
+	return ctx;
+}

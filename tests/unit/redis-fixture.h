@@ -20,6 +20,9 @@ struct redis_fixture {
 int redis_fixture_start(struct redis_fixture *fx, char *err, size_t err_size);
 /* A new connection to FX (caller frees with redisFree), or NULL. */
 redisContext *redis_fixture_connect(const struct redis_fixture *fx);
+/* Start FX and connect to it (the common case); on failure prints why to
+ * stderr, leaves nothing running and returns NULL. */
+redisContext *redis_fixture_start_connected(struct redis_fixture *fx);
 /* Stop the server (SIGTERM, then SIGKILL after 5 s), reap it and remove its
  * directory.  Safe to call twice. */
 void redis_fixture_stop(struct redis_fixture *fx);

@@ -44,13 +44,8 @@ static void run(redisContext *ctx, int argc, const char **argv)
 static int setup(void **state)
 {
 	struct route_test *t = calloc(1, sizeof(*t));
-	char err[256];
 
-	if (t == NULL || redis_fixture_start(&t->fx, err, sizeof(err)) < 0 ||
-	    (t->ctx = redis_fixture_connect(&t->fx)) == NULL) {
-		fprintf(stderr, "redis fixture: %s\n", t == NULL ? "out of memory" : err);
-		if (t != NULL)
-			redis_fixture_stop(&t->fx);
+	if (t == NULL || (t->ctx = redis_fixture_start_connected(&t->fx)) == NULL) {
 		free(t);
 		return -1;
 	}

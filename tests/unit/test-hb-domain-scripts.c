@@ -1,0 +1,264 @@
+/* test-hb-domain-scripts.c - cmocka tests of lib/hb-scripts-domains.c on a
+ * real redis-server of its own (tests/unit/redis-fixture.c): who may change
+ * what (operator, granted admin, other admin), the operator's caps, all-or-
+ * nothing policy changes, and an audit entry exactly for every change, in
+ * the same step, with who/from/old/new and never a password hash. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hb-scripts-domains.h"
+#include "redis-fixture.h"
+
+#define DOM "example.org"
+#define OTHER "other.example"
+#define OP "operator:root"
+#define ALICE "admin:alice"	/* granted DOM */
+#define BOB "admin:bob"		/* granted OTHER only */
+#define HASH "{SHA512-CRYPT}$6$secret-hash"
+#define MAX_ARGS 16
+
+struct dom_test {
+	struct redis_fixture fx;
+	redisContext *ctx;
+	char reply[512];
+};
+
+static struct dom_test *T;
+
+static const char *raw(int argc, const char **argv)
+{
+	redisReply *r = redisCommandArgv(T->ctx, argc, argv, NULL);
+
+	assert_non_null(r);
+	if (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS ||
+	    r->type == REDIS_REPLY_ERROR)
+		snprintf(T->reply, sizeof(T->reply), "%s", r->str);
+	else if (r->type == REDIS_REPLY_INTEGER)
+		snprintf(T->reply, sizeof(T->reply), "%lld", r->integer);
+	else
+		snprintf(T->reply, sizeof(T->reply), "(type %d)", r->type);
+	freeReplyObject(r);
+	return T->reply;
+}
+
+/* Run SCRIPT for DOMAIN as WHO with the extra ARGV (NULL-terminated);
+ * returns "OK" or the error reply. */
+static const char *change(const char *script, const char *domain, const char *who, ...)
+{
+	const char *argv[MAX_ARGS] = { "EVAL", script, "0", "hb:", domain, who,
+				       "192.0.2.7", "1700000000" };
+	int argc = 8;
+	va_list args;
+	const char *arg;
+
+	va_start(args, who);
+	while ((arg = va_arg(args, const char *)) != NULL && argc < MAX_ARGS)
+		argv[argc++] = arg;
+	va_end(args);
+	return raw(argc, argv);
+}
+
+static long long audit_len(const char *domain)
+{
+	char key[128];
+
+	snprintf(key, sizeof(key), "hb:audit:%s", domain);
+	const char *argv[] = { "XLEN", key };
+	return atoll(raw(2, argv));
+}
+
+static const char *hget(const char *key, const char *field)
+{
+	const char *argv[] = { "HGET", key, field };
+	redisReply *r = redisCommandArgv(T->ctx, 3, argv, NULL);
+
+	assert_non_null(r);
+	snprintf(T->reply, sizeof(T->reply), "%s", r->type == REDIS_REPLY_STRING ? r->str : "(nil)");
+	freeReplyObject(r);
+	return T->reply;
+}
+
+/* FIELD of the newest audit entry of DOMAIN */
+static const char *last_audit(const char *domain, const char *field)
+{
+	char key[128];
+	const char *argv[] = { "XREVRANGE", key, "+", "-", "COUNT", "1" };
+	redisReply *r;
+
+	snprintf(key, sizeof(key), "hb:audit:%s", domain);
+	r = redisCommandArgv(T->ctx, 6, argv, NULL);
+	assert_non_null(r);
+	assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+	assert_int_equal(r->elements, 1);
+	redisReply *fields = r->element[0]->element[1];
+	snprintf(T->reply, sizeof(T->reply), "(missing)");
+	for (size_t i = 0; i + 1 < fields->elements; i += 2) {
+		if (strcmp(fields->element[i]->str, field) == 0)
+			snprintf(T->reply, sizeof(T->reply), "%s", fields->element[i + 1]->str);
+	}
+	freeReplyObject(r);
+	return T->reply;
+}
+
+#define assert_refused(prefix, call) do { \
+	long long before_ = audit_len(DOM); \
+	const char *got_ = (call); \
+	if (strncmp(got_, prefix, strlen(prefix)) != 0) \
+		fail_msg("expected %s..., got %s", prefix, got_); \
+	assert_int_equal(audit_len(DOM), before_); \
+} while (0)
+
+static int setup(void **state)
+{
+	T = calloc(1, sizeof(*T));
+	if (T == NULL || (T->ctx = redis_fixture_start_connected(&T->fx)) == NULL) {
+		free(T);
+		T = NULL;
+		return -1;
+	}
+	const char *alice[] = { "HSET", "hb:admin:alice", "hash", "x" };
+	const char *bob[] = { "HSET", "hb:admin:bob", "hash", "x" };
+	raw(4, alice);
+	raw(4, bob);
+	assert_string_equal(change(hb_script_domain_create, DOM, OP, NULL), "OK");
+	assert_string_equal(change(hb_script_domain_create, OTHER, OP, NULL), "OK");
+	assert_string_equal(change(hb_script_admin_grant, DOM, OP, "alice", NULL), "OK");
+	assert_string_equal(change(hb_script_admin_grant, OTHER, OP, "bob", NULL), "OK");
+	*state = T;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	if (T == NULL)
+		return 0;
+	redisFree(T->ctx);
+	redis_fixture_stop(&T->fx);
+	free(T);
+	T = NULL;
+	return 0;
+}
+
+static void test_domains_and_grants_are_the_operators(void **state)
+{
+	assert_refused("EXISTS", change(hb_script_domain_create, DOM, OP, NULL));
+	assert_refused("SCOPE", change(hb_script_domain_create, "new.example", ALICE, NULL));
+	assert_refused("SCOPE", change(hb_script_domain_state, DOM, ALICE, "suspended", NULL));
+	assert_refused("SCOPE", change(hb_script_caps_set, DOM, ALICE, "max_users", "1000", NULL));
+	assert_refused("SCOPE", change(hb_script_admin_grant, DOM, ALICE, "bob", NULL));
+	assert_refused("NOTFOUND", change(hb_script_admin_grant, DOM, OP, "nobody", NULL));
+	assert_refused("NODOMAIN", change(hb_script_mailbox_add, "none.example", OP, "a", HASH, "0", NULL));
+	assert_string_equal(change(hb_script_domain_state, DOM, OP, "suspended", NULL), "OK");
+	assert_string_equal(last_audit(DOM, "old"), "active");
+	assert_string_equal(last_audit(DOM, "new"), "suspended");
+	assert_string_equal(change(hb_script_domain_state, DOM, OP, "active", NULL), "OK");
+	assert_string_equal(last_audit(DOM, "who"), OP);
+}
+
+static void test_admins_change_only_their_domains(void **state)
+{
+	long long other_before = audit_len(OTHER);
+
+	assert_refused("SCOPE", change(hb_script_mailbox_add, DOM, BOB, "eve", HASH, "0", NULL));
+	assert_refused("SCOPE", change(hb_script_policy_set, DOM, BOB, "max_rcpt", "5", NULL));
+	assert_refused("SCOPE", change(hb_script_alias_add, DOM, "bob", "x", "a@b.example", NULL));
+	assert_string_equal(change(hb_script_mailbox_add, DOM, ALICE, "ann", HASH, "0", NULL), "OK");
+	assert_string_equal(hget("hb:d:" DOM ":u:ann", "password"), HASH);
+	assert_string_equal(last_audit(DOM, "who"), ALICE);
+	assert_string_equal(last_audit(DOM, "from"), "192.0.2.7");
+	assert_string_equal(last_audit(DOM, "action"), "mailbox add");
+	assert_string_equal(last_audit(DOM, "target"), "ann@" DOM);
+	assert_null(strstr(last_audit(DOM, "new"), "SHA512"));
+	assert_int_equal(audit_len(OTHER), other_before);
+
+	/* a revoked admin loses the domain at once */
+	assert_string_equal(change(hb_script_admin_revoke, DOM, OP, "alice", NULL), "OK");
+	assert_refused("SCOPE", change(hb_script_mailbox_state, DOM, ALICE, "ann", "suspended", NULL));
+	assert_string_equal(change(hb_script_admin_grant, DOM, OP, "alice", NULL), "OK");
+	assert_string_equal(change(hb_script_mailbox_state, DOM, ALICE, "ann", "suspended", NULL), "OK");
+	assert_string_equal(last_audit(DOM, "old"), "active");
+	assert_string_equal(last_audit(DOM, "new"), "suspended");
+}
+
+static void test_caps_bound_mailboxes_aliases_and_quota(void **state)
+{
+	assert_string_equal(change(hb_script_caps_set, DOM, OP, "max_users", "2", "max_aliases", "1",
+				   "max_quota", "1000", NULL), "OK");
+	assert_refused("CAP max_quota", change(hb_script_mailbox_add, DOM, ALICE, "big", HASH, "1001", NULL));
+	assert_string_equal(change(hb_script_mailbox_add, DOM, ALICE, "bo", HASH, "1000", NULL), "OK");
+	assert_refused("CAP max_users", change(hb_script_mailbox_add, DOM, ALICE, "cy", HASH, "0", NULL));
+	assert_refused("EXISTS", change(hb_script_mailbox_add, DOM, ALICE, "ann", HASH, "0", NULL));
+	assert_refused("EXISTS", change(hb_script_alias_add, DOM, ALICE, "ann", "x@y.example", NULL));
+	assert_string_equal(change(hb_script_alias_add, DOM, ALICE, "info", "ann@" DOM, NULL), "OK");
+	assert_refused("CAP max_aliases", change(hb_script_alias_add, DOM, ALICE, "sales", "ann@" DOM, NULL));
+	/* extending the existing alias is not a new one */
+	assert_string_equal(change(hb_script_alias_add, DOM, ALICE, "info", "bo@" DOM, NULL), "OK");
+	assert_string_equal(last_audit(DOM, "old"), "ann@" DOM);
+	assert_string_equal(last_audit(DOM, "new"), "ann@" DOM " bo@" DOM);
+	assert_refused("EXISTS", change(hb_script_mailbox_add, DOM, ALICE, "info", HASH, "0", NULL));
+	assert_string_equal(change(hb_script_alias_remove, DOM, ALICE, "info", NULL), "OK");
+	assert_refused("NOTFOUND", change(hb_script_alias_remove, DOM, ALICE, "info", NULL));
+}
+
+static void test_policy_stays_within_caps_all_or_nothing(void **state)
+{
+	assert_string_equal(change(hb_script_caps_set, DOM, OP, "user_msgs", "100/3600",
+				   "max_msg_size", "26214400", "unauth_sender", "reject", NULL), "OK");
+	assert_refused("CAP user_msgs", change(hb_script_policy_set, DOM, ALICE, "user_msgs", "200/3600", NULL));
+	/* 50 a minute is more than 100 an hour */
+	assert_refused("CAP user_msgs", change(hb_script_policy_set, DOM, ALICE, "user_msgs", "50/60", NULL));
+	assert_refused("CAP user_msgs", change(hb_script_policy_set, DOM, ALICE, "user_msgs", "unlimited", NULL));
+	assert_refused("CAP unauth_sender", change(hb_script_policy_set, DOM, ALICE, "unauth_sender", "accept", NULL));
+	/* one value over its cap refuses the other one too */
+	assert_refused("CAP max_msg_size", change(hb_script_policy_set, DOM, ALICE, "max_rcpt", "10",
+						  "max_msg_size", "26214401", NULL));
+	assert_string_equal(hget("hb:d:" DOM, "max_rcpt"), "(nil)");
+	assert_refused("BADVALUE", change(hb_script_policy_set, DOM, ALICE, "max_rcpt", "ten", NULL));
+	assert_refused("BADVALUE", change(hb_script_policy_set, DOM, ALICE, "user_msgs", "5/0", NULL));
+	assert_refused("BADVALUE", change(hb_script_policy_set, DOM, ALICE, "no_such_value", "1", NULL));
+	assert_refused("BADVALUE", change(hb_script_policy_set, DOM, ALICE, "max_rcpt", NULL));
+	assert_refused("BADVALUE", change(hb_script_caps_set, DOM, OP, "max_users", "-1", NULL));
+
+	long long before = audit_len(DOM);
+	assert_string_equal(change(hb_script_policy_set, DOM, ALICE, "user_msgs", "1/60",
+				   "max_rcpt", "10", NULL), "OK");
+	assert_int_equal(audit_len(DOM), before + 2);
+	assert_string_equal(hget("hb:d:" DOM, "user_msgs"), "1/60");
+	/* setting the same values again is no change and no entry */
+	assert_string_equal(change(hb_script_policy_set, DOM, ALICE, "user_msgs", "1/60", NULL), "OK");
+	assert_int_equal(audit_len(DOM), before + 2);
+}
+
+static void test_sender_grants_belong_to_a_mailbox(void **state)
+{
+	assert_refused("NOTFOUND", change(hb_script_sender_allow, DOM, ALICE, "ghost", "@" DOM, NULL));
+	assert_string_equal(change(hb_script_sender_allow, DOM, ALICE, "ann", "@" DOM, NULL), "OK");
+	assert_string_equal(last_audit(DOM, "new"), "@" DOM);
+	assert_refused("NOTFOUND", change(hb_script_sender_deny, DOM, ALICE, "ann", "x@y.example", NULL));
+	assert_string_equal(change(hb_script_sender_allow, DOM, ALICE, "bo", "x@y.example", NULL), "OK");
+	assert_string_equal(change(hb_script_mailbox_remove, DOM, ALICE, "bo", NULL), "OK");
+	const char *argv[] = { "EXISTS", "hb:d:" DOM ":send:bo" };
+	assert_string_equal(raw(2, argv), "0");
+	assert_refused("NOTFOUND", change(hb_script_mailbox_remove, DOM, ALICE, "bo", NULL));
+	assert_string_equal(change(hb_script_sender_deny, DOM, ALICE, "ann", "@" DOM, NULL), "OK");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_domains_and_grants_are_the_operators),
+		cmocka_unit_test(test_admins_change_only_their_domains),
+		cmocka_unit_test(test_caps_bound_mailboxes_aliases_and_quota),
+		cmocka_unit_test(test_policy_stays_within_caps_all_or_nothing),
+		cmocka_unit_test(test_sender_grants_belong_to_a_mailbox),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
