@@ -6,7 +6,7 @@
 
 #include "hb-backend.h"
 
-#define HBCTL_MAX_WORDS 8
+#define HBCTL_MAX_WORDS 18
 
 /* Options that a command may accept (bit mask). */
 enum hbctl_opt {

@@ -11,7 +11,9 @@ cli_hbctl_SOURCES = \
 	cli/cmd-backend.c cli/backend-cmds.h cli/backend-fence.c \
 	cli/backend-users.c cli/print-backend.c \
 	cli/cmd-user.c cli/user-cmds.h cli/user-move.c cli/user-kick.c \
-	cli/print-user.c cli/cmd-status.c cli/status.h cli/print-status.c
+	cli/print-user.c cli/cmd-status.c cli/status.h cli/print-status.c \
+	cli/domain-cmds.h cli/domain-change.c cli/cmd-domain.c cli/cmd-policy.c \
+	cli/cmd-audit.c
 cli_hbctl_LDADD = $(HB_LIBS)
 
 if HAVE_CMOCKA

@@ -2,6 +2,7 @@
  * loads the configuration, runs one command and reports its single error
  * (stderr, and as a JSON object with --json) with the documented exit code. */
 #include "hbctl.h"
+#include "domain-cmds.h"
 #include "hb-settings.h"
 #include "usage.h"
 
@@ -35,6 +36,14 @@ static int run(struct hbctl *ctx)
 		return hbctl_cmd_user(ctx);
 	if (strcmp(group, "status") == 0)
 		return hbctl_cmd_status(ctx);
+	if (strcmp(group, "domain") == 0)
+		return hbctl_cmd_domain(ctx);
+	if (strcmp(group, "policy") == 0)
+		return hbctl_cmd_policy(ctx);
+	if (strcmp(group, "caps") == 0)
+		return hbctl_cmd_caps(ctx);
+	if (strcmp(group, "audit") == 0)
+		return hbctl_cmd_audit(ctx);
 	return hbctl_fail(ctx, HBCTL_EXIT_USAGE, "unknown command %.64s (try --help)", group);
 }
 
@@ -49,6 +58,12 @@ static void print_help(const struct hbctl_args *args)
 		hbctl_usage_user(stdout);
 	else if (strcmp(group, "status") == 0)
 		hbctl_usage_status(stdout);
+	else if (strcmp(group, "domain") == 0)
+		hbctl_usage_domain(stdout);
+	else if (strcmp(group, "policy") == 0 || strcmp(group, "caps") == 0)
+		hbctl_usage_policy(stdout);
+	else if (strcmp(group, "audit") == 0)
+		hbctl_usage_audit(stdout);
 	else
 		hbctl_usage_main(stdout);
 }

@@ -8,6 +8,8 @@ void hbctl_usage_main(FILE *f)
 	      "  backend list|add|remove|weight|drain|undrain|up|down|maintenance|users ...\n"
 	      "  user where|move|kick ...\n"
 	      "  status\n"
+	      "  domain add|list|show|suspend|resume ...   (hosted domains, docs/DOMAINS.md)\n"
+	      "  policy show|set ..., caps set ..., audit DOMAIN\n"
 	      "Options: -c FILE (default /etc/hummingbird/hummingbird.conf), --json, -h/--help.\n"
 	      "Exit: 0 ok, 1 failed, 2 usage or input error, 3 Redis or backend unreachable.\n"
 	      "`hbctl COMMAND --help` describes one command.\n", f);
@@ -44,4 +46,31 @@ void hbctl_usage_status(FILE *f)
 	fputs("usage: hbctl status\n"
 	      "Shows whether Redis answers, the backends by effective state, the live\n"
 	      "director instances and which one holds the health-check lease.\n", f);
+}
+
+void hbctl_usage_domain(FILE *f)
+{
+	fputs("usage: hbctl domain add|show|suspend|resume DOMAIN\n"
+	      "       hbctl domain list\n"
+	      "DOMAIN may be an IDN (stored as its A-label).  Every change is written to the\n"
+	      "domain's audit log (hbctl audit DOMAIN) in the same step, as operator:LOGIN.\n", f);
+}
+
+void hbctl_usage_policy(FILE *f)
+{
+	fputs("usage: hbctl policy show DOMAIN\n"
+	      "       hbctl policy set DOMAIN NAME=VALUE...\n"
+	      "       hbctl caps set DOMAIN NAME=VALUE...\n"
+	      "Policy values (docs/DOMAINS.md 4): max_msg_size=25M max_rcpt=100 user_msgs=200/h\n"
+	      "user_rcpts=1000/h domain_msgs=2000/h domain_rcpts=10000/h quota=1G\n"
+	      "unauth_sender=reject|accept; sizes, counts and rates may be unlimited.  Caps take\n"
+	      "the same names plus max_users, max_aliases, max_quota; a value above its cap is\n"
+	      "refused, and the milter applies min(value, cap) on every message anyway.\n", f);
+}
+
+void hbctl_usage_audit(FILE *f)
+{
+	fputs("usage: hbctl audit DOMAIN [N]\n"
+	      "The newest N (default 50, at most 10000) changes of DOMAIN, oldest first: time, who, from\n"
+	      "where, what, old -> new.\n", f);
 }

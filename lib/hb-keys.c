@@ -17,6 +17,8 @@ static const char *key_suffix(enum hb_key_kind kind, int *needs_name_r)
 	case HB_KEY_DIRECTOR: return "director:";
 	case HB_KEY_EPOCH: *needs_name_r = 0; return "epoch";
 	case HB_KEY_ROUTING: *needs_name_r = 0; return "routing";
+	case HB_KEY_DOMAINS: *needs_name_r = 0; return "domains";
+	case HB_KEY_AUDIT: return "audit:";
 	}
 	return NULL;
 }

@@ -17,6 +17,8 @@ enum hb_key_kind {
 	HB_KEY_DIRECTOR,      /* P director:ID */
 	HB_KEY_EPOCH,         /* P epoch               (no name) */
 	HB_KEY_ROUTING,       /* P routing             (no name) */
+	HB_KEY_DOMAINS,       /* P domains             (no name) */
+	HB_KEY_AUDIT,         /* P audit:DOM */
 };
 
 /* Write the key into BUF; returns its length, or 0 if it does not fit or NAME

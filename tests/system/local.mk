@@ -13,6 +13,7 @@ EXTRA_DIST += \
 	tests/system/test_director.py \
 	tests/system/test_failover.py \
 	tests/system/test_fast_path.py \
+	tests/system/test_domains_cli.py \
 	tests/system/test_redis_acl.py \
 	tests/system/test_userdb.py
 TESTS += tests/system/run-system-tests.sh

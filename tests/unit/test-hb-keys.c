@@ -33,6 +33,8 @@ static void test_every_kind(void **state)
 	expect_key("hb:", HB_KEY_DIRECTOR, "host:1234", "hb:director:host:1234");
 	expect_key("hb:", HB_KEY_EPOCH, NULL, "hb:epoch");
 	expect_key("hb:", HB_KEY_ROUTING, NULL, "hb:routing");
+	expect_key("hb:", HB_KEY_DOMAINS, NULL, "hb:domains");
+	expect_key("hb:", HB_KEY_AUDIT, "example.org", "hb:audit:example.org");
 }
 
 static void test_prefixes(void **state)

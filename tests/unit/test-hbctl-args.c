@@ -109,10 +109,15 @@ static void test_force_help_and_dashdash(void **state)
 
 static void test_too_many_words(void **state)
 {
-	const char *argv[] = { "a", "b", "c", "d", "e", "f", "g", "h", "i" };
+	const char *argv[HBCTL_MAX_WORDS + 1];
+	struct hbctl_args a;
+	char err[256] = "";
 
 	(void)state;
-	expect_error(argv, 9, "too many");
+	for (int i = 0; i <= HBCTL_MAX_WORDS; i++)
+		argv[i] = "w";
+	assert_int_equal(parse(&a, err, argv, HBCTL_MAX_WORDS), 0);
+	expect_error(argv, HBCTL_MAX_WORDS + 1, "too many");
 }
 
 static void test_parse_uint(void **state)

@@ -1,0 +1,102 @@
+/* domain-change.c - hbctl's side of the domain change scripts
+ * (docs/DOMAINS.md 7): the caller's identity for the audit log, the common
+ * ARGV, and refusals turned into one clear error. */
+#include "domain-cmds.h"
+
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CHANGE_MAX_ARGS 40
+
+int hbctl_domain_arg(struct hbctl *ctx, const char *in, char *out)
+{
+	const char *error;
+
+	if (hb_domain_normalize(in, out, HB_DOMAIN_MAX + 1, &error) < 0)
+		return hbctl_fail(ctx, HBCTL_EXIT_USAGE, "invalid domain %.64s: %s", in, error);
+	return HBCTL_EXIT_OK;
+}
+
+/* "operator:NAME": the sudo caller when root runs it through sudo */
+static void operator_identity(char *out, size_t size)
+{
+	const char *sudo = getenv("SUDO_USER");
+	struct passwd *pw = getpwuid(getuid());
+	const char *name = getuid() == 0 && sudo != NULL && sudo[0] != '\0' ? sudo :
+		pw != NULL ? pw->pw_name : "unknown";
+
+	snprintf(out, size, "operator:%.64s", name);
+}
+
+/* The script's refusal ("CAP user_msgs 100/3600") in words for the log. */
+static void explain(const char *why, char *out, size_t size)
+{
+	char name[64], limit[64];
+
+	if (sscanf(why, "CAP %63s %63s", name, limit) == 2)
+		snprintf(out, size, "%s is above the operator's cap (%s)", name, limit);
+	else if (strncmp(why, "SCOPE ", 6) == 0)
+		snprintf(out, size, "not allowed for this caller (%.300s)", why + 6);
+	else if (strncmp(why, "NODOMAIN ", 9) == 0)
+		snprintf(out, size, "no such domain: %.300s", why + 9);
+	else
+		snprintf(out, size, "%s", why);
+}
+
+int hbctl_domain_change(struct hbctl *ctx, const char *script, const char *domain,
+			int argc, const char **argv)
+{
+	const char *full[CHANGE_MAX_ARGS + 4];
+	char who[80], now[24];
+	redisReply *reply;
+	int ret;
+
+	if (argc > CHANGE_MAX_ARGS)
+		return hbctl_fail(ctx, HBCTL_EXIT_USAGE, "too many values at once");
+	operator_identity(who, sizeof(who));
+	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+	full[0] = domain;
+	full[1] = who;
+	full[2] = "local";
+	full[3] = now;
+	for (int i = 0; i < argc; i++)
+		full[4 + i] = argv[i];
+	ret = hbctl_eval(ctx, &reply, script, argc + 4, full);
+	if (ret == HBCTL_EXIT_FAILED) {
+		/* the script's refusal, as lib/hb-redis.c reports an error reply */
+		const char *prefix = "Redis EVAL: ";
+		char why[HBCTL_ERR_MAX], words[HBCTL_ERR_MAX];
+
+		snprintf(why, sizeof(why), "%s", strncmp(ctx->err, prefix, strlen(prefix)) == 0 ?
+			 ctx->err + strlen(prefix) : ctx->err);
+		explain(why, words, sizeof(words));
+		return hbctl_fail(ctx, strncmp(why, "BADVALUE", 8) == 0 ? HBCTL_EXIT_USAGE :
+				  HBCTL_EXIT_FAILED, "refused: %s", words);
+	}
+	if (ret != HBCTL_EXIT_OK)
+		return ret;
+	freeReplyObject(reply);
+	return HBCTL_EXIT_OK;
+}
+
+int hbctl_domain_verb(struct hbctl *ctx, const char *group, const char *const *verbs,
+		      void (*usage)(FILE *), const char **verb_r)
+{
+	const struct hbctl_args *args = ctx->args;
+	const char *verb = args->word_count > 1 ? args->words[1] : "";
+
+	if (hbctl_args_check(args, 0, ctx->err, sizeof(ctx->err)) < 0)
+		return HBCTL_EXIT_USAGE;
+	for (size_t i = 0; verbs[i] != NULL; i++) {
+		if (strcmp(verb, verbs[i]) == 0) {
+			*verb_r = verb;
+			return HBCTL_EXIT_OK;
+		}
+	}
+	usage(stderr);
+	return hbctl_fail(ctx, HBCTL_EXIT_USAGE, "unknown %s command %.32s", group, verb);
+}

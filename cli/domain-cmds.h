@@ -1,0 +1,32 @@
+/* domain-cmds.h - what hbctl's hosted-domain commands share (cmd-domain.c,
+ * cmd-policy.c, cmd-audit.c): the domain argument and one change through a
+ * script of lib/hb-scripts-domains.c, made as the operator. */
+#ifndef HBCTL_DOMAIN_CMDS_H
+#define HBCTL_DOMAIN_CMDS_H
+
+#include "hbctl.h"
+#include "hb-addr.h"
+#include "hb-settings.h"
+
+/* Normalise the domain IN (IDN allowed) to its A-label in OUT
+ * (HB_DOMAIN_MAX + 1 bytes); a usage error otherwise. */
+int hbctl_domain_arg(struct hbctl *ctx, const char *in, char *out);
+
+/* Run change SCRIPT for DOMAIN as "operator:LOGIN" from "local" with the
+ * extra ARGV; a refusal (SCOPE, CAP, EXISTS ...) becomes the error message
+ * (exit 1, or 2 for BADVALUE). */
+int hbctl_domain_change(struct hbctl *ctx, const char *script, const char *domain,
+			int argc, const char **argv);
+
+/* words[1] of command GROUP, after the checks all domain commands share: no
+ * options, and the verb one of VERBS (NULL-terminated); otherwise USAGE is
+ * printed to stderr and a usage error returned. */
+int hbctl_domain_verb(struct hbctl *ctx, const char *group, const char *const *verbs,
+		      void (*usage)(FILE *), const char **verb_r);
+
+int hbctl_cmd_domain(struct hbctl *ctx);
+int hbctl_cmd_policy(struct hbctl *ctx);
+int hbctl_cmd_caps(struct hbctl *ctx);
+int hbctl_cmd_audit(struct hbctl *ctx);
+
+#endif

@@ -1,0 +1,101 @@
+"""test_domains_cli.py - system tests of hbctl's hosted-domain commands for
+the operator (domain, caps, policy, audit; docs/DOMAINS.md 4 and 7) against
+the cluster's real Redis: values typed with units are stored canonically,
+caps hold, every change and only a change lands in the audit log, bad input
+exits 2 and changes nothing.  Each test's docstring says on its first line
+what it proves; each uses domains of its own.
+"""
+
+import json
+
+from cluster import PREFIX
+
+
+def _json(cluster, *args):
+    r = cluster.hbctl(*args, json_out=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return json.loads(r.stdout)
+
+
+def _audit_len(cluster, domain):
+    return cluster.redis("XLEN", PREFIX + "audit:" + domain)
+
+
+def test_domain_lifecycle_with_idn_and_audit(cluster):
+    """domain add/list/show/suspend/resume work for an IDN domain stored as its A-label, each change is in `hbctl audit`, and adding it twice fails with exit 1 and no entry."""
+    cluster.hbctl_ok("domain", "add", "Bücher-CLI.Example")
+    alabel = "xn--bcher-cli-q9a.example"
+    assert cluster.redis("SISMEMBER", PREFIX + "domains", alabel) == 1
+    assert cluster.redis("HGET", PREFIX + "d:" + alabel, "state") == "active"
+    listed = {d["domain"]: d for d in _json(cluster, "domain", "list")}
+    assert listed[alabel]["state"] == "active" and listed[alabel]["mailboxes"] == 0
+    shown = _json(cluster, "domain", "show", alabel)
+    assert shown["domain"] == alabel and shown["created_by"].startswith("operator:")
+    before = _audit_len(cluster, alabel)
+    r = cluster.hbctl("domain", "add", "bücher-cli.example")
+    assert r.returncode == 1 and "EXISTS" in r.stderr, r.stderr
+    assert _audit_len(cluster, alabel) == before
+    cluster.hbctl_ok("domain", "suspend", alabel)
+    assert cluster.redis("HGET", PREFIX + "d:" + alabel, "state") == "suspended"
+    cluster.hbctl_ok("domain", "resume", alabel)
+    entries = _json(cluster, "audit", alabel)
+    assert [(e["action"], e["old"], e["new"]) for e in entries] == [
+        ("domain create", "", "active"), ("domain state", "active", "suspended"),
+        ("domain state", "suspended", "active")]
+    assert all(e["who"].startswith("operator:") and e["from"] == "local" for e in entries)
+    text = cluster.hbctl_ok("audit", alabel).stdout
+    assert "domain state" in text and "active -> suspended" in text, text
+
+
+def test_caps_and_policy_values_with_units(cluster):
+    """caps and policy values typed with units are stored canonically; a value over its cap is refused (exit 1) all or nothing; policy show prints value, cap and the effective minimum."""
+    d = "policy-cli.example"
+    cluster.hbctl_ok("domain", "add", d)
+    cluster.hbctl_ok("caps", "set", d, "user_msgs=100/h", "max_msg_size=25M", "max_users=10")
+    assert cluster.redis("HGET", PREFIX + "d:%s:caps" % d, "user_msgs") == "100/3600"
+    assert cluster.redis("HGET", PREFIX + "d:%s:caps" % d, "max_msg_size") == "26214400"
+    before = _audit_len(cluster, d)
+    r = cluster.hbctl("policy", "set", d, "max_rcpt=20", "user_msgs=2/m")
+    assert r.returncode == 1 and "user_msgs is above the operator's cap" in r.stderr, r.stderr
+    assert cluster.redis("HGET", PREFIX + "d:" + d, "max_rcpt") is None
+    assert _audit_len(cluster, d) == before
+    cluster.hbctl_ok("policy", "set", d, "max_rcpt=20", "user_msgs=50/h", "quota=500M")
+    assert cluster.redis("HGET", PREFIX + "d:" + d, "quota") == "524288000"
+    assert _audit_len(cluster, d) == before + 3
+    rows = {row["name"]: row for row in _json(cluster, "policy", "show", d)}
+    assert rows["user_msgs"] == {"name": "user_msgs", "value": "50/3600", "cap": "100/3600",
+                                 "effective": "50/3600"}
+    assert rows["max_msg_size"]["effective"] == "26214400"      # default 25M, cap 25M
+    assert rows["domain_msgs"]["effective"] == "2000/3600"      # default, no cap
+    text = cluster.hbctl_ok("policy", "show", d).stdout
+    assert "50/h" in text and "100/h" in text and "25M" in text, text
+    assert "quota: (none) -> 500M" in cluster.hbctl_ok("audit", d).stdout
+
+
+def test_bad_input_exits_2_and_changes_nothing(cluster):
+    """Malformed domains, unknown names, values without valid units and caps given as policy values exit 2 with the reason, and neither Redis nor the audit log changes."""
+    d = "badinput-cli.example"
+    cluster.hbctl_ok("domain", "add", d)
+    before = _audit_len(cluster, d)
+    cases = [
+        (("domain", "add", "bad..example"), "empty label"),
+        (("domain", "add", "-x.example"), ""),
+        (("domain", "add", "x" * 64 + ".example"), ""),
+        (("policy", "set", d, "user_msgs=5X"), "rate must be"),
+        (("policy", "set", d, "max_rcpt=-1"), ""),
+        (("policy", "set", d, "nonsense=1"), "unknown policy value"),
+        (("policy", "set", d, "max_users=5"), "unknown policy value"),   # a cap only
+        (("policy", "set", d, "max_rcpt"), "NAME=VALUE"),
+        (("policy", "set", d), "usage"),
+        (("caps", "set", d, "unauth_sender=maybe"), "reject or accept"),
+        (("audit", d, "0"), "1..10000"),
+        (("domain", "frobnicate", d), "unknown domain command"),
+    ]
+    for args, why in cases:
+        r = cluster.hbctl(*args)
+        assert r.returncode == 2, (args, r.returncode, r.stderr)
+        assert why in r.stderr, (args, r.stderr)
+    assert _audit_len(cluster, d) == before
+    assert cluster.redis("HLEN", PREFIX + "d:" + d) == 3          # state, created, created_by
+    r = cluster.hbctl("policy", "show", "missing-cli.example")
+    assert r.returncode == 1 and "no such domain" in r.stderr, r.stderr
