@@ -68,6 +68,17 @@ static int parse_value_option(const char *opt, const char *value,
 		args->seen |= HBCTL_OPT_WEIGHT;
 		return 1;
 	}
+	if (strcmp(opt, "--password-file") == 0 || strcmp(opt, "--quota") == 0) {
+		int file = opt[2] == 'p';
+
+		if (*value == '\0') {
+			snprintf(err, err_size, "%s: empty value", opt);
+			return -1;
+		}
+		*(file ? &args->password_file : &args->quota) = value;
+		args->seen |= file ? HBCTL_OPT_PASSWORD_FILE : HBCTL_OPT_QUOTA;
+		return 1;
+	}
 	if (strcmp(opt, "-c") == 0 || strcmp(opt, "--config") == 0) {
 		if (*value == '\0') {
 			snprintf(err, err_size, "%s: empty file name", opt);
@@ -82,7 +93,8 @@ static int parse_value_option(const char *opt, const char *value,
 static int needs_value(const char *opt)
 {
 	return strcmp(opt, "-c") == 0 || strcmp(opt, "--config") == 0 ||
-		strcmp(opt, "--weight") == 0 ||
+		strcmp(opt, "--weight") == 0 || strcmp(opt, "--password-file") == 0 ||
+		strcmp(opt, "--quota") == 0 ||
 		(strncmp(opt, "--", 2) == 0 && strlen(opt) > 7 &&
 		 strcmp(opt + strlen(opt) - 5, "-port") == 0);
 }
@@ -159,6 +171,10 @@ int hbctl_args_check(const struct hbctl_args *args, unsigned int allowed,
 		snprintf(err, err_size, "port options are not valid here");
 	else if (extra & HBCTL_OPT_WEIGHT)
 		snprintf(err, err_size, "--weight is not valid here");
+	else if (extra & HBCTL_OPT_PASSWORD_FILE)
+		snprintf(err, err_size, "--password-file is not valid here");
+	else if (extra & HBCTL_OPT_QUOTA)
+		snprintf(err, err_size, "--quota is not valid here");
 	else
 		return 0;
 	return -1;

@@ -13,6 +13,8 @@ enum hbctl_opt {
 	HBCTL_OPT_FORCE = 1 << 0,
 	HBCTL_OPT_PORTS = 1 << 1,	/* --imap-port ... --doveadm-port */
 	HBCTL_OPT_WEIGHT = 1 << 2,
+	HBCTL_OPT_PASSWORD_FILE = 1 << 3,	/* --password-file FILE */
+	HBCTL_OPT_QUOTA = 1 << 4,		/* --quota SIZE (checked by the command) */
 };
 
 struct hbctl_args {
@@ -24,6 +26,8 @@ struct hbctl_args {
 	int port_set[HB_SERVICE_COUNT];
 	unsigned int weight;
 	int weight_set;
+	const char *password_file;
+	const char *quota;
 	unsigned int seen;		/* enum hbctl_opt bits given */
 	const char *words[HBCTL_MAX_WORDS];
 	unsigned int word_count;

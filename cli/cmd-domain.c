@@ -46,9 +46,8 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* SMEMBERS of KEY, sorted; the reply owns the strings (caller frees both). */
-static int sorted_members(struct hbctl *ctx, const char *key, redisReply **reply_r,
-			  const char ***names_r)
+int hbctl_sorted_members(struct hbctl *ctx, const char *key, redisReply **reply_r,
+			 const char ***names_r)
 {
 	const char *argv[] = { "SMEMBERS", key };
 	int ret = hbctl_cmd(ctx, reply_r, 2, argv);
@@ -99,7 +98,7 @@ static int domain_list(struct hbctl *ctx)
 	if (ctx->args->word_count != 2)
 		return hbctl_fail(ctx, HBCTL_EXIT_USAGE, "usage: domain list");
 	hbctl_key(ctx, key, sizeof(key), HB_KEY_DOMAINS, NULL);
-	if ((ret = sorted_members(ctx, key, &reply, &names)) != HBCTL_EXIT_OK)
+	if ((ret = hbctl_sorted_members(ctx, key, &reply, &names)) != HBCTL_EXIT_OK)
 		return ret;
 	if (ctx->args->json)
 		hbctl_json_arr_begin(&ctx->js, NULL);
@@ -107,13 +106,7 @@ static int domain_list(struct hbctl *ctx)
 		printf("%-40s %-10s %9s %8s\n", "DOMAIN", "STATE", "MAILBOXES", "ALIASES");
 	for (size_t i = 0; names[i] != NULL; i++)
 		print_domain_row(ctx, names[i]);
-	if (ctx->args->json) {
-		hbctl_json_arr_end(&ctx->js);
-		hbctl_json_finish(&ctx->js);
-	}
-	free(names);
-	freeReplyObject(reply);
-	return HBCTL_EXIT_OK;
+	return hbctl_end_list(ctx, names, reply);
 }
 
 static int domain_show(struct hbctl *ctx, const char *domain)
@@ -129,7 +122,7 @@ static int domain_show(struct hbctl *ctx, const char *domain)
 	if (created[0] == '\0')
 		return hbctl_fail(ctx, HBCTL_EXIT_FAILED, "no such domain: %s", domain);
 	hb_domain_key(key, sizeof(key), ctx->set->key_prefix, HB_DKEY_ADMINS, domain, NULL);
-	if ((ret = sorted_members(ctx, key, &reply, &admins)) != HBCTL_EXIT_OK)
+	if ((ret = hbctl_sorted_members(ctx, key, &reply, &admins)) != HBCTL_EXIT_OK)
 		return ret;
 	if (ctx->args->json) {
 		hbctl_json_obj_begin(&ctx->js, NULL);

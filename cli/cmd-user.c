@@ -4,6 +4,7 @@
  * sessions stay, the hold is removed and nothing else changes. */
 #include "hbctl.h"
 #include "user-cmds.h"
+#include "domain-cmds.h"
 #include "doveadm.h"
 #include "hb-scripts.h"
 #include "hb-settings.h"
@@ -96,6 +97,10 @@ int hbctl_cmd_user(struct hbctl *ctx)
 {
 	const char *verb = ctx->args->word_count > 1 ? ctx->args->words[1] : "";
 
+	/* hosted mailboxes (cmd-mailbox.c) */
+	if (strcmp(verb, "add") == 0 || strcmp(verb, "remove") == 0 || strcmp(verb, "list") == 0 ||
+	    strcmp(verb, "suspend") == 0 || strcmp(verb, "resume") == 0)
+		return hbctl_cmd_mailbox(ctx);
 	if (hbctl_args_check(ctx->args, 0, ctx->err, sizeof(ctx->err)) < 0)
 		return HBCTL_EXIT_USAGE;
 	if (strcmp(verb, "where") == 0)

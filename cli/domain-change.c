@@ -37,7 +37,10 @@ static void explain(const char *why, char *out, size_t size)
 {
 	char name[64], limit[64];
 
-	if (sscanf(why, "CAP %63s %63s", name, limit) == 2)
+	if (sscanf(why, "CAP %63s %63s", name, limit) == 2 &&
+	    (strcmp(name, "max_users") == 0 || strcmp(name, "max_aliases") == 0))
+		snprintf(out, size, "the domain has reached the operator's cap %s = %s", name, limit);
+	else if (sscanf(why, "CAP %63s %63s", name, limit) == 2)
 		snprintf(out, size, "%s is above the operator's cap (%s)", name, limit);
 	else if (strncmp(why, "SCOPE ", 6) == 0)
 		snprintf(out, size, "not allowed for this caller (%.300s)", why + 6);
@@ -99,4 +102,15 @@ int hbctl_domain_verb(struct hbctl *ctx, const char *group, const char *const *v
 	}
 	usage(stderr);
 	return hbctl_fail(ctx, HBCTL_EXIT_USAGE, "unknown %s command %.32s", group, verb);
+}
+
+int hbctl_end_list(struct hbctl *ctx, const char **names, redisReply *reply)
+{
+	if (ctx->args->json) {
+		hbctl_json_arr_end(&ctx->js);
+		hbctl_json_finish(&ctx->js);
+	}
+	free(names);
+	freeReplyObject(reply);
+	return HBCTL_EXIT_OK;
 }

@@ -18,6 +18,15 @@ int hbctl_domain_arg(struct hbctl *ctx, const char *in, char *out);
 int hbctl_domain_change(struct hbctl *ctx, const char *script, const char *domain,
 			int argc, const char **argv);
 
+/* SMEMBERS of KEY sorted, as a NULL-terminated array of the reply's strings
+ * (caller frees the array and the reply). */
+int hbctl_sorted_members(struct hbctl *ctx, const char *key, redisReply **reply_r,
+			 const char ***names_r);
+
+/* Close a list printed after hbctl_json_arr_begin() (with --json) and free
+ * what hbctl_sorted_members() returned.  Returns HBCTL_EXIT_OK. */
+int hbctl_end_list(struct hbctl *ctx, const char **names, redisReply *reply);
+
 /* words[1] of command GROUP, after the checks all domain commands share: no
  * options, and the verb one of VERBS (NULL-terminated); otherwise USAGE is
  * printed to stderr and a usage error returned. */
@@ -28,5 +37,10 @@ int hbctl_cmd_domain(struct hbctl *ctx);
 int hbctl_cmd_policy(struct hbctl *ctx);
 int hbctl_cmd_caps(struct hbctl *ctx);
 int hbctl_cmd_audit(struct hbctl *ctx);
+/* cmd-mailbox.c: `user add|remove|list|suspend|resume` (from cmd-user.c),
+ * `alias ...`, `sender ...` */
+int hbctl_cmd_mailbox(struct hbctl *ctx);
+int hbctl_cmd_alias(struct hbctl *ctx);
+int hbctl_cmd_sender(struct hbctl *ctx);
 
 #endif

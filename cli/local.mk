@@ -13,8 +13,8 @@ cli_hbctl_SOURCES = \
 	cli/cmd-user.c cli/user-cmds.h cli/user-move.c cli/user-kick.c \
 	cli/print-user.c cli/cmd-status.c cli/status.h cli/print-status.c \
 	cli/domain-cmds.h cli/domain-change.c cli/cmd-domain.c cli/cmd-policy.c \
-	cli/cmd-audit.c
-cli_hbctl_LDADD = $(HB_LIBS)
+	cli/cmd-audit.c cli/cmd-mailbox.c
+cli_hbctl_LDADD = $(HB_LIBS) $(OPENSSL_LIBS) $(LIBCRYPT_LIBS)
 
 if HAVE_CMOCKA
 HBCTL_TEST_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS) $(CMOCKA_CFLAGS) -I$(top_srcdir)/cli

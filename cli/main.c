@@ -44,6 +44,10 @@ static int run(struct hbctl *ctx)
 		return hbctl_cmd_caps(ctx);
 	if (strcmp(group, "audit") == 0)
 		return hbctl_cmd_audit(ctx);
+	if (strcmp(group, "alias") == 0)
+		return hbctl_cmd_alias(ctx);
+	if (strcmp(group, "sender") == 0)
+		return hbctl_cmd_sender(ctx);
 	return hbctl_fail(ctx, HBCTL_EXIT_USAGE, "unknown command %.64s (try --help)", group);
 }
 
@@ -64,6 +68,10 @@ static void print_help(const struct hbctl_args *args)
 		hbctl_usage_policy(stdout);
 	else if (strcmp(group, "audit") == 0)
 		hbctl_usage_audit(stdout);
+	else if (strcmp(group, "alias") == 0)
+		hbctl_usage_alias(stdout);
+	else if (strcmp(group, "sender") == 0)
+		hbctl_usage_sender(stdout);
 	else
 		hbctl_usage_main(stdout);
 }

@@ -10,6 +10,7 @@ void hbctl_usage_main(FILE *f)
 	      "  status\n"
 	      "  domain add|list|show|suspend|resume ...   (hosted domains, docs/DOMAINS.md)\n"
 	      "  policy show|set ..., caps set ..., audit DOMAIN\n"
+	      "  user add|remove|list|suspend|resume ..., alias ..., sender ...  (mailboxes)\n"
 	      "Options: -c FILE (default /etc/hummingbird/hummingbird.conf), --json, -h/--help.\n"
 	      "Exit: 0 ok, 1 failed, 2 usage or input error, 3 Redis or backend unreachable.\n"
 	      "`hbctl COMMAND --help` describes one command.\n", f);
@@ -36,6 +37,12 @@ void hbctl_usage_user(FILE *f)
 	fputs("usage: hbctl user where USER\n"
 	      "       hbctl user move USER BACKEND\n"
 	      "       hbctl user kick USER\n"
+	      "       hbctl user add ADDRESS [--quota SIZE] [--password-file FILE]\n"
+	      "       hbctl user remove|suspend|resume ADDRESS\n"
+	      "       hbctl user list DOMAIN\n"
+	      "add creates a hosted mailbox: its password comes from FILE (mode 0600) or is\n"
+	      "generated and shown once; only its {SHA512-CRYPT} hash is stored.  --quota\n"
+	      "(e.g. 2G) must stay within the domain's max_quota cap.\n"
 	      "move holds the user's logins, kicks the user's sessions on the old backend,\n"
 	      "waits until they are gone (kick_timeout) and then assigns BACKEND; if the\n"
 	      "sessions stay, nothing is changed and the command fails.\n", f);
@@ -73,4 +80,21 @@ void hbctl_usage_audit(FILE *f)
 	fputs("usage: hbctl audit DOMAIN [N]\n"
 	      "The newest N (default 50, at most 10000) changes of DOMAIN, oldest first: time, who, from\n"
 	      "where, what, old -> new.\n", f);
+}
+
+void hbctl_usage_alias(FILE *f)
+{
+	fputs("usage: hbctl alias add ADDRESS TARGET...\n"
+	      "       hbctl alias remove ADDRESS\n"
+	      "       hbctl alias list DOMAIN\n"
+	      "add creates the alias or adds targets to it (cap max_aliases); an address\n"
+	      "cannot be a mailbox and an alias at once.\n", f);
+}
+
+void hbctl_usage_sender(FILE *f)
+{
+	fputs("usage: hbctl sender allow|deny LOGIN ADDRESS|@DOMAIN\n"
+	      "       hbctl sender list LOGIN\n"
+	      "Which envelope and header From addresses the authenticated LOGIN (a mailbox)\n"
+	      "may use besides its own: one address, or every address of @DOMAIN.\n", f);
 }

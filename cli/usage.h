@@ -12,5 +12,7 @@ void hbctl_usage_status(FILE *f);
 void hbctl_usage_domain(FILE *f);
 void hbctl_usage_policy(FILE *f);
 void hbctl_usage_audit(FILE *f);
+void hbctl_usage_alias(FILE *f);
+void hbctl_usage_sender(FILE *f);
 
 #endif

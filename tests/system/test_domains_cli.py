@@ -99,3 +99,38 @@ def test_bad_input_exits_2_and_changes_nothing(cluster):
     assert cluster.redis("HLEN", PREFIX + "d:" + d) == 3          # state, created, created_by
     r = cluster.hbctl("policy", "show", "missing-cli.example")
     assert r.returncode == 1 and "no such domain" in r.stderr, r.stderr
+
+
+def test_aliases_and_sender_rights(cluster, tmp_path):
+    """alias and sender commands store normalised addresses, respect max_aliases and the mailbox/alias exclusivity, refuse grants for a login that is not a mailbox, and list what they stored."""
+    d = "alias-cli.example"
+    pw = tmp_path / "pw"
+    pw.write_text("x-secret\n")
+    pw.chmod(0o600)
+    cluster.hbctl_ok("domain", "add", d)
+    cluster.hbctl_ok("caps", "set", d, "max_aliases=1")
+    cluster.hbctl_ok("user", "add", "ann@" + d, "--password-file", str(pw))
+    cluster.hbctl_ok("alias", "add", "Info@" + d, "ANN@" + d, "ext@Bücher.example")
+    assert _json(cluster, "alias", "list", d) == [
+        {"address": "info@" + d, "targets": ["ann@" + d, "ext@xn--bcher-kva.example"]}]
+    r = cluster.hbctl("alias", "add", "sales@" + d, "ann@" + d)
+    assert r.returncode == 1 and "cap max_aliases = 1" in r.stderr, r.stderr
+    r = cluster.hbctl("alias", "add", "ann@" + d, "x@y.example")
+    assert r.returncode == 1 and "is a mailbox" in r.stderr, r.stderr
+    r = cluster.hbctl("user", "add", "info@" + d, "--password-file", str(pw))
+    assert r.returncode == 1 and "is an alias" in r.stderr, r.stderr
+    r = cluster.hbctl("alias", "add", "x@" + d, "not an address")
+    assert r.returncode == 2 and "invalid target" in r.stderr, r.stderr
+    cluster.hbctl_ok("sender", "allow", "ann@" + d, "@Bücher.example")
+    cluster.hbctl_ok("sender", "allow", "ann@" + d, "Boss@" + d)
+    assert _json(cluster, "sender", "list", "ann@" + d) == ["@xn--bcher-kva.example", "boss@" + d]
+    r = cluster.hbctl("sender", "allow", "ghost@" + d, "@" + d)
+    assert r.returncode == 1 and "NOTFOUND" in r.stderr, r.stderr
+    r = cluster.hbctl("sender", "allow", "ann@" + d, "@bad..example")
+    assert r.returncode == 2, r.stderr
+    r = cluster.hbctl("user", "add", "bob@" + d, "--password-file", str(tmp_path / "none"))
+    assert r.returncode == 2 and "none" in r.stderr, r.stderr
+    cluster.hbctl_ok("sender", "deny", "ann@" + d, "boss@" + d)
+    cluster.hbctl_ok("alias", "remove", "info@" + d)
+    assert _json(cluster, "alias", "list", d) == []
+    assert _json(cluster, "sender", "list", "ann@" + d) == ["@xn--bcher-kva.example"]

@@ -4,6 +4,7 @@ and served only on the userdb socket.  Each test's docstring says on its
 first line what it proves; each removes the records it wrote.
 """
 
+import json
 import os
 import smtplib
 import stat
@@ -212,4 +213,57 @@ def test_smtp_auth_through_dovecot_sasl_checks_hosted_passwords(cluster, udir, r
     finally:
         if pf is not None:
             pf.stop()
+        p.stop()
+
+
+def test_mailbox_added_with_hbctl_works_at_once(cluster, udir, tmp_path):
+    """A mailbox that `hbctl user add` creates (password from a 0600 file) logs in over IMAP through a hosted proxy at once; suspended it is refused, resumed it works again, removed it is unknown."""
+    env = cluster.env
+    d, who = "cli-hosted.example", "newbie@cli-hosted.example"
+    pw_file = tmp_path / "pw"
+    pw_file.write_text("pass\n")          # the backends' static password
+    os.chmod(pw_file, 0o600)
+    cluster.hbctl_ok("domain", "add", d)
+    cluster.hbctl_ok("user", "add", who, "--password-file", str(pw_file), "--quota", "10M")
+    stored = cluster.redis("HGET", PREFIX + "d:%s:u:newbie" % d, "password")
+    assert stored.startswith("{SHA512-CRYPT}$6$") and "pass" not in stored[20:], stored
+    p = env.add(harness.DovecotHostedProxy(env, "pcli", "127.0.0.18", udir.socket,
+                                           udir.userdb)).start()
+    try:
+        landed = clients.imap_login(p.imap, who, "pass")
+        assert landed in cluster.backends, landed
+        cluster.hbctl_ok("user", "suspend", who)
+        why = _refused(clients.imap_login, p.imap, who, "pass", 10, False, "127.0.0.71")
+        assert "UNAVAILABLE" not in why, why
+        cluster.hbctl_ok("user", "resume", who)
+        assert clients.imap_login(p.imap, who, "pass") in cluster.backends
+        cluster.hbctl_ok("user", "remove", who)
+        _refused(clients.imap_login, p.imap, who, "pass", 10, False, "127.0.0.72")
+    finally:
+        p.stop()
+    actions = [e["action"] for e in json.loads(cluster.hbctl_ok("--json", "audit", d).stdout)]
+    assert actions == ["domain create", "mailbox add", "mailbox state", "mailbox state",
+                       "mailbox remove"], actions
+
+
+def test_hbctl_generated_password_is_shown_once_and_works(cluster, udir):
+    """`hbctl user add` without a password file generates one, prints it once, stores only its hash, and Dovecot accepts it (doveadm auth test through the hosted proxy's passdb)."""
+    env = cluster.env
+    d, who = "cli-gen.example", "gen@cli-gen.example"
+    cluster.hbctl_ok("domain", "add", d)
+    out = json.loads(cluster.hbctl_ok("--json", "user", "add", who).stdout)
+    password = out["password"]
+    assert len(password) == 32 and password.isalnum(), password
+    assert password not in cluster.redis("HGET", PREFIX + "d:%s:u:gen" % d, "password")
+    assert "password" not in cluster.hbctl_ok("--json", "user", "list", d).stdout
+    p = env.add(harness.DovecotHostedProxy(env, "pgen", "127.0.0.19", udir.socket,
+                                           udir.userdb)).start()
+    try:
+        ok = subprocess.run(["doveadm", "-c", p.conf_path, "auth", "test", "-x", "service=smtp",
+                             who, password], capture_output=True, text=True, timeout=30)
+        assert ok.returncode == 0, ok.stdout + ok.stderr
+        bad = subprocess.run(["doveadm", "-c", p.conf_path, "auth", "test", "-x", "service=smtp",
+                              who, password + "x"], capture_output=True, text=True, timeout=30)
+        assert bad.returncode != 0, bad.stdout
+    finally:
         p.stop()

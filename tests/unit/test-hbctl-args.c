@@ -120,6 +120,28 @@ static void test_too_many_words(void **state)
 	expect_error(argv, HBCTL_MAX_WORDS + 1, "too many");
 }
 
+static void test_mailbox_options(void **state)
+{
+	const char *argv[] = { "user", "add", "a@b.example", "--password-file", "/tmp/pw",
+			       "--quota", "2G" };
+	const char *empty[] = { "user", "add", "a@b.example", "--quota", "" };
+	const char *missing[] = { "user", "add", "a@b.example", "--password-file" };
+	struct hbctl_args a;
+	char err[256] = "";
+
+	(void)state;
+	assert_int_equal(parse(&a, err, argv, 7), 0);
+	assert_string_equal(a.password_file, "/tmp/pw");
+	assert_string_equal(a.quota, "2G");
+	assert_int_equal(a.word_count, 3);
+	assert_int_equal(hbctl_args_check(&a, HBCTL_OPT_PASSWORD_FILE | HBCTL_OPT_QUOTA, err, 256), 0);
+	assert_int_equal(hbctl_args_check(&a, HBCTL_OPT_QUOTA, err, 256), -1);
+	assert_non_null(strstr(err, "--password-file"));
+	assert_int_equal(hbctl_args_check(&a, 0, err, 256), -1);
+	expect_error(empty, 5, "empty value");
+	expect_error(missing, 4, "needs a value");
+}
+
 static void test_parse_uint(void **state)
 {
 	unsigned int v;
@@ -145,6 +167,7 @@ int main(void)
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_force_help_and_dashdash),
 		cmocka_unit_test(test_too_many_words),
+		cmocka_unit_test(test_mailbox_options),
 		cmocka_unit_test(test_parse_uint),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
