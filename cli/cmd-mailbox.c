@@ -57,24 +57,6 @@ static void print_done(struct hbctl *ctx, const char *what, const struct mailbox
 		printf("password: %s\n(shown once; it is stored only as a hash)\n", password);
 }
 
-/* The new mailbox's password: from --password-file, or generated (then
- * *SHOW_R is set so that it is printed once). */
-static int new_password(struct hbctl *ctx, char *password, size_t size, int *show_r)
-{
-	const char *error;
-
-	*show_r = 0;
-	if (ctx->args->password_file != NULL) {
-		if (hb_secret_read_file(ctx->args->password_file, password, size, &error) < 0)
-			return hbctl_fail(ctx, HBCTL_EXIT_USAGE, "%s", error);
-		return HBCTL_EXIT_OK;
-	}
-	if (hb_secret_generate(password, size) < 0)
-		return hbctl_fail(ctx, HBCTL_EXIT_FAILED, "random generator failed");
-	*show_r = 1;
-	return HBCTL_EXIT_OK;
-}
-
 static int user_add(struct hbctl *ctx, const struct mailbox_arg *a)
 {
 	char password[HB_SECRET_MAX + 1], hash[HB_MAILBOX_HASH_MAX], quota[24] = "0";
@@ -87,7 +69,7 @@ static int user_add(struct hbctl *ctx, const struct mailbox_arg *a)
 			return hbctl_fail(ctx, HBCTL_EXIT_USAGE, "--quota %.40s: %s", ctx->args->quota, error);
 		snprintf(quota, sizeof(quota), "%" PRId64, bytes);
 	}
-	if ((ret = new_password(ctx, password, sizeof(password), &show)) != HBCTL_EXIT_OK)
+	if ((ret = hbctl_new_password(ctx, password, sizeof(password), &show)) != HBCTL_EXIT_OK)
 		return ret;
 	if (hb_mailbox_hash(password, hash, sizeof(hash), &error) < 0) {
 		hb_secret_wipe(password, sizeof(password));

@@ -2,6 +2,7 @@
  * (docs/DOMAINS.md 7): the caller's identity for the audit log, the common
  * ARGV, and refusals turned into one clear error. */
 #include "domain-cmds.h"
+#include "hb-secret.h"
 
 #include <pwd.h>
 #include <stdio.h>
@@ -21,8 +22,8 @@ int hbctl_domain_arg(struct hbctl *ctx, const char *in, char *out)
 	return HBCTL_EXIT_OK;
 }
 
-/* "operator:NAME": the sudo caller when root runs it through sudo */
-static void operator_identity(char *out, size_t size)
+/* the sudo caller when root runs it through sudo */
+void hbctl_operator_identity(char *out, size_t size)
 {
 	const char *sudo = getenv("SUDO_USER");
 	struct passwd *pw = getpwuid(getuid());
@@ -50,6 +51,21 @@ static void explain(const char *why, char *out, size_t size)
 		snprintf(out, size, "%s", why);
 }
 
+int hbctl_script_refusal(struct hbctl *ctx, int ret)
+{
+	/* the script's error reply, as lib/hb-redis.c reports it */
+	const char *prefix = "Redis EVAL: ";
+	char why[HBCTL_ERR_MAX], words[HBCTL_ERR_MAX];
+
+	if (ret != HBCTL_EXIT_FAILED)
+		return ret;	/* Redis unreachable: its message stays */
+	snprintf(why, sizeof(why), "%s", strncmp(ctx->err, prefix, strlen(prefix)) == 0 ?
+		 ctx->err + strlen(prefix) : ctx->err);
+	explain(why, words, sizeof(words));
+	return hbctl_fail(ctx, strncmp(why, "BADVALUE", 8) == 0 ? HBCTL_EXIT_USAGE :
+			  HBCTL_EXIT_FAILED, "refused: %s", words);
+}
+
 int hbctl_domain_change(struct hbctl *ctx, const char *script, const char *domain,
 			int argc, const char **argv)
 {
@@ -60,7 +76,7 @@ int hbctl_domain_change(struct hbctl *ctx, const char *script, const char *domai
 
 	if (argc > CHANGE_MAX_ARGS)
 		return hbctl_fail(ctx, HBCTL_EXIT_USAGE, "too many values at once");
-	operator_identity(who, sizeof(who));
+	hbctl_operator_identity(who, sizeof(who));
 	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
 	full[0] = domain;
 	full[1] = who;
@@ -69,19 +85,8 @@ int hbctl_domain_change(struct hbctl *ctx, const char *script, const char *domai
 	for (int i = 0; i < argc; i++)
 		full[4 + i] = argv[i];
 	ret = hbctl_eval(ctx, &reply, script, argc + 4, full);
-	if (ret == HBCTL_EXIT_FAILED) {
-		/* the script's refusal, as lib/hb-redis.c reports an error reply */
-		const char *prefix = "Redis EVAL: ";
-		char why[HBCTL_ERR_MAX], words[HBCTL_ERR_MAX];
-
-		snprintf(why, sizeof(why), "%s", strncmp(ctx->err, prefix, strlen(prefix)) == 0 ?
-			 ctx->err + strlen(prefix) : ctx->err);
-		explain(why, words, sizeof(words));
-		return hbctl_fail(ctx, strncmp(why, "BADVALUE", 8) == 0 ? HBCTL_EXIT_USAGE :
-				  HBCTL_EXIT_FAILED, "refused: %s", words);
-	}
 	if (ret != HBCTL_EXIT_OK)
-		return ret;
+		return hbctl_script_refusal(ctx, ret);
 	freeReplyObject(reply);
 	return HBCTL_EXIT_OK;
 }
@@ -112,5 +117,21 @@ int hbctl_end_list(struct hbctl *ctx, const char **names, redisReply *reply)
 	}
 	free(names);
 	freeReplyObject(reply);
+	return HBCTL_EXIT_OK;
+}
+
+int hbctl_new_password(struct hbctl *ctx, char *password, size_t size, int *show_r)
+{
+	const char *error;
+
+	*show_r = 0;
+	if (ctx->args->password_file != NULL) {
+		if (hb_secret_read_file(ctx->args->password_file, password, size, &error) < 0)
+			return hbctl_fail(ctx, HBCTL_EXIT_USAGE, "%s", error);
+		return HBCTL_EXIT_OK;
+	}
+	if (hb_secret_generate(password, size) < 0)
+		return hbctl_fail(ctx, HBCTL_EXIT_FAILED, "random generator failed");
+	*show_r = 1;
 	return HBCTL_EXIT_OK;
 }

@@ -18,6 +18,17 @@ int hbctl_domain_arg(struct hbctl *ctx, const char *in, char *out);
 int hbctl_domain_change(struct hbctl *ctx, const char *script, const char *domain,
 			int argc, const char **argv);
 
+/* After a failed hbctl_eval() of a change script: its refusal (CAP, SCOPE,
+ * EXISTS ...) as the error in words; exit 2 for BADVALUE, else RET. */
+int hbctl_script_refusal(struct hbctl *ctx, int ret);
+
+/* "operator:LOGIN" for the audit log */
+void hbctl_operator_identity(char *out, size_t size);
+
+/* A new password: read from --password-file (mode 0600), or generated
+ * (160 bits, *SHOW_R set: print it once).  The caller wipes PASSWORD. */
+int hbctl_new_password(struct hbctl *ctx, char *password, size_t size, int *show_r);
+
 /* SMEMBERS of KEY sorted, as a NULL-terminated array of the reply's strings
  * (caller frees the array and the reply). */
 int hbctl_sorted_members(struct hbctl *ctx, const char *key, redisReply **reply_r,
@@ -42,5 +53,7 @@ int hbctl_cmd_audit(struct hbctl *ctx);
 int hbctl_cmd_mailbox(struct hbctl *ctx);
 int hbctl_cmd_alias(struct hbctl *ctx);
 int hbctl_cmd_sender(struct hbctl *ctx);
+/* cmd-admin.c: `admin add|remove|list|grant|revoke` */
+int hbctl_cmd_admin(struct hbctl *ctx);
 
 #endif

@@ -48,6 +48,8 @@ static int run(struct hbctl *ctx)
 		return hbctl_cmd_alias(ctx);
 	if (strcmp(group, "sender") == 0)
 		return hbctl_cmd_sender(ctx);
+	if (strcmp(group, "admin") == 0)
+		return hbctl_cmd_admin(ctx);
 	return hbctl_fail(ctx, HBCTL_EXIT_USAGE, "unknown command %.64s (try --help)", group);
 }
 
@@ -72,6 +74,8 @@ static void print_help(const struct hbctl_args *args)
 		hbctl_usage_alias(stdout);
 	else if (strcmp(group, "sender") == 0)
 		hbctl_usage_sender(stdout);
+	else if (strcmp(group, "admin") == 0)
+		hbctl_usage_admin(stdout);
 	else
 		hbctl_usage_main(stdout);
 }

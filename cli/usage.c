@@ -11,6 +11,7 @@ void hbctl_usage_main(FILE *f)
 	      "  domain add|list|show|suspend|resume ...   (hosted domains, docs/DOMAINS.md)\n"
 	      "  policy show|set ..., caps set ..., audit DOMAIN\n"
 	      "  user add|remove|list|suspend|resume ..., alias ..., sender ...  (mailboxes)\n"
+	      "  admin add|remove|list|grant|revoke ...   (domain admins)\n"
 	      "Options: -c FILE (default /etc/hummingbird/hummingbird.conf), --json, -h/--help.\n"
 	      "Exit: 0 ok, 1 failed, 2 usage or input error, 3 Redis or backend unreachable.\n"
 	      "`hbctl COMMAND --help` describes one command.\n", f);
@@ -97,4 +98,16 @@ void hbctl_usage_sender(FILE *f)
 	      "       hbctl sender list LOGIN\n"
 	      "Which envelope and header From addresses the authenticated LOGIN (a mailbox)\n"
 	      "may use besides its own: one address, or every address of @DOMAIN.\n", f);
+}
+
+void hbctl_usage_admin(FILE *f)
+{
+	fputs("usage: hbctl admin add NAME [--password-file FILE]\n"
+	      "       hbctl admin remove NAME\n"
+	      "       hbctl admin list\n"
+	      "       hbctl admin grant|revoke NAME DOMAIN\n"
+	      "A domain admin manages only the domains granted to them, through\n"
+	      "hummingbird-admind.  NAME: 1-64 of a-z 0-9 . _ -.  The password comes from FILE\n"
+	      "(mode 0600) or is generated and shown once; it is stored as a PBKDF2-SHA256\n"
+	      "hash.  remove revokes every grant (each in its domain's audit log).\n", f);
 }

@@ -14,5 +14,6 @@ void hbctl_usage_policy(FILE *f);
 void hbctl_usage_audit(FILE *f);
 void hbctl_usage_alias(FILE *f);
 void hbctl_usage_sender(FILE *f);
+void hbctl_usage_admin(FILE *f);
 
 #endif

@@ -247,3 +247,29 @@ const char hb_script_admin_revoke[] =
 	"end\n"
 	"audit('admin revoke', name, dom, '')\n"
 	"return 'OK'\n";
+
+const char hb_script_admin_create[] =
+	"local p, name, hash, who, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]\n"
+	"if not hash or string.sub(hash, 1, 15) ~= '$pbkdf2-sha256$' then\n"
+	"  return redis.error_reply('BADVALUE password hash')\n"
+	"end\n"
+	"if redis.call('EXISTS', p..'admin:'..name) == 1 then return redis.error_reply('EXISTS admin '..name) end\n"
+	"redis.call('HSET', p..'admin:'..name, 'hash', hash, 'created', now, 'created_by', who,\n"
+	"  'failures', '0', 'locked_until', '0')\n"
+	"redis.call('SADD', p..'admins', name)\n"
+	"return 'OK'\n";
+
+const char hb_script_admin_remove[] =
+	"local p, name, who, from, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]\n"
+	"local akey = p..'admin:'..name\n"
+	"if redis.call('EXISTS', akey) == 0 then return redis.error_reply('NOTFOUND admin '..name) end\n"
+	"for _, dom in ipairs(redis.call('SMEMBERS', akey..':domains')) do\n"
+	"  if redis.call('SREM', p..'d:'..dom..':admins', name) == 1 then\n"
+	"    redis.call('XADD', p..'audit:'..dom, 'MAXLEN', '~', '100000', '*', 'who', who,\n"
+	"      'from', from, 'time', now, 'action', 'admin revoke', 'target', name, 'old', dom,\n"
+	"      'new', '')\n"
+	"  end\n"
+	"end\n"
+	"redis.call('DEL', akey, akey..':domains')\n"
+	"redis.call('SREM', p..'admins', name)\n"
+	"return 'OK'\n";

@@ -51,4 +51,14 @@ extern const char hb_script_admin_grant[];
 /* + admin name.  Operator only. */
 extern const char hb_script_admin_revoke[];
 
+/* Admin accounts (not domain changes, so other ARGV):
+ * ARGV: prefix, name, password hash ($pbkdf2-sha256$...), who, now.  Creates
+ * P admin:NAME and adds NAME to P admins; "OK" or an EXISTS error. */
+extern const char hb_script_admin_create[];
+/* ARGV: prefix, name, who, from, now.  Revokes every grant (each one written
+ * to that domain's audit log), then deletes the account; "OK" or NOTFOUND.
+ * Sessions of the account end because admind checks the account on every
+ * request. */
+extern const char hb_script_admin_remove[];
+
 #endif

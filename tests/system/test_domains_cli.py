@@ -134,3 +134,34 @@ def test_aliases_and_sender_rights(cluster, tmp_path):
     cluster.hbctl_ok("alias", "remove", "info@" + d)
     assert _json(cluster, "alias", "list", d) == []
     assert _json(cluster, "sender", "list", "ann@" + d) == ["@xn--bcher-kva.example"]
+
+
+def test_admin_accounts_and_grants(cluster):
+    """admin add stores only a PBKDF2 hash of a password shown once, grant/revoke are audited in the domain, and removing an account revokes all its grants (audited) and the account."""
+    d1, d2 = "admin-cli-one.example", "admin-cli-two.example"
+    for d in (d1, d2):
+        cluster.hbctl_ok("domain", "add", d)
+    out = _json(cluster, "admin", "add", "clara")
+    password = out["password"]
+    stored = cluster.redis("HGET", PREFIX + "admin:clara", "hash")
+    assert stored.startswith("$pbkdf2-sha256$") and password not in stored, stored
+    r = cluster.hbctl("admin", "add", "clara")
+    assert r.returncode == 1 and "EXISTS" in r.stderr and password not in r.stdout + r.stderr
+    r = cluster.hbctl("admin", "add", "Clara!")
+    assert r.returncode == 2, r.stderr
+    r = cluster.hbctl("admin", "grant", "nobody", d1)
+    assert r.returncode == 1 and "NOTFOUND" in r.stderr, r.stderr
+    cluster.hbctl_ok("admin", "grant", "clara", d1)
+    cluster.hbctl_ok("admin", "grant", "clara", d2)
+    listed = {a["admin"]: a["domains"] for a in _json(cluster, "admin", "list")}
+    assert listed["clara"] == [d1, d2]
+    assert cluster.redis("SISMEMBER", PREFIX + "d:%s:admins" % d1, "clara") == 1
+    cluster.hbctl_ok("admin", "revoke", "clara", d2)
+    cluster.hbctl_ok("admin", "remove", "clara")
+    assert "clara" not in {a["admin"] for a in _json(cluster, "admin", "list")}
+    assert cluster.redis("EXISTS", PREFIX + "admin:clara") == 0
+    assert cluster.redis("SISMEMBER", PREFIX + "d:%s:admins" % d1, "clara") == 0
+    one = [(e["action"], e["target"]) for e in _json(cluster, "audit", d1)]
+    two = [(e["action"], e["target"]) for e in _json(cluster, "audit", d2)]
+    assert one[1:] == [("admin grant", "clara"), ("admin revoke", "clara")], one
+    assert two[1:] == [("admin grant", "clara"), ("admin revoke", "clara")], two

@@ -250,6 +250,39 @@ static void test_sender_grants_belong_to_a_mailbox(void **state)
 	assert_string_equal(change(hb_script_sender_deny, DOM, ALICE, "ann", "@" DOM, NULL), "OK");
 }
 
+static const char *admin(const char *script, const char *a1, const char *a2,
+			 const char *a3, const char *a4)
+{
+	const char *argv[] = { "EVAL", script, "0", "hb:", a1, a2, a3, a4 };
+
+	return raw(a4 != NULL ? 8 : 7, argv);
+}
+
+static void test_admin_accounts(void **state)
+{
+	const char *hash = "$pbkdf2-sha256$200000$c2FsdA$aGFzaA";
+	long long before = audit_len(OTHER);
+
+	assert_string_equal(admin(hb_script_admin_create, "carl", hash, OP, "1700000000"), "OK");
+	assert_string_equal(hget("hb:admin:carl", "hash"), hash);
+	assert_string_equal(admin(hb_script_admin_create, "carl", hash, OP, "1700000000"),
+			    "EXISTS admin carl");
+	assert_string_equal(admin(hb_script_admin_create, "dora", "plain", OP, "1700000000"),
+			    "BADVALUE password hash");
+	assert_string_equal(change(hb_script_admin_grant, OTHER, OP, "carl", NULL), "OK");
+	assert_string_equal(change(hb_script_mailbox_add, OTHER, "admin:carl", "cx", HASH, "0", NULL), "OK");
+	/* removing the account revokes its grants, each in its domain's log */
+	const char *argv[] = { "EVAL", hb_script_admin_remove, "0", "hb:", "carl", OP, "local",
+			       "1700000001" };
+	assert_string_equal(raw(8, argv), "OK");
+	assert_int_equal(audit_len(OTHER), before + 3);
+	assert_string_equal(last_audit(OTHER, "action"), "admin revoke");
+	assert_string_equal(last_audit(OTHER, "target"), "carl");
+	assert_string_equal(hget("hb:admin:carl", "hash"), "(nil)");
+	assert_refused("SCOPE", change(hb_script_mailbox_state, OTHER, "admin:carl", "cx", "suspended", NULL));
+	assert_string_equal(raw(8, argv), "NOTFOUND admin carl");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -258,6 +291,7 @@ int main(void)
 		cmocka_unit_test(test_caps_bound_mailboxes_aliases_and_quota),
 		cmocka_unit_test(test_policy_stays_within_caps_all_or_nothing),
 		cmocka_unit_test(test_sender_grants_belong_to_a_mailbox),
+		cmocka_unit_test(test_admin_accounts),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
