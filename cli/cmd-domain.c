@@ -156,9 +156,13 @@ static int domain_show(struct hbctl *ctx, const char *domain)
 
 static int domain_change(struct hbctl *ctx, const char *verb, const char *domain)
 {
-	const char *state = strcmp(verb, "suspend") == 0 ? "suspended" : "active";
+	const char *state = strcmp(verb, "suspend") == 0 ? "suspended" :
+		strcmp(verb, "remove") == 0 ? "removed" : "active";
+	const char *force = ctx->args->force ? "1" : "0";
 	int ret = strcmp(verb, "add") == 0 ?
 		hbctl_domain_change(ctx, hb_script_domain_create, domain, 0, NULL) :
+		strcmp(verb, "remove") == 0 ?
+		hbctl_domain_change(ctx, hb_script_domain_remove, domain, 1, &force) :
 		hbctl_domain_change(ctx, hb_script_domain_state, domain, 1, &state);
 
 	if (ret != HBCTL_EXIT_OK)
@@ -178,14 +182,20 @@ static int domain_change(struct hbctl *ctx, const char *verb, const char *domain
 
 int hbctl_cmd_domain(struct hbctl *ctx)
 {
-	static const char *const verbs[] = { "add", "list", "show", "suspend", "resume", NULL };
+	static const char *const verbs[] = { "add", "list", "show", "suspend", "resume", "remove",
+					      NULL };
 	const struct hbctl_args *args = ctx->args;
 	char domain[HB_DOMAIN_MAX + 1];
 	const char *verb;
 	int ret;
 
-	if ((ret = hbctl_domain_verb(ctx, "domain", verbs, hbctl_usage_domain, &verb)) != HBCTL_EXIT_OK)
+	if (args->word_count > 1 && strcmp(args->words[1], "remove") == 0) {
+		if (hbctl_args_check(args, HBCTL_OPT_FORCE, ctx->err, sizeof(ctx->err)) < 0)
+			return HBCTL_EXIT_USAGE;
+		verb = "remove";
+	} else if ((ret = hbctl_domain_verb(ctx, "domain", verbs, hbctl_usage_domain, &verb)) != HBCTL_EXIT_OK) {
 		return ret;
+	}
 	if (strcmp(verb, "list") == 0)
 		return domain_list(ctx);
 	if (args->word_count != 3)

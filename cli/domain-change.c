@@ -45,6 +45,9 @@ static void explain(const char *why, char *out, size_t size)
 		snprintf(out, size, "%s is above the operator's cap (%s)", name, limit);
 	else if (strncmp(why, "SCOPE ", 6) == 0)
 		snprintf(out, size, "not allowed for this caller (%.300s)", why + 6);
+	else if (sscanf(why, "NOTEMPTY %63s %63s", name, limit) == 2)
+		snprintf(out, size, "the domain still has %s mailboxes and %s aliases "
+			 "(--force removes them too)", name, limit);
 	else if (strncmp(why, "NODOMAIN ", 9) == 0)
 		snprintf(out, size, "no such domain: %.300s", why + 9);
 	else

@@ -8,7 +8,7 @@ void hbctl_usage_main(FILE *f)
 	      "  backend list|add|remove|weight|drain|undrain|up|down|maintenance|users ...\n"
 	      "  user where|move|kick ...\n"
 	      "  status\n"
-	      "  domain add|list|show|suspend|resume ...   (hosted domains, docs/DOMAINS.md)\n"
+	      "  domain add|remove|list|show|suspend|resume ...   (hosted domains, docs/DOMAINS.md)\n"
 	      "  policy show|set ..., caps set ..., audit DOMAIN\n"
 	      "  user add|remove|list|suspend|resume ..., alias ..., sender ...  (mailboxes)\n"
 	      "  admin add|remove|list|grant|revoke ...   (domain admins)\n"
@@ -59,9 +59,12 @@ void hbctl_usage_status(FILE *f)
 void hbctl_usage_domain(FILE *f)
 {
 	fputs("usage: hbctl domain add|show|suspend|resume DOMAIN\n"
+	      "       hbctl domain remove DOMAIN [--force]\n"
 	      "       hbctl domain list\n"
 	      "DOMAIN may be an IDN (stored as its A-label).  Every change is written to the\n"
-	      "domain's audit log (hbctl audit DOMAIN) in the same step, as operator:LOGIN.\n", f);
+	      "domain's audit log (hbctl audit DOMAIN) in the same step, as operator:LOGIN.\n"
+	      "remove refuses a domain with mailboxes or aliases unless --force; its audit\n"
+	      "log is kept.\n", f);
 }
 
 void hbctl_usage_policy(FILE *f)

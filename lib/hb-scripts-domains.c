@@ -81,6 +81,24 @@ const char hb_script_domain_create[] =
 	"audit('domain create', dom, '', 'active')\n"
 	"return 'OK'\n";
 
+const char hb_script_domain_remove[] =
+	LUA_PRELUDE
+	LUA_SCOPE("true")
+	"local users = redis.call('SMEMBERS', dkey..':users')\n"
+	"local aliases = redis.call('SMEMBERS', dkey..':aliases')\n"
+	"if ARGV[6] ~= '1' and (#users > 0 or #aliases > 0) then\n"
+	"  return redis.error_reply('NOTEMPTY '..#users..' '..#aliases)\n"
+	"end\n"
+	"for _, loc in ipairs(users) do redis.call('DEL', dkey..':u:'..loc, dkey..':send:'..loc) end\n"
+	"for _, loc in ipairs(aliases) do redis.call('DEL', dkey..':a:'..loc) end\n"
+	"for _, name in ipairs(redis.call('SMEMBERS', dkey..':admins')) do\n"
+	"  redis.call('SREM', p..'admin:'..name..':domains', dom)\n"
+	"end\n"
+	"redis.call('DEL', dkey, dkey..':caps', dkey..':users', dkey..':aliases', dkey..':admins')\n"
+	"redis.call('SREM', p..'domains', dom)\n"
+	"audit('domain remove', dom, #users..' mailboxes, '..#aliases..' aliases', '')\n"
+	"return 'OK'\n";
+
 const char hb_script_domain_state[] =
 	LUA_PRELUDE
 	LUA_SCOPE("true")

@@ -22,6 +22,11 @@
 /* + (none).  Operator only: creates P d:DOM (state active), adds it to
  * P domains. */
 extern const char hb_script_domain_create[];
+/* + force (1|0).  Operator only: deletes the domain with its mailboxes,
+ * aliases, sender rights, caps and grants; without force refused while it
+ * has mailboxes or aliases (NOTEMPTY N M).  Its audit stream is kept, with a
+ * last "domain remove" entry. */
+extern const char hb_script_domain_remove[];
 /* + state (active|suspended).  Operator only. */
 extern const char hb_script_domain_state[];
 /* + local, password hash, quota bytes (0 = the domain's default).  Refused

@@ -17,6 +17,14 @@ def _json(cluster, *args):
     return json.loads(r.stdout)
 
 
+def _password_file(tmp_path):
+    """A mailbox password file as hbctl wants it (mode 0600)."""
+    pw = tmp_path / "pw"
+    pw.write_text("x-secret\n")
+    pw.chmod(0o600)
+    return pw
+
+
 def _audit_len(cluster, domain):
     return cluster.redis("XLEN", PREFIX + "audit:" + domain)
 
@@ -104,9 +112,7 @@ def test_bad_input_exits_2_and_changes_nothing(cluster):
 def test_aliases_and_sender_rights(cluster, tmp_path):
     """alias and sender commands store normalised addresses, respect max_aliases and the mailbox/alias exclusivity, refuse grants for a login that is not a mailbox, and list what they stored."""
     d = "alias-cli.example"
-    pw = tmp_path / "pw"
-    pw.write_text("x-secret\n")
-    pw.chmod(0o600)
+    pw = _password_file(tmp_path)
     cluster.hbctl_ok("domain", "add", d)
     cluster.hbctl_ok("caps", "set", d, "max_aliases=1")
     cluster.hbctl_ok("user", "add", "ann@" + d, "--password-file", str(pw))
@@ -165,3 +171,23 @@ def test_admin_accounts_and_grants(cluster):
     two = [(e["action"], e["target"]) for e in _json(cluster, "audit", d2)]
     assert one[1:] == [("admin grant", "clara"), ("admin revoke", "clara")], one
     assert two[1:] == [("admin grant", "clara"), ("admin revoke", "clara")], two
+
+
+def test_domain_remove_keeps_the_audit_log(cluster, tmp_path):
+    """domain remove refuses a domain that still has mailboxes (exit 1, nothing changed); with --force it deletes the domain and its mailboxes, and its audit log stays readable with the removal last."""
+    d = "remove-cli.example"
+    pw = _password_file(tmp_path)
+    cluster.hbctl_ok("domain", "add", d)
+    cluster.hbctl_ok("user", "add", "zed@" + d, "--password-file", str(pw))
+    r = cluster.hbctl("domain", "remove", d)
+    assert r.returncode == 1 and "1 mailboxes" in r.stderr, r.stderr
+    assert cluster.redis("EXISTS", PREFIX + "d:%s:u:zed" % d) == 1
+    r = cluster.hbctl("domain", "remove", d, "--quota", "1G")
+    assert r.returncode == 2, r.stderr
+    cluster.hbctl_ok("domain", "remove", d, "--force")
+    assert cluster.redis("EXISTS", PREFIX + "d:" + d) == 0
+    assert cluster.redis("EXISTS", PREFIX + "d:%s:u:zed" % d) == 0
+    assert cluster.redis("SISMEMBER", PREFIX + "domains", d) == 0
+    assert _json(cluster, "audit", d)[-1]["action"] == "domain remove"
+    r = cluster.hbctl("domain", "show", d)
+    assert r.returncode == 1 and "no such domain" in r.stderr, r.stderr

@@ -22,6 +22,7 @@ UNIT_TESTS += tests/unit/test-hb-ratelimit
 UNIT_TESTS += tests/unit/test-hb-route-scripts
 UNIT_TESTS += tests/unit/test-hb-domain-scripts
 UNIT_TESTS += tests/unit/test-hb-policy
+UNIT_TESTS += tests/unit/test-hb-mailhdr
 UNIT_TESTS += tests/unit/test-hb-addr tests/unit/test-hb-units
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -101,6 +102,10 @@ tests_unit_test_hb_addr_LDADD = lib/libhb.a $(IDN2_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_hb_units_SOURCES = tests/unit/test-hb-units.c
 tests_unit_test_hb_units_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_hb_units_LDADD = lib/libhb.a $(CMOCKA_LIBS)
+
+tests_unit_test_hb_mailhdr_SOURCES = tests/unit/test-hb-mailhdr.c
+tests_unit_test_hb_mailhdr_CFLAGS = $(UNIT_CFLAGS) $(IDN2_CFLAGS)
+tests_unit_test_hb_mailhdr_LDADD = lib/libhb.a $(IDN2_LIBS) $(CMOCKA_LIBS)
 
 tests_unit_test_hb_policy_SOURCES = tests/unit/test-hb-policy.c
 tests_unit_test_hb_policy_CFLAGS = $(UNIT_CFLAGS)

@@ -283,6 +283,35 @@ static void test_admin_accounts(void **state)
 	assert_string_equal(raw(8, argv), "NOTFOUND admin carl");
 }
 
+static void test_domain_remove(void **state)
+{
+	const char *gone = "gone.example";
+	const char *keys[] = { "EXISTS", "hb:d:gone.example", "hb:d:gone.example:u:zed",
+			       "hb:d:gone.example:a:info", "hb:d:gone.example:send:zed",
+			       "hb:d:gone.example:caps", "hb:d:gone.example:users",
+			       "hb:d:gone.example:admins" };
+
+	assert_string_equal(change(hb_script_domain_create, gone, OP, NULL), "OK");
+	assert_string_equal(change(hb_script_admin_grant, gone, OP, "alice", NULL), "OK");
+	assert_string_equal(change(hb_script_caps_set, gone, OP, "max_users", "5", NULL), "OK");
+	assert_string_equal(change(hb_script_mailbox_add, gone, ALICE, "zed", HASH, "0", NULL), "OK");
+	assert_string_equal(change(hb_script_alias_add, gone, ALICE, "info", "zed@gone.example", NULL), "OK");
+	assert_string_equal(change(hb_script_sender_allow, gone, ALICE, "zed", "@x.example", NULL), "OK");
+	assert_string_equal(change(hb_script_domain_remove, gone, ALICE, "1", NULL), "SCOPE gone.example");
+	assert_string_equal(change(hb_script_domain_remove, gone, OP, "0", NULL), "NOTEMPTY 1 1");
+	long long before = audit_len(gone);
+	assert_string_equal(change(hb_script_domain_remove, gone, OP, "1", NULL), "OK");
+	assert_string_equal(raw(8, keys), "0");
+	const char *member[] = { "SISMEMBER", "hb:admin:alice:domains", gone };
+	assert_string_equal(raw(3, member), "0");
+	const char *listed[] = { "SISMEMBER", "hb:domains", gone };
+	assert_string_equal(raw(3, listed), "0");
+	/* the history stays, with the removal as its last entry */
+	assert_int_equal(audit_len(gone), before + 1);
+	assert_string_equal(last_audit(gone, "action"), "domain remove");
+	assert_string_equal(change(hb_script_domain_remove, gone, OP, "1", NULL), "NODOMAIN gone.example");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -292,6 +321,7 @@ int main(void)
 		cmocka_unit_test(test_policy_stays_within_caps_all_or_nothing),
 		cmocka_unit_test(test_sender_grants_belong_to_a_mailbox),
 		cmocka_unit_test(test_admin_accounts),
+		cmocka_unit_test(test_domain_remove),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
