@@ -86,16 +86,12 @@ static int hget(struct hbctl *ctx, const char *key, const char *field, char *out
 static void show_value(struct hbctl *ctx, const struct hb_policy_def *def,
 		       const char *value, const char *cap)
 {
-	char dflt[HB_POLICY_VALUE_MAX], eff[HB_POLICY_VALUE_MAX];
+	char eff[HB_POLICY_VALUE_MAX];
 	char hv[HB_POLICY_VALUE_MAX], hc[HB_POLICY_VALUE_MAX], he[HB_POLICY_VALUE_MAX];
-	const char *error, *base;
 
-	if (hb_policy_canonical(def, def->default_value, dflt, sizeof(dflt), &error) < 0)
-		dflt[0] = '\0';
-	base = value[0] != '\0' ? value : dflt;
-	/* the milter's rule: min(value or default, cap); invalid is strictest */
-	snprintf(eff, sizeof(eff), "%s", cap[0] != '\0' && hb_policy_compare(def, cap, base) < 0 ?
-		 cap : base);
+	/* the milter's rule: min(value or default, cap) */
+	if (hb_policy_effective(def, value, cap, eff, sizeof(eff), NULL) < 0)
+		snprintf(eff, sizeof(eff), "invalid");
 	if (hb_policy_display(def, value, hv, sizeof(hv)) < 0 || value[0] == '\0')
 		snprintf(hv, sizeof(hv), "-");
 	if (hb_policy_display(def, cap, hc, sizeof(hc)) < 0 || cap[0] == '\0')

@@ -127,3 +127,69 @@ int hb_policy_display(const struct hb_policy_def *def, const char *stored,
 	}
 	return n < 0 || (size_t)n >= out_size ? -1 : 0;
 }
+
+static int is_set(const char *v)
+{
+	return v != NULL && v[0] != '\0';
+}
+
+int hb_policy_effective(const struct hb_policy_def *def, const char *value, const char *cap,
+			char *out, size_t out_size, int *corrupt_r)
+{
+	char dflt[HB_POLICY_VALUE_MAX];
+	const char *error, *base;
+	int corrupt = 0;
+
+	if (hb_policy_canonical(def, def->default_value, dflt, sizeof(dflt), &error) < 0)
+		return -1;
+	if (is_set(value) && level(def, value) < 0) {
+		corrupt = 1;
+		value = NULL;
+	}
+	if (is_set(cap) && level(def, cap) < 0) {
+		corrupt = 1;
+		cap = NULL;
+	}
+	base = is_set(value) ? value : dflt;
+	if (is_set(cap) && hb_policy_compare(def, cap, base) < 0)
+		base = cap;
+	if (corrupt_r != NULL)
+		*corrupt_r = corrupt;
+	return put_result(snprintf(out, out_size, "%s", base), out_size, &error);
+}
+
+int hb_policy_number(const char *stored, long long *value_r)
+{
+	int64_t v;
+	const char *error;
+
+	if (strcmp(stored, "unlimited") == 0) {
+		*value_r = -1;
+		return 0;
+	}
+	if (hb_parse_count(stored, &v, &error) < 0 || v < 0)
+		return -1;
+	*value_r = (long long)v;
+	return 0;
+}
+
+int hb_policy_rate(const char *stored, long long *count_r, long long *seconds_r)
+{
+	int64_t c, s;
+	const char *error;
+	char canon[HB_POLICY_VALUE_MAX];
+
+	if (strcmp(stored, "unlimited") == 0) {
+		*count_r = -1;
+		*seconds_r = 0;
+		return 0;
+	}
+	/* only the canonical COUNT/SECONDS form, not "200/h" */
+	if (hb_parse_rate(stored, &c, &s, &error) < 0 ||
+	    snprintf(canon, sizeof(canon), "%" PRId64 "/%" PRId64, c, s) < 0 ||
+	    strcmp(canon, stored) != 0)
+		return -1;
+	*count_r = (long long)c;
+	*seconds_r = (long long)s;
+	return 0;
+}

@@ -50,4 +50,20 @@ int hb_policy_display(const struct hb_policy_def *def, const char *stored,
  * if B is, 0 if equal; invalid values count as strictest (never lift a cap). */
 int hb_policy_compare(const struct hb_policy_def *def, const char *a, const char *b);
 
+/* The value the milter applies (docs/DOMAINS.md 4): min(VALUE or the
+ * default, CAP), canonical, into OUT.  VALUE and CAP are stored canonical
+ * forms, "" or NULL when unset.  A stored value that is not canonical counts
+ * as unset, so a corrupted domain value can never lift a cap; *CORRUPT_R
+ * (may be NULL) says that one was ignored.  Returns 0, or -1 if OUT is too
+ * small. */
+int hb_policy_effective(const struct hb_policy_def *def, const char *value, const char *cap,
+			char *out, size_t out_size, int *corrupt_r);
+
+/* A canonical size or count as a number (-1 for unlimited); -1 return if
+ * STORED is not one. */
+int hb_policy_number(const char *stored, long long *value_r);
+/* A canonical rate as COUNT per SECONDS (COUNT -1 for unlimited); -1 return
+ * if STORED is not one. */
+int hb_policy_rate(const char *stored, long long *count_r, long long *seconds_r);
+
 #endif

@@ -15,6 +15,7 @@ lib_libhb_a_SOURCES = \
 	lib/hb-scripts.c lib/hb-scripts.h \
 	lib/hb-scripts-admin.c lib/hb-scripts-admin.h \
 	lib/hb-scripts-domains.c lib/hb-scripts-domains.h \
+	lib/hb-scripts-sender.c lib/hb-scripts-sender.h \
 	lib/hb-scripts-policy.c lib/hb-scripts-policy.h \
 	lib/hb-secret.c lib/hb-secret.h \
 	lib/hb-settings.c lib/hb-settings.h \

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "hb-scripts-domains.h"
+#include "hb-scripts-sender.h"
 #include "redis-fixture.h"
 
 #define DOM "example.org"
@@ -312,6 +313,51 @@ static void test_domain_remove(void **state)
 	assert_string_equal(change(hb_script_domain_remove, gone, OP, "1", NULL), "NODOMAIN gone.example");
 }
 
+/* the sender check's reply, joined with spaces */
+static const char *senders(const char *local, const char *domain, const char *c1, const char *c2,
+			   const char *c3, const char *c4)
+{
+	const char *argv[] = { "EVAL_RO", hb_script_sender_check, "0", "hb:", local, domain,
+			       c1, c2, c3, c4 };
+	redisReply *r = redisCommandArgv(T->ctx, 10, argv, NULL);
+
+	assert_non_null(r);
+	if (r->type != REDIS_REPLY_ARRAY)
+		fail_msg("sender check: %s", r->type == REDIS_REPLY_ERROR ? r->str : "not an array");
+	T->reply[0] = '\0';
+	for (size_t i = 0; i < r->elements; i++)
+		snprintf(T->reply + strlen(T->reply), sizeof(T->reply) - strlen(T->reply), "%s%s",
+			 i > 0 ? " " : "", r->element[i]->str);
+	freeReplyObject(r);
+	return T->reply;
+}
+
+static void test_sender_rights(void **state)
+{
+	assert_string_equal(change(hb_script_caps_set, DOM, OP, "max_aliases", "10", "max_users",
+				   "10", NULL), "OK");
+	assert_string_equal(change(hb_script_mailbox_add, DOM, OP, "sam", HASH, "0", NULL), "OK");
+	assert_string_equal(change(hb_script_mailbox_add, OTHER, OP, "tom", HASH, "0", NULL), "OK");
+	assert_string_equal(change(hb_script_sender_allow, DOM, OP, "sam", "boss@" DOM, NULL), "OK");
+	assert_string_equal(change(hb_script_sender_allow, DOM, OP, "sam", "@" OTHER, NULL), "OK");
+	assert_string_equal(change(hb_script_alias_add, DOM, OP, "team", "sam@" DOM, "x@y.example", NULL),
+			    "OK");
+	assert_string_equal(senders("sam", DOM, "sam@" DOM, "boss@" DOM, "any@" OTHER, "team@" DOM),
+			    "active active own granted domain alias");
+	/* someone else's address, an alias not pointing at sam, a lookalike */
+	assert_string_equal(change(hb_script_alias_add, DOM, OP, "sales", "tom@" OTHER, NULL), "OK");
+	assert_string_equal(senders("sam", DOM, "tom@" OTHER, "sales@" DOM, "sam@" DOM ".evil.example",
+				    "boss@" OTHER), "active active domain no no domain");
+	assert_string_equal(senders("tom", OTHER, "sam@" DOM, "team@" DOM, "boss@" DOM, "tom@" OTHER),
+			    "active active no no no own");
+	/* states come along: a suspended login or domain is the milter's refusal */
+	assert_string_equal(change(hb_script_mailbox_state, DOM, OP, "sam", "suspended", NULL), "OK");
+	assert_string_equal(senders("sam", DOM, "sam@" DOM, "a@b.example", "c@d.example", "e@f.example"),
+			    "active suspended own no no no");
+	assert_string_equal(senders("nobody", "nowhere.example", "nobody@nowhere.example",
+				    "a@b.example", "c@d.example", "e@f.example"), "  own no no no");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -322,6 +368,7 @@ int main(void)
 		cmocka_unit_test(test_sender_grants_belong_to_a_mailbox),
 		cmocka_unit_test(test_admin_accounts),
 		cmocka_unit_test(test_domain_remove),
+		cmocka_unit_test(test_sender_rights),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

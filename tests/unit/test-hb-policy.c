@@ -100,6 +100,50 @@ static void test_order_for_caps(void **state)
 	assert_true(hb_policy_compare(sender, "reject", "accept") < 0);
 }
 
+static const char *effective(const char *name, const char *value, const char *cap, int *corrupt)
+{
+	static char out[HB_POLICY_VALUE_MAX];
+
+	assert_int_equal(hb_policy_effective(hb_policy_find(name, 1), value, cap, out, sizeof(out),
+					     corrupt), 0);
+	return out;
+}
+
+static void test_effective_values(void **state)
+{
+	int corrupt = -1;
+	long long a, b;
+
+	assert_string_equal(effective("user_msgs", "", "", &corrupt), "200/3600");   /* default */
+	assert_int_equal(corrupt, 0);
+	assert_string_equal(effective("user_msgs", "50/3600", "100/3600", NULL), "50/3600");
+	assert_string_equal(effective("user_msgs", "500/3600", "100/3600", NULL), "100/3600");
+	assert_string_equal(effective("user_msgs", NULL, "10/60", NULL), "200/3600");  /* 600/h > 200/h */
+	assert_string_equal(effective("user_msgs", NULL, "1/60", NULL), "1/60");
+	assert_string_equal(effective("max_msg_size", "unlimited", "1024", NULL), "1024");
+	assert_string_equal(effective("unauth_sender", "accept", "reject", NULL), "reject");
+	assert_string_equal(effective("max_users", "", "", NULL), "unlimited");
+	/* a corrupted domain value never lifts the cap, and is reported */
+	assert_string_equal(effective("user_msgs", "9999/h", "100/3600", &corrupt), "100/3600");
+	assert_int_equal(corrupt, 1);
+	assert_string_equal(effective("max_rcpt", "lots", "", &corrupt), "100");
+	assert_int_equal(corrupt, 1);
+	assert_string_equal(effective("max_rcpt", "5", "junk", &corrupt), "5");
+	assert_int_equal(corrupt, 1);
+
+	assert_int_equal(hb_policy_number("26214400", &a), 0);
+	assert_true(a == 26214400);
+	assert_int_equal(hb_policy_number("unlimited", &a), 0);
+	assert_true(a == -1);
+	assert_int_equal(hb_policy_number("25M", &a), -1);
+	assert_int_equal(hb_policy_rate("200/3600", &a, &b), 0);
+	assert_true(a == 200 && b == 3600);
+	assert_int_equal(hb_policy_rate("unlimited", &a, &b), 0);
+	assert_true(a == -1);
+	assert_int_equal(hb_policy_rate("200/h", &a, &b), -1);
+	assert_int_equal(hb_policy_rate("200/0", &a, &b), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -107,6 +151,7 @@ int main(void)
 		cmocka_unit_test(test_canonical_forms),
 		cmocka_unit_test(test_human_forms),
 		cmocka_unit_test(test_order_for_caps),
+		cmocka_unit_test(test_effective_values),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
