@@ -25,57 +25,50 @@ static void report_error(struct hbctl *ctx, int code)
 	}
 }
 
+/* Every command group: what runs it and its help text. */
+static const struct command_group {
+	const char *name;
+	int (*run)(struct hbctl *ctx);
+	void (*usage)(FILE *f);
+} groups[] = {
+	{ "backend", hbctl_cmd_backend, hbctl_usage_backend },
+	{ "user", hbctl_cmd_user, hbctl_usage_user },
+	{ "status", hbctl_cmd_status, hbctl_usage_status },
+	{ "domain", hbctl_cmd_domain, hbctl_usage_domain },
+	{ "policy", hbctl_cmd_policy, hbctl_usage_policy },
+	{ "caps", hbctl_cmd_caps, hbctl_usage_policy },
+	{ "audit", hbctl_cmd_audit, hbctl_usage_audit },
+	{ "alias", hbctl_cmd_alias, hbctl_usage_alias },
+	{ "sender", hbctl_cmd_sender, hbctl_usage_sender },
+	{ "admin", hbctl_cmd_admin, hbctl_usage_admin },
+};
+
+static const struct command_group *find_group(const char *name)
+{
+	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+		if (strcmp(groups[i].name, name) == 0)
+			return &groups[i];
+	}
+	return NULL;
+}
+
 static int run(struct hbctl *ctx)
 {
-	const struct hbctl_args *args = ctx->args;
-	const char *group = args->words[0];
+	const char *name = ctx->args->words[0];
+	const struct command_group *group = find_group(name);
 
-	if (strcmp(group, "backend") == 0)
-		return hbctl_cmd_backend(ctx);
-	if (strcmp(group, "user") == 0)
-		return hbctl_cmd_user(ctx);
-	if (strcmp(group, "status") == 0)
-		return hbctl_cmd_status(ctx);
-	if (strcmp(group, "domain") == 0)
-		return hbctl_cmd_domain(ctx);
-	if (strcmp(group, "policy") == 0)
-		return hbctl_cmd_policy(ctx);
-	if (strcmp(group, "caps") == 0)
-		return hbctl_cmd_caps(ctx);
-	if (strcmp(group, "audit") == 0)
-		return hbctl_cmd_audit(ctx);
-	if (strcmp(group, "alias") == 0)
-		return hbctl_cmd_alias(ctx);
-	if (strcmp(group, "sender") == 0)
-		return hbctl_cmd_sender(ctx);
-	if (strcmp(group, "admin") == 0)
-		return hbctl_cmd_admin(ctx);
-	return hbctl_fail(ctx, HBCTL_EXIT_USAGE, "unknown command %.64s (try --help)", group);
+	if (group == NULL)
+		return hbctl_fail(ctx, HBCTL_EXIT_USAGE, "unknown command %.64s (try --help)", name);
+	return group->run(ctx);
 }
 
 /* Help for the command group named by the words, or the main usage. */
 static void print_help(const struct hbctl_args *args)
 {
-	const char *group = args->word_count > 0 ? args->words[0] : "";
+	const struct command_group *group = find_group(args->word_count > 0 ? args->words[0] : "");
 
-	if (strcmp(group, "backend") == 0)
-		hbctl_usage_backend(stdout);
-	else if (strcmp(group, "user") == 0)
-		hbctl_usage_user(stdout);
-	else if (strcmp(group, "status") == 0)
-		hbctl_usage_status(stdout);
-	else if (strcmp(group, "domain") == 0)
-		hbctl_usage_domain(stdout);
-	else if (strcmp(group, "policy") == 0 || strcmp(group, "caps") == 0)
-		hbctl_usage_policy(stdout);
-	else if (strcmp(group, "audit") == 0)
-		hbctl_usage_audit(stdout);
-	else if (strcmp(group, "alias") == 0)
-		hbctl_usage_alias(stdout);
-	else if (strcmp(group, "sender") == 0)
-		hbctl_usage_sender(stdout);
-	else if (strcmp(group, "admin") == 0)
-		hbctl_usage_admin(stdout);
+	if (group != NULL)
+		group->usage(stdout);
 	else
 		hbctl_usage_main(stdout);
 }
