@@ -35,19 +35,7 @@ static int admin_name_arg(struct hbctl *ctx, const char *in)
 static void print_admin_done(struct hbctl *ctx, const char *name, const char *what,
 			     const char *password)
 {
-	if (ctx->args->json) {
-		hbctl_json_obj_begin(&ctx->js, NULL);
-		hbctl_json_bool(&ctx->js, "ok", 1);
-		hbctl_json_str(&ctx->js, "admin", name);
-		if (password != NULL)
-			hbctl_json_str(&ctx->js, "password", password);
-		hbctl_json_obj_end(&ctx->js);
-		hbctl_json_finish(&ctx->js);
-		return;
-	}
-	printf("admin %s %s\n", name, what);
-	if (password != NULL)
-		printf("password: %s\n(shown once; it is stored only as a hash)\n", password);
+	hbctl_print_change(ctx, "admin", "admin", name, what, password);
 }
 
 static int admin_add(struct hbctl *ctx, const char *name)

@@ -39,22 +39,10 @@ static int words_at_least(struct hbctl *ctx, unsigned int n, const char *usage)
 static void print_done(struct hbctl *ctx, const char *what, const struct mailbox_arg *a,
 		       const char *verb, const char *password)
 {
-	if (ctx->args->json) {
-		char address[HB_LOCAL_MAX + HB_DOMAIN_MAX + 2];
+	char address[HB_LOCAL_MAX + HB_DOMAIN_MAX + 2];
 
-		snprintf(address, sizeof(address), "%s@%s", a->local, a->domain);
-		hbctl_json_obj_begin(&ctx->js, NULL);
-		hbctl_json_bool(&ctx->js, "ok", 1);
-		hbctl_json_str(&ctx->js, "address", address);
-		if (password != NULL)
-			hbctl_json_str(&ctx->js, "password", password);
-		hbctl_json_obj_end(&ctx->js);
-		hbctl_json_finish(&ctx->js);
-		return;
-	}
-	printf("%s %s@%s %s\n", what, a->local, a->domain, verb);
-	if (password != NULL)
-		printf("password: %s\n(shown once; it is stored only as a hash)\n", password);
+	snprintf(address, sizeof(address), "%s@%s", a->local, a->domain);
+	hbctl_print_change(ctx, "address", what, address, verb, password);
 }
 
 static int user_add(struct hbctl *ctx, const struct mailbox_arg *a)

@@ -138,3 +138,21 @@ int hbctl_new_password(struct hbctl *ctx, char *password, size_t size, int *show
 	*show_r = 1;
 	return HBCTL_EXIT_OK;
 }
+
+void hbctl_print_change(struct hbctl *ctx, const char *key, const char *what, const char *name,
+		      const char *verb, const char *password)
+{
+	if (ctx->args->json) {
+		hbctl_json_obj_begin(&ctx->js, NULL);
+		hbctl_json_bool(&ctx->js, "ok", 1);
+		hbctl_json_str(&ctx->js, key, name);
+		if (password != NULL)
+			hbctl_json_str(&ctx->js, "password", password);
+		hbctl_json_obj_end(&ctx->js);
+		hbctl_json_finish(&ctx->js);
+		return;
+	}
+	printf("%s %s %s\n", what, name, verb);
+	if (password != NULL)
+		printf("password: %s\n(shown once; it is stored only as a hash)\n", password);
+}

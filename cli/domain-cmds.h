@@ -29,6 +29,12 @@ void hbctl_operator_identity(char *out, size_t size);
  * (160 bits, *SHOW_R set: print it once).  The caller wipes PASSWORD. */
 int hbctl_new_password(struct hbctl *ctx, char *password, size_t size, int *show_r);
 
+/* The result of a change to one thing: {"ok":true, KEY:NAME[, "password"]}
+ * with --json, else "WHAT NAME VERB"; a generated PASSWORD (NULL: none) is
+ * printed this once only. */
+void hbctl_print_change(struct hbctl *ctx, const char *key, const char *what, const char *name,
+		      const char *verb, const char *password);
+
 /* SMEMBERS of KEY sorted, as a NULL-terminated array of the reply's strings
  * (caller frees the array and the reply). */
 int hbctl_sorted_members(struct hbctl *ctx, const char *key, redisReply **reply_r,
