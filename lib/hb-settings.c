@@ -27,6 +27,7 @@ struct setting_def {
 
 static const char *const log_choices[] = { "stderr", "syslog", NULL };
 static const char *const log_level_choices[] = { "debug", "info", "warning", "error", NULL };
+static const char *const fail_choices[] = { "tempfail", "accept", NULL };
 
 #define S(key, type, def, min, max) \
 	{ #key, type, offsetof(struct hb_settings, key), def, min, max, NULL }
@@ -68,6 +69,15 @@ static const struct setting_def setting_defs[] = {
 	S(doveadm_api_key_file, T_STR, "", 0, 0),
 	D(kick_timeout, kick_timeout_ms, T_DURATION_MS, "10s", 100, 600000),
 	D(census_interval, census_interval_ms, T_DURATION_MS, "60s", 0, 86400000),
+	S(milter_listen, T_STR, "inet:7303@127.0.0.1", 0, 0),
+	E(milter_fail, "tempfail", fail_choices),
+	S(milter_metrics_listen, T_STR, "127.0.0.1:9303", 0, 0),
+	S(milter_user, T_STR, "", 0, 0),
+	D(milter_cache_ttl, milter_cache_ttl_ms, T_DURATION_MS, "5s", 0, 3600000),
+	D(milter_stale_ttl, milter_stale_ttl_ms, T_DURATION_MS, "10m", 0, 86400000),
+	S(milter_redis_connections, T_UINT, "16", 1, 1024),
+	S(milter_suspended_code, T_UINT, "550", 400, 599),
+	D(milter_timeout, milter_timeout_s, T_DURATION_S, "300s", 1, 3600),
 };
 #define SETTING_COUNT (sizeof(setting_defs) / sizeof(setting_defs[0]))
 
@@ -243,6 +253,10 @@ static int settings_validate(const struct hb_settings *set, char *err, size_t er
 	}
 	if (set->census_interval_ms != 0 && set->census_interval_ms < 100) {
 		snprintf(err, err_size, "census_interval: 0 (off) or at least 100ms");
+		return -1;
+	}
+	if (set->milter_stale_ttl_ms != 0 && set->milter_stale_ttl_ms < set->milter_cache_ttl_ms) {
+		snprintf(err, err_size, "milter_stale_ttl: 0 (never serve stale) or at least milter_cache_ttl");
 		return -1;
 	}
 	if (strlen(set->key_prefix) > 64 || strchr(set->key_prefix, ' ') != NULL) {

@@ -45,6 +45,17 @@ struct hb_settings {
 	char *doveadm_api_key_file;
 	unsigned int kick_timeout_ms;
 	unsigned int census_interval_ms;   /* 0 = no session census */
+
+	/* hummingbird-milter (docs/MILTER.md) */
+	char *milter_listen;               /* libmilter socket: inet:PORT@HOST, unix:PATH */
+	char *milter_fail;                 /* tempfail | accept when Redis fails */
+	char *milter_metrics_listen;       /* "" = no /metrics */
+	char *milter_user;                 /* "" = keep the starting user */
+	unsigned int milter_cache_ttl_ms;  /* policy values re-read after this */
+	unsigned int milter_stale_ttl_ms;  /* ... and served while Redis is down */
+	unsigned int milter_redis_connections;
+	unsigned int milter_suspended_code; /* 450 or 550 ... */
+	unsigned int milter_timeout_s;     /* libmilter's socket timeout */
 };
 
 /* Allocate settings with every documented default. */

@@ -416,25 +416,48 @@ class DovecotBackend(Dovecot):
 
 class AuthModule:
     """Installs the built passdb module into Dovecot's fixed auth module dir
-    and puts back whatever was there before (usually: nothing)."""
+    and puts back whatever was there before (usually: nothing).  Test runs
+    that overlap (a developer's run next to CI's) register in USERS_DIR; only
+    the last one to finish removes the module, so none pulls it away under
+    another's Dovecot."""
+
+    USERS_DIR = "/run/hb-systest-auth-module"
 
     def __init__(self):
         self.dest = os.path.join(AUTHDB_DIR, AUTHDB_NAME)
         self.saved = None
         self.installed = False
+        self.token = os.path.join(self.USERS_DIR, str(os.getpid()))
+
+    def _other_users(self):
+        others = []
+        for name in os.listdir(self.USERS_DIR):
+            path = os.path.join(self.USERS_DIR, name)
+            if path == self.token:
+                continue
+            if name.isdigit() and pid_alive(int(name)):
+                others.append(int(name))
+            else:
+                try:
+                    os.unlink(path)         # a run that died without cleanup
+                except FileNotFoundError:
+                    pass
+        return others
 
     def install(self):
         if self.installed:
             return
+        os.makedirs(self.USERS_DIR, mode=0o700, exist_ok=True)
+        write(self.token, "")
         src = authdb_module()
         with open(src, "rb") as f:
             ours = f.read()
         if os.path.exists(self.dest):
             with open(self.dest, "rb") as f:
                 existing = f.read()
-            # a copy of our own build is a leftover (e.g. of two runs whose
-            # save/restore interleaved): remove it at the end, not restore it
-            self.saved = None if existing == ours else existing
+            # a copy of a build of ours (a leftover, or another run's) is
+            # removed at the end, not restored
+            self.saved = None if existing == ours or self._other_users() else existing
         tmp = self.dest + ".hbt-%d" % os.getpid()
         shutil.copyfile(src, tmp)
         os.chmod(tmp, 0o644)
@@ -444,6 +467,14 @@ class AuthModule:
     def remove(self):
         if not self.installed:
             return
+        self.installed = False
+        others = self._other_users()
+        try:
+            os.unlink(self.token)
+        except FileNotFoundError:
+            pass
+        if others:
+            return                          # still in use by another run
         if self.saved is None:
             try:
                 os.unlink(self.dest)
@@ -454,7 +485,6 @@ class AuthModule:
             with open(tmp, "wb") as f:
                 f.write(self.saved)
             os.rename(tmp, self.dest)
-        self.installed = False
 
 
 class DovecotProxy(Dovecot):

@@ -1,0 +1,2 @@
+# milter/local.mk - hummingbird-milter, the Postfix policy milter (included
+# from the top Makefile.am; docs/MILTER.md).
