@@ -4,9 +4,11 @@
 
 #include <stdio.h>
 
-static const char *key_suffix(enum hb_key_kind kind, int *needs_name_r)
+static const char *key_suffix(enum hb_key_kind kind, int *needs_name_r,
+			      const char **tail_r)
 {
 	*needs_name_r = 1;
+	*tail_r = "";
 	switch (kind) {
 	case HB_KEY_BACKENDS: *needs_name_r = 0; return "backends";
 	case HB_KEY_BACKEND: return "backend:";
@@ -19,6 +21,10 @@ static const char *key_suffix(enum hb_key_kind kind, int *needs_name_r)
 	case HB_KEY_ROUTING: *needs_name_r = 0; return "routing";
 	case HB_KEY_DOMAINS: *needs_name_r = 0; return "domains";
 	case HB_KEY_AUDIT: return "audit:";
+	case HB_KEY_ADMINS: *needs_name_r = 0; return "admins";
+	case HB_KEY_ADMIN: return "admin:";
+	case HB_KEY_ADMIN_DOMAINS: *tail_r = ":domains"; return "admin:";
+	case HB_KEY_SESSION: return "session:";
 	}
 	return NULL;
 }
@@ -27,12 +33,13 @@ size_t hb_key(char *buf, size_t size, const char *prefix,
 	      enum hb_key_kind kind, const char *name)
 {
 	int needs_name;
-	const char *suffix = key_suffix(kind, &needs_name);
+	const char *tail;
+	const char *suffix = key_suffix(kind, &needs_name, &tail);
 	int len;
 
 	if (suffix == NULL || (needs_name && (name == NULL || *name == '\0')))
 		return 0;
-	len = snprintf(buf, size, "%s%s%s", prefix, suffix, needs_name ? name : "");
+	len = snprintf(buf, size, "%s%s%s%s", prefix, suffix, needs_name ? name : "", tail);
 	if (len < 0 || (size_t)len >= size)
 		return 0;
 	return (size_t)len;

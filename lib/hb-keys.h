@@ -19,6 +19,10 @@ enum hb_key_kind {
 	HB_KEY_ROUTING,       /* P routing             (no name) */
 	HB_KEY_DOMAINS,       /* P domains             (no name) */
 	HB_KEY_AUDIT,         /* P audit:DOM */
+	HB_KEY_ADMINS,        /* P admins              (no name) */
+	HB_KEY_ADMIN,         /* P admin:NAME */
+	HB_KEY_ADMIN_DOMAINS, /* P admin:NAME:domains */
+	HB_KEY_SESSION,       /* P session:HASH (hex SHA-256 of an admind token) */
 };
 
 /* Write the key into BUF; returns its length, or 0 if it does not fit or NAME

@@ -471,16 +471,10 @@ static int check_content(const char *path, const char *buf, size_t *len, size_t 
 	return -1;
 }
 
-int hb_secret_read_file(const char *path, char *out, size_t out_size, const char **error_r)
+int hb_secret_open(const char *path, const char **error_r)
 {
-	char buf[HB_SECRET_MAX + 3];
-	ssize_t n;
-	size_t len;
-	int fd, ret = -1;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 
-	if (out_size > 0)
-		out[0] = '\0';
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		if (errno == ELOOP)
 			*error_r = file_error("secret file %." ERROR_PATH_MAX "s is a symbolic link", path);
@@ -493,6 +487,20 @@ int hb_secret_read_file(const char *path, char *out, size_t out_size, const char
 		close(fd);
 		return -1;
 	}
+	return fd;
+}
+
+int hb_secret_read_file(const char *path, char *out, size_t out_size, const char **error_r)
+{
+	char buf[HB_SECRET_MAX + 3];
+	ssize_t n;
+	size_t len;
+	int fd, ret = -1;
+
+	if (out_size > 0)
+		out[0] = '\0';
+	if ((fd = hb_secret_open(path, error_r)) < 0)
+		return -1;
 	n = read_bounded(fd, buf, sizeof(buf));
 	close(fd);
 	if (n < 0) {

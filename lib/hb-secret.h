@@ -68,6 +68,12 @@ int hb_secret_generate(char *out, size_t out_size);
  * same thread. */
 int hb_secret_read_file(const char *path, char *out, size_t out_size, const char **error_r);
 
+/* Open PATH for reading with the checks of hb_secret_read_file() (no
+ * symlink, a regular file owned by geteuid(), no group/other bits), for a
+ * secret that is not one line (a PEM private key).  Returns the descriptor,
+ * or -1 with *ERROR_R as hb_secret_read_file() sets it. */
+int hb_secret_open(const char *path, const char **error_r);
+
 /* Create PATH (which must not exist, and is never followed as a symlink) with
  * mode 0600 whatever the umask, write SECRET and "\n", fsync and close it.
  * SECRET must be 1..HB_SECRET_MAX bytes without line breaks.  On failure a

@@ -78,6 +78,18 @@ static const struct setting_def setting_defs[] = {
 	S(milter_redis_connections, T_UINT, "16", 1, 1024),
 	S(milter_suspended_code, T_UINT, "550", 400, 599),
 	D(milter_timeout, milter_timeout_s, T_DURATION_S, "300s", 1, 3600),
+	S(admind_listen, T_STR, "127.0.0.1:7304", 0, 0),
+	S(admind_cert_file, T_STR, "/etc/hummingbird/admind.crt", 0, 0),
+	S(admind_key_file, T_STR, "/etc/hummingbird/admind.key", 0, 0),
+	S(admind_client_ca_file, T_STR, "", 0, 0),
+	D(admind_session_ttl, admind_session_ttl_s, T_DURATION_S, "1h", 10, 7 * 86400),
+	S(admind_max_body, T_UINT, "65536", 1024, 1048576),
+	S(admind_max_headers, T_UINT, "8192", 1024, 65536),
+	D(admind_timeout, admind_timeout_s, T_DURATION_S, "30s", 1, 3600),
+	S(admind_login_failures, T_UINT, "5", 1, 1000),
+	D(admind_lockout, admind_lockout_ms, T_DURATION_MS, "10s", 100, 86400000),
+	D(admind_lockout_max, admind_lockout_max_ms, T_DURATION_MS, "1h", 100, 86400000),
+	S(admind_addr_failures, T_UINT, "20", 1, 100000),
 };
 #define SETTING_COUNT (sizeof(setting_defs) / sizeof(setting_defs[0]))
 

@@ -56,6 +56,20 @@ struct hb_settings {
 	unsigned int milter_redis_connections;
 	unsigned int milter_suspended_code; /* 450 or 550 ... */
 	unsigned int milter_timeout_s;     /* libmilter's socket timeout */
+
+	/* hummingbird-admind (docs/ADMIND.md) */
+	char *admind_listen;               /* ADDR:PORT of the HTTPS API */
+	char *admind_cert_file;            /* PEM certificate chain */
+	char *admind_key_file;             /* PEM private key, mode 0600 */
+	char *admind_client_ca_file;       /* "" = no client certificate asked */
+	unsigned int admind_session_ttl_s; /* lifetime of a session token */
+	unsigned int admind_max_body;      /* bytes of a request body */
+	unsigned int admind_max_headers;   /* bytes of a request's head */
+	unsigned int admind_timeout_s;     /* a silent connection is closed */
+	unsigned int admind_login_failures; /* failures of a name before it is locked */
+	unsigned int admind_lockout_ms;    /* first lock; doubles with each failure */
+	unsigned int admind_lockout_max_ms;
+	unsigned int admind_addr_failures; /* failures from one address before it is locked */
 };
 
 /* Allocate settings with every documented default. */
