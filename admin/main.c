@@ -1,0 +1,230 @@
+/* main.c - hummingbird-admind, the HTTPS + JSON service through which
+ * delegated domain admins manage their own domains (docs/ADMIND.md): option
+ * parsing, settings, TLS context, signals (SIGHUP reloads the settings and
+ * the certificate, SIGTERM/SIGINT end it cleanly) and the event loop.
+ * Usage: hummingbird-admind [-c FILE] [-f] [-t] */
+#include "admind.h"
+#include "limiter.h"
+#include "hb-log.h"
+#include "hb-settings.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: hummingbird-admind [-c FILE] [-f] [-t]\n"
+		"  -c FILE  configuration (default %s)\n"
+		"  -f       stay in the foreground\n"
+		"  -t       check the configuration, certificate and key, and exit\n",
+		HB_DEFAULT_CONFIG_PATH);
+}
+
+static void apply_logging(const struct hb_settings *set)
+{
+	enum hb_log_level level = HB_LOG_INFO;
+
+	(void)hb_log_level_parse(set->log_level, &level);
+	hb_log_close();
+	hb_log_open("hummingbird-admind", strcmp(set->log, "syslog") == 0, level);
+}
+
+/* What the settings parser cannot check alone. */
+static int check_settings(const struct hb_settings *set, char *err, size_t err_size)
+{
+	if (set->admind_lockout_max_ms < set->admind_lockout_ms) {
+		snprintf(err, err_size, "admind_lockout_max must be at least admind_lockout");
+		return -1;
+	}
+	return 0;
+}
+
+/* Load the configuration and build its TLS context; nothing is changed on failure. */
+static int load(const char *path, struct hb_settings **set_r, SSL_CTX **ssl_r, char *err,
+		size_t err_size)
+{
+	char why[HB_SETTINGS_ERROR_MAX];
+
+	if (hb_settings_load(path, set_r, err, err_size) < 0)
+		return -1;
+	if (check_settings(*set_r, why, sizeof(why)) < 0 ||
+	    (*ssl_r = admind_tls_create(*set_r, why, sizeof(why))) == NULL) {
+		snprintf(err, err_size, "%s: %s", path, why);
+		hb_settings_free(set_r);
+		return -1;
+	}
+	return 0;
+}
+
+static int redis_changed(const struct hb_settings *a, const struct hb_settings *b)
+{
+	return strcmp(a->redis_host, b->redis_host) != 0 || a->redis_port != b->redis_port ||
+		strcmp(a->redis_socket, b->redis_socket) != 0 ||
+		strcmp(a->redis_user, b->redis_user) != 0 ||
+		strcmp(a->redis_password_file, b->redis_password_file) != 0 ||
+		a->redis_db != b->redis_db || a->redis_timeout_ms != b->redis_timeout_ms;
+}
+
+/* Swap in the new settings and TLS context: connections already open keep
+ * theirs, new ones get the new certificate. */
+static void on_sighup(evutil_socket_t sig, short what, void *arg)
+{
+	struct admind *ad = arg;
+	struct hb_settings *set;
+	SSL_CTX *ssl;
+	char err[HB_SETTINGS_ERROR_MAX + 256];
+
+	(void)sig; (void)what;
+	if (load(ad->config_path, &set, &ssl, err, sizeof(err)) < 0) {
+		hb_error("reload failed, keeping the running settings: %s", err);
+		return;
+	}
+	if (strcmp(set->admind_listen, ad->set->admind_listen) != 0)
+		hb_warn("reload: admind_listen changes only on restart");
+	if (redis_changed(ad->set, set))
+		admind_redis_close(ad);
+	hb_settings_free(&ad->set);
+	ad->set = set;
+	SSL_CTX_free(ad->ssl);
+	ad->ssl = ssl;
+	admind_server_limits(ad);
+	apply_logging(set);
+	hb_info("configuration and certificate reloaded from %s", ad->config_path);
+}
+
+static void on_sigterm(evutil_socket_t sig, short what, void *arg)
+{
+	struct admind *ad = arg;
+
+	(void)what;
+	hb_info("signal %d: shutting down", (int)sig);
+	event_base_loopbreak(ad->base);
+}
+
+static int dummy_hash(struct admind *ad, char *err, size_t err_size)
+{
+	char password[HB_SECRET_GENERATED_LEN + 1];
+	const char *error = "random generator failed";
+	int ret = hb_secret_generate(password, sizeof(password)) < 0 ? -1 :
+		hb_admin_hash(password, HB_ADMIN_KDF_ITER_DEFAULT, ad->dummy_hash,
+			      sizeof(ad->dummy_hash), &error);
+
+	hb_secret_wipe(password, sizeof(password));
+	if (ret < 0)
+		snprintf(err, err_size, "%s", error);
+	return ret;
+}
+
+static int admind_init(struct admind *ad, char *err, size_t err_size)
+{
+	ad->base = event_base_new();
+	ad->limiter = admind_limiter_create();
+	if (ad->base == NULL || ad->limiter == NULL) {
+		snprintf(err, err_size, "out of memory");
+		return -1;
+	}
+	if (dummy_hash(ad, err, err_size) < 0 || admind_server_start(ad, err, err_size) < 0)
+		return -1;
+	ad->sig_hup = evsignal_new(ad->base, SIGHUP, on_sighup, ad);
+	ad->sig_term = evsignal_new(ad->base, SIGTERM, on_sigterm, ad);
+	ad->sig_int = evsignal_new(ad->base, SIGINT, on_sigterm, ad);
+	if (ad->sig_hup == NULL || ad->sig_term == NULL || ad->sig_int == NULL) {
+		snprintf(err, err_size, "out of memory");
+		return -1;
+	}
+	evsignal_add(ad->sig_hup, NULL);
+	evsignal_add(ad->sig_term, NULL);
+	evsignal_add(ad->sig_int, NULL);
+	return 0;
+}
+
+static void admind_deinit(struct admind *ad)
+{
+	admind_server_stop(ad);
+	if (ad->sig_hup != NULL)
+		event_free(ad->sig_hup);
+	if (ad->sig_term != NULL)
+		event_free(ad->sig_term);
+	if (ad->sig_int != NULL)
+		event_free(ad->sig_int);
+	admind_redis_close(ad);
+	admind_limiter_destroy(&ad->limiter);
+	if (ad->base != NULL)
+		event_base_free(ad->base);
+	SSL_CTX_free(ad->ssl);
+	if (ad->set != NULL && ad->set->pid_file[0] != '\0')
+		unlink(ad->set->pid_file);
+	hb_settings_free(&ad->set);
+	hb_secret_wipe(ad->dummy_hash, sizeof(ad->dummy_hash));
+}
+
+static int write_pid_file(const char *path)
+{
+	FILE *f;
+
+	if (path[0] == '\0')
+		return 0;
+	if ((f = fopen(path, "w")) == NULL) {
+		hb_error("pid_file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	fprintf(f, "%d\n", (int)getpid());
+	fclose(f);
+	return 0;
+}
+
+int main(int argc, char *argv[])
+{
+	struct admind ad;
+	char err[HB_SETTINGS_ERROR_MAX + 256];
+	int opt, foreground = 0, test_only = 0, ret;
+
+	memset(&ad, 0, sizeof(ad));
+	ad.config_path = HB_DEFAULT_CONFIG_PATH;
+	while ((opt = getopt(argc, argv, "c:fth")) != -1) {
+		switch (opt) {
+		case 'c': ad.config_path = optarg; break;
+		case 'f': foreground = 1; break;
+		case 't': test_only = 1; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (load(ad.config_path, &ad.set, &ad.ssl, err, sizeof(err)) < 0) {
+		fprintf(stderr, "hummingbird-admind: %s\n", err);
+		return 1;
+	}
+	if (test_only) {
+		printf("%s: configuration OK\n", ad.config_path);
+		admind_deinit(&ad);
+		return 0;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (!foreground && daemon(0, 0) < 0) {
+		fprintf(stderr, "hummingbird-admind: daemon(): %s\n", strerror(errno));
+		admind_deinit(&ad);
+		return 1;
+	}
+	apply_logging(ad.set);
+	if (admind_init(&ad, err, sizeof(err)) < 0 || write_pid_file(ad.set->pid_file) < 0) {
+		hb_error("start-up failed: %s", err);
+		admind_deinit(&ad);
+		return 1;
+	}
+	hb_info("listening on %s (version %s)", ad.set->admind_listen, ADMIND_VERSION);
+	ret = event_base_dispatch(ad.base);
+	hb_info("stopped");
+	admind_deinit(&ad);
+	hb_log_close();
+	return ret < 0 ? 1 : 0;
+}
