@@ -17,3 +17,5 @@ tests_bench_hb_lookup_bench_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(HIREDIS_C
 tests_bench_hb_lookup_bench_LDADD = lib/libhb.a $(HIREDIS_LIBS) $(LIBEVENT_LIBS) -lm
 
 dist_noinst_SCRIPTS += tests/bench/run-director-bench.sh
+
+include $(srcdir)/tests/bench/milter-bench.mk
