@@ -172,6 +172,21 @@ static int sender_arg(const char *in, char *out, struct admind_error *err)
 	return 0;
 }
 
+/* A domain admin may let a login send only as addresses of domains granted
+ * to them: never as another customer's. */
+static int sender_domain_granted(struct admind_request *req, const char *sender,
+				 struct admind_error *err)
+{
+	const char *domain = strrchr(sender, '@') + 1;	/* sender_arg() made sure of the '@' */
+	int granted = admind_granted(req, domain, err);
+
+	if (granted < 0)
+		return -1;
+	if (!granted)
+		return admind_error_set(err, 403, "forbidden", "domain %s is not one of yours", domain);
+	return 0;
+}
+
 static int policy_set(struct admind_request *req, struct admind_reply *reply, struct admind_error *err)
 {
 	const char *argv[POLICY_PAIRS_MAX * 2];
@@ -212,7 +227,8 @@ static int mailbox_change(struct admind_request *req, struct admind_reply *reply
 		const char *in = ep == ADMIND_EP_SENDER_ALLOW ? admind_body_str(&req->json, 0) :
 			req->route.sender;
 
-		if (sender_arg(in, sender, err) < 0)
+		if (sender_arg(in, sender, err) < 0 ||
+		    (ep == ADMIND_EP_SENDER_ALLOW && sender_domain_granted(req, sender, err) < 0))
 			return -1;
 		argv[argc++] = sender;
 	} else if (ep == ADMIND_EP_USER_SUSPEND || ep == ADMIND_EP_USER_RESUME) {
