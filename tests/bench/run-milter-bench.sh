@@ -28,6 +28,7 @@ PATHS=${BENCH_PATHS:-"none noop hb postfwd"}
 PORT_BASE=${BENCH_PORT_BASE:-22000}
 KEEP=${BENCH_KEEP:-0}                # 1: keep the temp dir (maillog, daemon logs) afterwards
 STALL_SECS=${BENCH_STALL_SECS:-30}   # give up on a round when no message is delivered this long
+NOOP_DATA=${BENCH_NOOP_DATA:-0}      # 1: the do-nothing milter also answers DATA (noop-milter -D)
 MSOCK=${BENCH_MILTER_SOCKET:-inet}  # inet: milters on 127.0.0.1 ports; unix: on unix sockets
 PF_CONF=${BENCH_POSTFIX_CONF:-/run/hummingbird-bench/milter-postfix}  # fixed: named in main.cf
 
@@ -233,7 +234,7 @@ start_sink() {
 }
 
 start_noop() {
-	"$NOOP" -p "$(milter_listen noop)" >"$D/noop.log" 2>&1 &
+	"$NOOP" -p "$(milter_listen noop)" $([ "$NOOP_DATA" = 1 ] && echo -D) >"$D/noop.log" 2>&1 &
 	NOOP_PID=$!
 	wait_milter noop "$NOOP_PID" "$D/noop.log"
 }
@@ -564,8 +565,8 @@ case " $PATHS " in *" postfwd "*) start_postfwd ;; esac
 start_postfix
 sleep 1
 
-printf 'milter benchmark: %d rounds x %d messages of %d B body, %d parallel sessions, milters on %s sockets, paths: %s; %s cores, load average %s\n' \
-	"$ROUNDS" "$MSGS" "$SIZE" "$SESSIONS" "$MSOCK" "$(echo $PATHS)" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
+printf 'milter benchmark: %d rounds x %d messages of %d B body, %d parallel sessions, milters on %s sockets%s, paths: %s; %s cores, load average %s\n' \
+	"$ROUNDS" "$MSGS" "$SIZE" "$SESSIONS" "$MSOCK" "$([ "$NOOP_DATA" = 1 ] && echo ', do-nothing milter answers DATA')" "$(echo $PATHS)" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
 load_rounds
 if [ "$LAT_MSGS" -gt 0 ]; then
 	log "latency: $LAT_MSGS single transactions per path, interleaved"
@@ -574,7 +575,10 @@ fi
 summarize
 printf '\nmsgs/s: smtp-source start to the last status=sent in the maillog; CPU: utime+stime from /proc of the\n'
 printf 'policy process(es) (postfwd: its whole process tree) and of all Postfix processes of the instance,\n'
-printf 'before/after each round; latency: %d single transactions per path, connect to the end-of-DATA reply,\n' "$LAT_MSGS"
-printf 'timed by this script'"'"'s own SMTP client, one at a time; added = path minus no policy.\n'
+printf 'before/after each round.\n'
+if [ "$LAT_MSGS" -gt 0 ]; then
+	printf 'latency: %d single transactions per path, connect to the end-of-DATA reply, timed by this\n' "$LAT_MSGS"
+	printf 'script'"'"'s own SMTP client, one at a time (no load); added = path minus no policy.\n'
+fi
 printf 'load average at the end: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
 [ "$ERRORS" = 0 ] || die "$ERRORS error(s), see above"
