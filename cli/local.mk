@@ -13,7 +13,8 @@ cli_hbctl_SOURCES = \
 	cli/cmd-user.c cli/user-cmds.h cli/user-move.c cli/user-kick.c \
 	cli/print-user.c cli/cmd-status.c cli/status.h cli/print-status.c \
 	cli/domain-cmds.h cli/domain-change.c cli/cmd-domain.c cli/cmd-policy.c \
-	cli/cmd-audit.c cli/cmd-mailbox.c cli/cmd-admin.c
+	cli/cmd-audit.c cli/cmd-mailbox.c cli/cmd-admin.c \
+	cli/server.h cli/server-cmds.c cli/server-print.c cli/server-session.c cli/server-tls.c
 cli_hbctl_LDADD = $(HB_LIBS) $(OPENSSL_LIBS) $(LIBCRYPT_LIBS)
 
 if HAVE_CMOCKA

@@ -4,6 +4,7 @@
 #include "hbctl.h"
 #include "domain-cmds.h"
 #include "hb-settings.h"
+#include "server.h"
 #include "usage.h"
 
 #include <stdlib.h>
@@ -76,19 +77,30 @@ static void print_help(const struct hbctl_args *args)
 int main(int argc, char **argv)
 {
 	struct hbctl_args args;
+	struct hbctl_server srv;
 	struct hbctl ctx;
 	int code;
 
 	memset(&ctx, 0, sizeof(ctx));
+	memset(&srv, 0, sizeof(srv));
+	memset(&args, 0, sizeof(args));
 	ctx.args = &args;
 	hbctl_json_init(&ctx.js, stdout);
-	if (hbctl_args_parse(argc - 1, argv + 1, &args, ctx.err, sizeof(ctx.err)) < 0) {
+	/* --server mode (a domain admin through hummingbird-admind): cli/server-*.c */
+	if (hbctl_server_options(&argc, argv, &srv, ctx.err, sizeof(ctx.err)) < 0 ||
+	    hbctl_args_parse(argc - 1, argv + 1, &args, ctx.err, sizeof(ctx.err)) < 0) {
 		report_error(&ctx, HBCTL_EXIT_USAGE);
 		return HBCTL_EXIT_USAGE;
 	}
 	if (args.help || args.word_count == 0) {
 		print_help(&args);
 		return args.help ? HBCTL_EXIT_OK : HBCTL_EXIT_USAGE;
+	}
+	if (srv.url != NULL) {
+		code = hbctl_server_run(&ctx, &srv);
+		if (code != HBCTL_EXIT_OK)
+			report_error(&ctx, code);
+		return code;
 	}
 	if (hb_settings_load(args.config_path != NULL ? args.config_path :
 			     HB_DEFAULT_CONFIG_PATH, &ctx.set, ctx.err, sizeof(ctx.err)) < 0) {

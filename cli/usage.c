@@ -12,6 +12,9 @@ void hbctl_usage_main(FILE *f)
 	      "  policy show|set ..., caps set ..., audit DOMAIN\n"
 	      "  user add|remove|list|suspend|resume ..., alias ..., sender ...  (mailboxes)\n"
 	      "  admin add|remove|list|grant|revoke ...   (domain admins)\n"
+	      "Domain admins: hbctl --server https://HOST:PORT --ca FILE login NAME [--password-file F],\n"
+	      "  then domain list|show, user, alias, sender, policy show|set, audit, whoami, logout\n"
+	      "  through hummingbird-admind (--session-file FILE; docs/ADMIND.md).\n"
 	      "Options: -c FILE (default /etc/hummingbird/hummingbird.conf), --json, -h/--help.\n"
 	      "Exit: 0 ok, 1 failed, 2 usage or input error, 3 Redis or backend unreachable.\n"
 	      "`hbctl COMMAND --help` describes one command.\n", f);
