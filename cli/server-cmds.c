@@ -70,9 +70,7 @@ static int split_address(struct hbctl *ctx, const char *address, char *local, si
 	return HBCTL_EXIT_OK;
 }
 
-/* A JSON object body from KEY, VALUE pairs (VALUE NULL: skipped), then an
- * optional list or map named LIST_KEY of ITEMS (MAP: "name=value" words). */
-static char *make_body(const char *const *pairs, size_t count, const char *list_key,
+char *hbctl_server_body(const char *const *pairs, size_t count, const char *list_key,
 		       const char *const *items, size_t item_count, int map)
 {
 	struct hbctl_json js;
@@ -148,7 +146,7 @@ static int user_add_body(struct hbctl *ctx, struct call *c, const char *local)
 		return hbctl_fail(ctx, HBCTL_EXIT_USAGE, "%s", error);
 	const char *pairs[] = { "local", local, "password", have ? password : NULL,
 				"quota", ctx->args->quota };
-	c->body = make_body(pairs, 6, NULL, NULL, 0, 0);
+	c->body = hbctl_server_body(pairs, 6, NULL, NULL, 0, 0);
 	hb_secret_wipe(password, sizeof(password));
 	return c->body != NULL ? HBCTL_EXIT_OK : hbctl_fail(ctx, HBCTL_EXIT_USAGE, "values too long");
 }
@@ -210,7 +208,7 @@ static int cmd_alias(struct hbctl *ctx, struct call *c, const char *verb)
 	const char *pairs[] = { "local", local };
 	c->method = "POST";
 	c->verb = "set";
-	c->body = make_body(pairs, 2, "targets", args->words + 3, args->word_count - 3, 0);
+	c->body = hbctl_server_body(pairs, 2, "targets", args->words + 3, args->word_count - 3, 0);
 	if (c->body == NULL)
 		return hbctl_fail(ctx, HBCTL_EXIT_USAGE, "values too long");
 	return domain_path(ctx, c, domain, "aliases", NULL, NULL);
@@ -241,7 +239,7 @@ static int cmd_sender(struct hbctl *ctx, struct call *c, const char *verb)
 	const char *pairs[] = { "sender", args->words[3] };
 	c->method = "POST";
 	c->verb = "extended";
-	if ((c->body = make_body(pairs, 2, NULL, NULL, 0, 0)) == NULL)
+	if ((c->body = hbctl_server_body(pairs, 2, NULL, NULL, 0, 0)) == NULL)
 		return hbctl_fail(ctx, HBCTL_EXIT_USAGE, "values too long");
 	return domain_path(ctx, c, domain, "senders", local, NULL);
 }
@@ -266,7 +264,7 @@ static int cmd_policy(struct hbctl *ctx, struct call *c, const char *verb)
 	c->method = "PUT";
 	c->what = "policy of";
 	c->verb = "set";
-	if ((c->body = make_body(NULL, 0, "values", args->words + 3, args->word_count - 3, 1)) == NULL)
+	if ((c->body = hbctl_server_body(NULL, 0, "values", args->words + 3, args->word_count - 3, 1)) == NULL)
 		return hbctl_fail(ctx, HBCTL_EXIT_USAGE, "values too long");
 	return domain_path(ctx, c, args->words[2], "policy", NULL, NULL);
 }

@@ -88,28 +88,6 @@ static int prompt_password(struct hbctl *ctx, char *out, size_t size)
 	return len > 0 ? HBCTL_EXIT_OK : hbctl_fail(ctx, HBCTL_EXIT_USAGE, "empty password");
 }
 
-/* {"admin":NAME,"password":PASSWORD}, malloc'd (the caller wipes and frees it) */
-static char *login_body(const char *name, const char *password)
-{
-	struct hbctl_json js;
-	char *body = NULL;
-	size_t size = 0;
-	FILE *f = open_memstream(&body, &size);
-
-	if (f == NULL)
-		return NULL;
-	hbctl_json_init(&js, f);
-	hbctl_json_obj_begin(&js, NULL);
-	hbctl_json_str(&js, "admin", name);
-	hbctl_json_str(&js, "password", password);
-	hbctl_json_obj_end(&js);
-	if (fclose(f) != 0) {
-		free(body);
-		return NULL;
-	}
-	return body;
-}
-
 /* Keep TOKEN of REPLY in the session file; *EXPIRES_R its lifetime. */
 static int save_token(struct hbctl *ctx, const struct hbctl_server *srv, const char *reply,
 		      long long *expires_r, char *path, size_t path_size)
@@ -175,7 +153,8 @@ int hbctl_server_login(struct hbctl *ctx, struct hbctl_server *srv)
 	} else if ((ret = prompt_password(ctx, password, sizeof(password))) != HBCTL_EXIT_OK) {
 		return ret;
 	}
-	body = login_body(args->words[1], password);
+	const char *pairs[] = { "admin", args->words[1], "password", password };
+	body = hbctl_server_body(pairs, 4, NULL, NULL, 0, 0);
 	hb_secret_wipe(password, sizeof(password));
 	if (body == NULL)
 		return hbctl_fail(ctx, HBCTL_EXIT_FAILED, "out of memory");

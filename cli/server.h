@@ -32,6 +32,12 @@ int hbctl_server_options(int *argc, char **argv, struct hbctl_server *srv,
 /* Run the command of CTX->args through admind; returns an exit code. */
 int hbctl_server_run(struct hbctl *ctx, struct hbctl_server *srv);
 
+/* A JSON object from KEY, VALUE pairs (a NULL VALUE is left out), then an
+ * optional list or map named LIST_KEY of ITEMS (MAP: "name=value" words).
+ * malloc'd; NULL when out of memory or too long. */
+char *hbctl_server_body(const char *const *pairs, size_t count, const char *list_key,
+			const char *const *items, size_t item_count, int map);
+
 /* server-tls.c: one request over a new TLS connection.  TOKEN and BODY may
  * be NULL.  On success (any HTTP status) returns 0 with *STATUS_R and the
  * reply body (malloc'd, NUL-terminated; caller frees); else an exit code

@@ -631,3 +631,102 @@ def test_admind_mailbox_added_by_a_domain_admin_logs_in_at_once(cluster, udir, a
     who = {e["who"] for e in json.loads(cluster.hbctl_ok("--json", "audit", d).stdout)
            if e["action"].startswith("mailbox")}
     assert who == {"admin:gina"}, who
+
+
+def _hbctl_server(adm, session, *args, ca=None, json_out=False):
+    argv = [harness.hbctl_binary(), "--server", adm.admind.url, "--ca", ca or adm.pki.ca,
+            "--session-file", str(session)]
+    if json_out:
+        argv.append("--json")
+    argv += [str(a) for a in args]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=60,
+                          env={"PATH": os.environ.get("PATH", ""), "HOME": str(session.parent)})
+
+
+def test_hbctl_server_mode_manages_only_the_admins_domains(adm, tmp_path):
+    """hbctl --server logs a domain admin in (password from a 0600 file, token only in a 0600 session file), runs the admin's commands through admind with operator mode's output, refuses other domains and operator commands, and logout ends the session."""
+    session = tmp_path / "session"
+    pw = tmp_path / "pw"
+    pw.write_text(PASSWORD + "\n")
+    pw.chmod(0o600)
+    adm.new_admin("hank", "hank.example")
+    adm.op("caps", "set", "hank.example", "user_msgs=100/h")
+
+    def run(*args, json_out=False):
+        return _hbctl_server(adm, session, *args, json_out=json_out)
+
+    def ok(*args, json_out=False):
+        r = run(*args, json_out=json_out)
+        assert r.returncode == 0, (args, r.stdout, r.stderr)
+        return json.loads(r.stdout) if json_out else r.stdout
+
+    r = run("login", "hank", "--password-file", pw)
+    assert r.returncode == 0 and "logged in as hank" in r.stdout, r.stdout + r.stderr
+    token = session.read_text().strip()
+    assert (session.stat().st_mode & 0o777) == 0o600
+    assert token not in r.stdout + r.stderr
+    assert adm.redis("HGET", token_key(token), "admin") == "hank"
+    assert ok("domain", "list", json_out=True) == [
+        {"domain": "hank.example", "state": "active", "mailboxes": 0, "aliases": 0}]
+    out = ok("user", "add", "Kim@hank.example", json_out=True)
+    assert out["address"] == "kim@hank.example" and len(out["password"]) == 32, out
+    assert "password: " in ok("user", "add", "lee@hank.example")
+    ok("user", "add", "max@hank.example", "--password-file", pw, "--quota", "10M")
+    ok("alias", "add", "info@hank.example", "kim@hank.example", "lee@hank.example")
+    ok("sender", "allow", "kim@hank.example", "info@hank.example")
+    ok("user", "suspend", "lee@hank.example")
+    ok("policy", "set", "hank.example", "max_rcpt=20", "user_msgs=50/h")
+    r = run("policy", "set", "hank.example", "user_msgs=500/h")
+    assert r.returncode == 1 and "user_msgs is above the operator's cap" in r.stderr, r.stderr
+    for args in (("user", "list", "hank.example"), ("alias", "list", "hank.example"),
+                 ("sender", "list", "kim@hank.example"), ("policy", "show", "hank.example")):
+        assert ok(*args, json_out=True) == adm.op_json(*args), args
+    assert ok("audit", "hank.example", json_out=True) == adm.op_json("audit", "hank.example")
+    text = ok("audit", "hank.example")
+    assert "admin:hank from 127.0.0.1: mailbox add kim@hank.example" in text, text
+    assert "max_rcpt: (none) -> 20" in text, text
+    assert "50/h" in ok("policy", "show", "hank.example")
+    for args in (("user", "list", "a.example"), ("user", "add", "x@a.example"),
+                 ("audit", "b.example"), ("domain", "show", "b.example"),
+                 ("sender", "allow", "kim@hank.example", "@a.example"),
+                 ("user", "remove", "ann@A.EXAMPLE")):
+        r = run(*args)
+        assert r.returncode == 1 and "not one of yours" in r.stderr, (args, r.stderr)
+    for args in (("caps", "set", "hank.example", "user_msgs=1000/h"), ("domain", "add", "z.example"),
+                 ("domain", "suspend", "hank.example"), ("admin", "grant", "hank", "a.example"),
+                 ("admin", "list"), ("backend", "list"), ("status",), ("user", "move", "x", "be1")):
+        r = run(*args)
+        assert r.returncode == 2, (args, r.returncode, r.stderr)
+    assert adm.redis("HGET", PREFIX + "d:hank.example:caps", "user_msgs") == "100/3600"
+    r = run("logout")
+    assert r.returncode == 0 and not session.exists(), r.stderr
+    assert adm.redis("EXISTS", token_key(token)) == 0
+    r = run("domain", "list")
+    assert r.returncode == 2 and "not logged in" in r.stderr, r.stderr
+
+
+def test_hbctl_server_pins_its_ca_and_keeps_secrets_out_of_argv(adm, tmp_path):
+    """hbctl --server refuses a server whose certificate another CA signed (exit 3), plain http URLs, a password on the command line or in a file others can read, and reports a wrong password as a failed login."""
+    session = tmp_path / "session"
+    pw = tmp_path / "pw"
+    pw.write_text(PASSWORD + "\n")
+    pw.chmod(0o600)
+    other = admind_harness.Pki(str(tmp_path / "pki"), [IP], name="rogue")
+    r = _hbctl_server(adm, session, "login", "alice", "--password-file", pw, ca=other.ca)
+    assert r.returncode == 3 and "certificate" in r.stderr, r.stderr
+    assert not session.exists()
+    argv = [harness.hbctl_binary(), "--server", "http://%s:%d" % (IP, adm.admind.port),
+            "--ca", adm.pki.ca, "login", "alice", "--password-file", str(pw)]
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2 and "https://" in r.stderr, r.stderr
+    r = _hbctl_server(adm, session, "login", "alice", PASSWORD)
+    assert r.returncode == 2, r.stderr
+    pw.chmod(0o644)
+    r = _hbctl_server(adm, session, "login", "alice", "--password-file", pw)
+    assert r.returncode == 2 and "chmod 600" in r.stderr, r.stderr
+    bad = tmp_path / "bad"
+    bad.write_text("wrong\n")
+    bad.chmod(0o600)
+    r = _hbctl_server(adm, session, "login", "alice", "--password-file", bad)
+    assert r.returncode == 1 and "wrong admin name or password" in r.stderr, r.stderr
+    assert not session.exists()
