@@ -44,7 +44,7 @@ struct redis_conn {
 
 struct director {
 	struct hb_settings *set;
-	char *config_path;
+	const char *config_path;
 	struct event_base *base;
 	struct redis_conn redis;
 	struct backend_table table;

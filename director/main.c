@@ -13,11 +13,11 @@
 #include "metrics.h"
 #include "redis.h"
 #include "table.h"
+#include "hb-daemon.h"
 #include "hb-log.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,21 +42,9 @@ const struct hb_backend *director_backend(const struct director *d, const char *
 	return NULL;
 }
 
-static void usage(FILE *out)
-{
-	fprintf(out, "usage: hummingbird-director [-c FILE] [-f] [-t]\n"
-		"  -c FILE  configuration (default %s)\n"
-		"  -f       stay in the foreground\n"
-		"  -t       check the configuration and exit\n", HB_DEFAULT_CONFIG_PATH);
-}
-
 static void apply_logging(const struct hb_settings *set)
 {
-	enum hb_log_level level = HB_LOG_INFO;
-
-	(void)hb_log_level_parse(set->log_level, &level);
-	hb_log_close();
-	hb_log_open("hummingbird-director", strcmp(set->log, "syslog") == 0, level);
+	hb_daemon_logging("hummingbird-director", set);
 }
 
 static void set_instance_id(struct director *d)
@@ -120,22 +108,6 @@ static void on_sigterm(evutil_socket_t sig, short what, void *arg)
 
 	hb_info("signal %d: shutting down", (int)sig);
 	event_base_loopbreak(d->base);
-}
-
-static int write_pid_file(const char *path)
-{
-	FILE *f;
-
-	if (path[0] == '\0')
-		return 0;
-	f = fopen(path, "w");
-	if (f == NULL) {
-		hb_error("pid_file %s: %s", path, strerror(errno));
-		return -1;
-	}
-	fprintf(f, "%d\n", (int)getpid());
-	fclose(f);
-	return 0;
 }
 
 /* epoll's change list folds the add-then-delete of write and one-shot read
@@ -208,40 +180,30 @@ static void director_deinit(struct director *d)
 int main(int argc, char *argv[])
 {
 	struct director d;
+	struct hb_daemon_args args;
 	char err[HB_SETTINGS_ERROR_MAX];
-	int opt, foreground = 0, test_only = 0, ret;
+	int ret;
 
 	memset(&d, 0, sizeof(d));
-	d.config_path = HB_DEFAULT_CONFIG_PATH;
-	while ((opt = getopt(argc, argv, "c:fth")) != -1) {
-		switch (opt) {
-		case 'c': d.config_path = optarg; break;
-		case 'f': foreground = 1; break;
-		case 't': test_only = 1; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr);
-		return 2;
-	}
+	if ((ret = hb_daemon_parse_args("hummingbird-director", argc, argv, &args)) >= 0)
+		return ret;
+	d.config_path = args.config_path;
 	if (hb_settings_load(d.config_path, &d.set, err, sizeof(err)) < 0) {
 		fprintf(stderr, "hummingbird-director: %s\n", err);
 		return 1;
 	}
-	if (test_only) {
+	if (args.test_only) {
 		printf("%s: configuration OK\n", d.config_path);
 		hb_settings_free(&d.set);
 		return 0;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	if (!foreground && daemon(0, 0) < 0) {
+	if (!args.foreground && daemon(0, 0) < 0) {
 		fprintf(stderr, "hummingbird-director: daemon(): %s\n", strerror(errno));
 		return 1;
 	}
 	apply_logging(d.set);
-	if (director_init(&d, err, sizeof(err)) < 0 || write_pid_file(d.set->pid_file) < 0) {
+	if (director_init(&d, err, sizeof(err)) < 0 || hb_daemon_write_pid(d.set->pid_file) < 0) {
 		hb_error("start-up failed: %s", err);
 		director_deinit(&d);
 		return 1;

@@ -5,6 +5,7 @@ lib_libhb_a_SOURCES = \
 	lib/hb-addr.c lib/hb-addr.h \
 	lib/hb-backend.c lib/hb-backend.h \
 	lib/hb-base64.c lib/hb-base64.h \
+	lib/hb-daemon.c lib/hb-daemon.h \
 	lib/hb-dlist.h \
 	lib/hb-doveadm-reply.c lib/hb-doveadm-reply.h \
 	lib/hb-hash.c lib/hb-hash.h \

@@ -16,6 +16,7 @@ EXTRA_DIST += \
 	tests/fuzz/fuzz-addr.c \
 	tests/fuzz/fuzz-director-reply.c \
 	tests/fuzz/fuzz-mailhdr.c \
+	tests/fuzz/fuzz-envelope.c \
 	tests/fuzz/corpus
 dist_noinst_SCRIPTS += tests/fuzz/run-fuzzers.sh
 

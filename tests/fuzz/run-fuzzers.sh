@@ -27,6 +27,7 @@ census-who 8192 director/census-who.c lib/hb-doveadm-reply.c lib/hb-json.c lib/h
 addr 2200 lib/hb-addr.c lib/hb-utf8.c lib/hb-units.c -lidn2
 director-reply 2100 plugins/auth/director-reply.c plugins/auth/director-userdb.c
 mailhdr 9000 lib/hb-mailhdr.c lib/hb-addr.c lib/hb-utf8.c -lidn2
+envelope 1200 milter/envelope.c
 '
 
 case $seconds in
@@ -40,7 +41,7 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/hb-fuzz.XXXXXX") || exit 2
 cflags="-g -O1 -Wall -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined"
 cflags="$cflags -fno-sanitize-recover=all -I$top/lib -I$top/director -I$top/cli"
-cflags="$cflags -I$top/plugins/auth"
+cflags="$cflags -I$top/plugins/auth -I$top/milter"
 cflags="$cflags $(pkg-config --cflags hiredis 2>/dev/null)"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"

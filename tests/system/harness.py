@@ -55,6 +55,10 @@ def hbctl_binary():
     return find_built("cli/hbctl", "hbctl")
 
 
+def milter_binary():
+    return find_built("milter/hummingbird-milter", "hummingbird-milter")
+
+
 def authdb_module():
     return find_built("plugins/auth/.libs/" + AUTHDB_NAME, ".libs/" + AUTHDB_NAME,
                       "plugins/auth/" + AUTHDB_NAME)
@@ -536,48 +540,27 @@ class DovecotHostedProxy(DovecotProxy):
 
 # ------------------------------------------------------------- director ---
 
+class Daemon(Service):
+    """One of our own daemons (-f -c FILE, optionally under
+    HB_DIRECTOR_WRAPPER, e.g. "valgrind -q --error-exitcode=99"): one that
+    does not exit 0 on SIGTERM (a leak or error report included) fails."""
 
-class Director(Service):
-    """hummingbird-director -f -c FILE, with every listener on its own port."""
-
-    def __init__(self, env, name, redis):
-        super().__init__(env, name)
-        self.redis = redis
-        self.socket = os.path.join(self.dir, "director.sock")
-        self.tcp = ("127.0.0.1", free_port())
-        self.socketmap = ("127.0.0.1", free_port())
-        self.metrics = ("127.0.0.1", free_port())
-        self.conf_path = os.path.join(self.dir, "hummingbird.conf")
-        self.write_conf()
-
-    def write_conf(self, extra=""):
-        text = templates.DIRECTOR_CONF.format(redis_port=self.redis.port, socket=self.socket,
-                                    tcp_port=self.tcp[1], socketmap_port=self.socketmap[1],
-                                    metrics_port=self.metrics[1], name=self.name,
-                                    dir=self.dir, key_file=self.env.api_key_file)
-        write(self.conf_path, text + extra)
+    binary = None                   # function giving the built program
 
     def argv(self):
-        # HB_DIRECTOR_WRAPPER, e.g. "valgrind -q --error-exitcode=99 --leak-check=full",
-        # runs every director under a checker; stop() then sees its verdict
         wrapper = os.environ.get("HB_DIRECTOR_WRAPPER", "").split()
-        return wrapper + [director_binary(), "-f", "-c", self.conf_path]
+        return wrapper + [type(self).binary(), "-f", "-c", self.conf_path]
 
     def stop(self):
-        """Stop; a director that does not exit 0 on SIGTERM is an error."""
         running = self.alive()
         super().stop()
         rc = self.proc.returncode if self.proc is not None else 0
         if running and rc != 0:
             self.fail("exited with status %s on SIGTERM (want 0)" % rc)
 
-    def ready(self):
-        return (unix_open(self.socket) and port_open(*self.tcp)
-                and port_open(*self.socketmap) and port_open(*self.metrics)
-                and clients.director_ping(self.socket, timeout=1))
 
-    def lookup(self, user, service="imap", rid="t1", timeout=15):
-        return clients.director_lookup(self.socket, user, service, rid, timeout)
+class MetricsEndpoint:
+    """For services with a Prometheus endpoint at self.metrics (host, port)."""
 
     def metrics_text(self):
         status, body = clients.http_request(self.metrics, "GET", "/metrics", timeout=5)
@@ -597,16 +580,63 @@ class Director(Service):
         return total
 
 
+
+class Director(MetricsEndpoint, Daemon):
+    """hummingbird-director -f -c FILE, with every listener on its own port."""
+
+    binary = staticmethod(director_binary)
+
+    def __init__(self, env, name, redis):
+        super().__init__(env, name)
+        self.redis = redis
+        self.socket = os.path.join(self.dir, "director.sock")
+        self.tcp = ("127.0.0.1", free_port())
+        self.socketmap = ("127.0.0.1", free_port())
+        self.metrics = ("127.0.0.1", free_port())
+        self.conf_path = os.path.join(self.dir, "hummingbird.conf")
+        self.write_conf()
+
+    def write_conf(self, extra=""):
+        text = templates.DIRECTOR_CONF.format(redis_port=self.redis.port, socket=self.socket,
+                                    tcp_port=self.tcp[1], socketmap_port=self.socketmap[1],
+                                    metrics_port=self.metrics[1], name=self.name,
+                                    dir=self.dir, key_file=self.env.api_key_file)
+        write(self.conf_path, text + extra)
+
+    def ready(self):
+        return (unix_open(self.socket) and port_open(*self.tcp)
+                and port_open(*self.socketmap) and port_open(*self.metrics)
+                and clients.director_ping(self.socket, timeout=1))
+
+    def lookup(self, user, service="imap", rid="t1", timeout=15):
+        return clients.director_lookup(self.socket, user, service, rid, timeout)
+
+
+
 # -------------------------------------------------------------- Postfix ---
+
+
+def userdb_director(env, name, redis):
+    """A started director that also serves USERDB (docs/DOMAINS.md 6) on
+    .userdb, mode 0660, group dovecot (Dovecot's auth process runs as user
+    dovecot)."""
+    d = Director(env, name, redis)
+    d.userdb = os.path.join(d.dir, "userdb.sock")
+    d.write_conf("userdb_listen = %s\nuserdb_socket_mode = 0660\n"
+                 "userdb_socket_group = dovecot\n" % d.userdb)
+    return env.add(d).start()
 
 
 class Postfix(Service):
     """A throwaway Postfix (postfix -c DIR start-fg) relaying one domain to
     the backends' LMTP via the director's socketmap.  With SASL_PATH (a
     Dovecot auth socket) it also listens on submission_port, where clients
-    must authenticate (SMTP AUTH through Dovecot SASL)."""
+    must authenticate (SMTP AUTH through Dovecot SASL).  With MILTER (a
+    Milter) every smtpd and the local submission path use that milter, as
+    conf.d/postfix-milter.cf shows; MAIN_EXTRA is appended to main.cf."""
 
-    def __init__(self, env, name, socketmap, domain, sasl_path=None):
+    def __init__(self, env, name, socketmap, domain, sasl_path=None, milter=None,
+                 main_extra=""):
         super().__init__(env, name)
         self.host = "127.0.0.1"
         self.port = free_port(self.host)
@@ -615,8 +645,11 @@ class Postfix(Service):
         for sub in ("etc", "queue", "data"):
             os.makedirs(os.path.join(self.dir, sub), mode=0o755, exist_ok=True)
         shutil.chown(os.path.join(self.dir, "data"), "postfix", "postfix")
-        write(os.path.join(self.conf_dir, "main.cf"), templates.POSTFIX_MAIN.format(
-            dir=self.dir, domain=domain, socketmap="%s:%d" % socketmap))
+        main = templates.POSTFIX_MAIN.format(dir=self.dir, domain=domain,
+                                             socketmap="%s:%d" % socketmap)
+        if milter is not None:
+            main += templates.POSTFIX_MILTER.format(port=milter.port)
+        write(os.path.join(self.conf_dir, "main.cf"), main + main_extra)
         master = templates.POSTFIX_MASTER.format(port=self.port)
         if sasl_path:
             master = templates.POSTFIX_MASTER_SASL.format(
@@ -654,6 +687,32 @@ class Postfix(Service):
             subprocess.run(["postfix", "-c", self.conf_dir, "stop"], capture_output=True,
                            timeout=30)
         super().stop()
+
+
+# --------------------------------------------------------------- milter ---
+
+class Milter(MetricsEndpoint, Daemon):
+    """hummingbird-milter -f -c FILE on 127.0.0.1:free port, with its
+    /metrics on another; EXTRA is appended to its configuration."""
+
+    binary = staticmethod(milter_binary)
+
+    def __init__(self, env, name, redis, extra=""):
+        super().__init__(env, name)
+        self.redis = redis
+        self.port = free_port()
+        self.metrics = ("127.0.0.1", free_port())
+        self.conf_path = os.path.join(self.dir, "hummingbird.conf")
+        self.write_conf(extra)
+
+    def write_conf(self, extra=""):
+        write(self.conf_path, templates.MILTER_CONF.format(
+            redis_port=self.redis.port, port=self.port, metrics_port=self.metrics[1],
+            dir=self.dir) + extra)
+
+    def ready(self):
+        return port_open("127.0.0.1", self.port) and port_open(*self.metrics)
+
 
 
 # ------------------------------------------------------------------ Env ---

@@ -15,6 +15,7 @@ EXTRA_DIST += \
 	tests/system/test_fast_path.py \
 	tests/system/test_domains_cli.py \
 	tests/system/test_redis_acl.py \
-	tests/system/test_userdb.py
+	tests/system/test_userdb.py \
+	tests/system/test_milter.py
 TESTS += tests/system/run-system-tests.sh
 AM_TESTS_FD_REDIRECT = 9>&2

@@ -235,6 +235,29 @@ maximal_backoff_time = 4s
 append_dot_mydomain = no
 """
 
+# Postfix's side of hummingbird-milter (conf.d/postfix-milter.cf)
+POSTFIX_MILTER = """\
+smtpd_milters = inet:127.0.0.1:{port}
+non_smtpd_milters = inet:127.0.0.1:{port}
+milter_default_action = tempfail
+milter_protocol = 6
+"""
+
+MILTER_CONF = """\
+# hummingbird.conf of a milter, written by tests/system/harness.py
+redis_host = 127.0.0.1
+redis_port = {redis_port}
+redis_timeout = 500ms
+key_prefix = hb:
+milter_listen = inet:{port}@127.0.0.1
+milter_metrics_listen = 127.0.0.1:{metrics_port}
+milter_cache_ttl = 0
+milter_stale_ttl = 1m
+log = stderr
+log_level = debug
+pid_file = {dir}/milter.pid
+"""
+
 # a second smtpd that takes SMTP AUTH from Dovecot (docs/AUTH-MODULE.md,
 # configuration 3) and relays only for authenticated clients
 POSTFIX_MASTER_SASL = """\

@@ -27,13 +27,7 @@ IDN_ALABEL = "xn--bcher-kva.example"
 @pytest.fixture(scope="module")
 def udir(cluster):
     """A director serving USERDB on its own socket (mode 0660)."""
-    env = cluster.env
-    d = harness.Director(env, "duserdb", cluster.redis)
-    d.userdb = os.path.join(d.dir, "userdb.sock")
-    # Dovecot's auth process runs as user dovecot: the group lets it in
-    d.write_conf("userdb_listen = %s\nuserdb_socket_mode = 0660\n"
-                 "userdb_socket_group = dovecot\n" % d.userdb)
-    env.add(d).start()
+    d = harness.userdb_director(cluster.env, "duserdb", cluster.redis)
     yield d
     d.stop()
 
