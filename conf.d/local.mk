@@ -6,3 +6,4 @@ dist_confd_DATA = \
 	conf.d/dovecot-backend.conf.ext
 dist_confd_DATA += conf.d/dovecot-proxy.conf.ext
 dist_confd_DATA += conf.d/redis-users.acl
+dist_confd_DATA += conf.d/postfix-milter.cf conf.d/hummingbird-milter.service

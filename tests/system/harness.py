@@ -23,6 +23,7 @@ VMAIL_UID = 5000
 API_KEY = "hb-systest-api-key"
 AUTHDB_DIR = "/usr/lib/dovecot/modules/auth"
 AUTHDB_NAME = "libauthdb_hummingbird.so"
+SRCDIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 
 class ServiceError(Exception):
@@ -616,6 +617,16 @@ class Director(MetricsEndpoint, Daemon):
 # -------------------------------------------------------------- Postfix ---
 
 
+def shipped_postfix_milter_lines(port):
+    """conf.d/postfix-milter.cf as shipped, pointed at the milter on PORT:
+    the tests run the operator's lines, not a copy of them."""
+    with open(os.path.join(SRCDIR, "conf.d", "postfix-milter.cf")) as f:
+        text = f.read()
+    if "inet:127.0.0.1:7303" not in text:
+        raise ServiceError("conf.d/postfix-milter.cf no longer names inet:127.0.0.1:7303")
+    return text.replace("inet:127.0.0.1:7303", "inet:127.0.0.1:%d" % port)
+
+
 def userdb_director(env, name, redis):
     """A started director that also serves USERDB (docs/DOMAINS.md 6) on
     .userdb, mode 0660, group dovecot (Dovecot's auth process runs as user
@@ -648,7 +659,7 @@ class Postfix(Service):
         main = templates.POSTFIX_MAIN.format(dir=self.dir, domain=domain,
                                              socketmap="%s:%d" % socketmap)
         if milter is not None:
-            main += templates.POSTFIX_MILTER.format(port=milter.port)
+            main += shipped_postfix_milter_lines(milter.port)
         write(os.path.join(self.conf_dir, "main.cf"), main + main_extra)
         master = templates.POSTFIX_MASTER.format(port=self.port)
         if sasl_path:

@@ -235,14 +235,6 @@ maximal_backoff_time = 4s
 append_dot_mydomain = no
 """
 
-# Postfix's side of hummingbird-milter (conf.d/postfix-milter.cf)
-POSTFIX_MILTER = """\
-smtpd_milters = inet:127.0.0.1:{port}
-non_smtpd_milters = inet:127.0.0.1:{port}
-milter_default_action = tempfail
-milter_protocol = 6
-"""
-
 MILTER_CONF = """\
 # hummingbird.conf of a milter, written by tests/system/harness.py
 redis_host = 127.0.0.1

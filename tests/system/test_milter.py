@@ -473,3 +473,53 @@ def test_redis_outage_tempfail_accept_and_recovery(mail, cluster, tmp_path):
         pf.stop()
         m.stop()
         r2.stop()
+
+
+def test_milter_works_as_its_least_privileged_redis_user(mail, cluster, tmp_path):
+    """Connected as the ACL user hb-milter of conf.d/redis-users.acl (reads policy, writes only hb:rl:*), every check works: own and foreign senders, header From:, rate limits, hosted recipients, unauthenticated hosted senders; no Redis permission error is ever logged."""
+    import test_redis_acl as acl
+    env = cluster.env
+    secrets = str(tmp_path / "secrets")
+    aclfile = str(tmp_path / "users.acl")
+    acl.make_acl(aclfile, secrets)
+    pw = lambda u: open(os.path.join(secrets, u + ".password")).read().strip()
+    r = env.add(harness.RedisServer(env, "redis-macl", aclfile=aclfile,
+                                    auth=("hb-operator", pw("hb-operator")))).start()
+    ident = lambda u: "redis_user = %s\nredis_password_file = %s\n" % (
+        u, os.path.join(secrets, u + ".password"))
+    m = env.add(harness.Milter(env, "milter-acl", r, ident("hb-milter"))).start()
+    pf = env.add(harness.Postfix(env, "pfmacl", mail.director.socketmap, DOMAIN,
+                                 sasl_path=mail.proxy.sasl_socket, milter=m)).start()
+    conf = harness.write(str(tmp_path / "op.conf"), "redis_host = 127.0.0.1\nredis_port = %d\n"
+                         "key_prefix = hb:\n" % r.port + ident("hb-operator"))
+
+    def hb(*args):
+        out = harness.subprocess.run([harness.hbctl_binary(), "-c", conf] + list(args),
+                                     capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stdout + out.stderr
+
+    try:
+        dom = "acl-" + DOMAIN
+        mail.cluster.hbctl_ok("domain", "add", dom)
+        a, b = mail.mailbox("a@" + dom), mail.mailbox("b@" + dom)
+        hb("domain", "add", dom)
+        for who in (a, b):
+            hb("user", "add", who, "--password-file", mail.pw_file)
+        hb("policy", "set", dom, "user_msgs=2/h")
+        hb("user", "suspend", b)
+        assert submit(pf, a, a, ["x@example.com"])[0] == "ok"
+        assert submit(pf, a, b, ["x@example.com"])[:2] == ("mail", 550)
+        stage, code, _, _ = submit(pf, a, a, ["x@example.com"],
+                                   message(a, ["x@example.com"], "<%s>" % b))
+        assert (stage, code) == ("data", 550)
+        assert submit(pf, a, a, ["x@example.com"])[0] == "ok"
+        assert submit(pf, a, a, ["x@example.com"])[:2] == ("data", 450)
+        assert submit(pf, None, "x@example.net", [b], port=pf.port)[:2] == ("rcpt", 550)
+        assert submit(pf, None, "x@" + dom, ["y@example.com"], port=pf.port)[:2] == ("mail", 550)
+        log = open(m.log_path).read()
+        assert "NOPERM" not in log and "check failed" not in log, log
+        assert m.metric("hb_milter_redis_errors_total") == 0
+    finally:
+        pf.stop()
+        m.stop()
+        r.stop()
