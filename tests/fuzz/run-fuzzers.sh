@@ -27,6 +27,7 @@ census-who 8192 director/census-who.c lib/hb-doveadm-reply.c lib/hb-json.c lib/h
 addr 2200 lib/hb-addr.c lib/hb-utf8.c lib/hb-units.c -lidn2
 director-reply 2100 plugins/auth/director-reply.c plugins/auth/director-userdb.c
 mailhdr 9000 lib/hb-mailhdr.c lib/hb-addr.c lib/hb-utf8.c -lidn2
+admind-request 5000 admin/route.c admin/body.c admin/headers.c lib/hb-json.c lib/hb-utf8.c
 envelope 1200 milter/envelope.c
 '
 
