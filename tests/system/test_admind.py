@@ -730,3 +730,15 @@ def test_hbctl_server_pins_its_ca_and_keeps_secrets_out_of_argv(adm, tmp_path):
     r = _hbctl_server(adm, session, "login", "alice", "--password-file", bad)
     assert r.returncode == 1 and "wrong admin name or password" in r.stderr, r.stderr
     assert not session.exists()
+
+
+def test_admind_redis_user_cannot_create_domains_or_admins(adm):
+    """admind's Redis user hb-admind may change hosted domains, admin accounts, sessions and audit streams, but not the lists of domains and admins, routing keys, or anything dangerous."""
+    auth = ("hb-admind", read(adm.secret("hb-admind")))
+    for command in (("SADD", PREFIX + "domains", "evil.example"), ("SADD", PREFIX + "admins", "evil"),
+                    ("GET", PREFIX + "user:x"), ("HSET", PREFIX + "backend:be1", "state", "down"),
+                    ("KEYS", "*"), ("FLUSHALL",), ("CONFIG", "GET", "dir")):
+        with pytest.raises(RuntimeError, match="NOPERM"):
+            adm.redis(*command, auth=auth)
+    assert adm.redis("SISMEMBER", PREFIX + "domains", "evil.example") == 0
+    assert adm.redis("HGET", PREFIX + "admin:alice", "failures", auth=auth) is not None
