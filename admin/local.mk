@@ -35,6 +35,3 @@ tests_unit_test_admind_limiter_SOURCES = tests/unit/test-admind-limiter.c admin/
 	admin/limiter.h
 tests_unit_test_admind_limiter_LDADD = $(HB_LIBS) $(CMOCKA_LIBS)
 endif
-
-# the example settings and the systemd unit, next to the other conf.d files
-dist_confd_DATA += conf.d/admind.conf conf.d/hummingbird-admind.service
