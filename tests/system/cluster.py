@@ -60,10 +60,12 @@ class Cluster:
             raise harness.ServiceError("hbctl backend add %s failed (%d): %s%s"
                                        % (name, r.returncode, r.stdout, r.stderr))
 
-    def postfix(self):
-        """Postfix relaying DOMAIN through director d1's socketmap (started once)."""
+    def postfix(self, sasl_path=None, milter=None):
+        """Postfix relaying DOMAIN through director d1's socketmap (started
+        once; SASL_PATH and MILTER as harness.Postfix, on the first call)."""
         if self._postfix is None:
-            pf = harness.Postfix(self.env, "postfix", self.directors[0].socketmap, DOMAIN)
+            pf = harness.Postfix(self.env, "postfix", self.directors[0].socketmap, DOMAIN,
+                                 sasl_path=sasl_path, milter=milter)
             self._postfix = self.env.add(pf).start()
         return self._postfix
 
