@@ -5,34 +5,21 @@
  * Usage: hummingbird-admind [-c FILE] [-f] [-t] */
 #include "admind.h"
 #include "limiter.h"
+#include "hb-daemon.h"
 #include "hb-log.h"
 #include "hb-settings.h"
 
 #include <errno.h>
 #include <event2/event.h>
 #include <event2/http.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static void usage(FILE *out)
-{
-	fprintf(out, "usage: hummingbird-admind [-c FILE] [-f] [-t]\n"
-		"  -c FILE  configuration (default %s)\n"
-		"  -f       stay in the foreground\n"
-		"  -t       check the configuration, certificate and key, and exit\n",
-		HB_DEFAULT_CONFIG_PATH);
-}
-
 static void apply_logging(const struct hb_settings *set)
 {
-	enum hb_log_level level = HB_LOG_INFO;
-
-	(void)hb_log_level_parse(set->log_level, &level);
-	hb_log_close();
-	hb_log_open("hummingbird-admind", strcmp(set->log, "syslog") == 0, level);
+	hb_daemon_logging("hummingbird-admind", set);
 }
 
 /* What the settings parser cannot check alone. */
@@ -164,59 +151,34 @@ static void admind_deinit(struct admind *ad)
 	hb_secret_wipe(ad->dummy_hash, sizeof(ad->dummy_hash));
 }
 
-static int write_pid_file(const char *path)
-{
-	FILE *f;
-
-	if (path[0] == '\0')
-		return 0;
-	if ((f = fopen(path, "w")) == NULL) {
-		hb_error("pid_file %s: %s", path, strerror(errno));
-		return -1;
-	}
-	fprintf(f, "%d\n", (int)getpid());
-	fclose(f);
-	return 0;
-}
-
 int main(int argc, char *argv[])
 {
 	struct admind ad;
+	struct hb_daemon_args args;
 	char err[HB_SETTINGS_ERROR_MAX + 256];
-	int opt, foreground = 0, test_only = 0, ret;
+	int ret;
 
 	memset(&ad, 0, sizeof(ad));
-	ad.config_path = HB_DEFAULT_CONFIG_PATH;
-	while ((opt = getopt(argc, argv, "c:fth")) != -1) {
-		switch (opt) {
-		case 'c': ad.config_path = optarg; break;
-		case 'f': foreground = 1; break;
-		case 't': test_only = 1; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr);
-		return 2;
-	}
+	if ((ret = hb_daemon_parse_args("hummingbird-admind", argc, argv, &args)) >= 0)
+		return ret;
+	ad.config_path = args.config_path;
 	if (load(ad.config_path, &ad.set, &ad.ssl, err, sizeof(err)) < 0) {
 		fprintf(stderr, "hummingbird-admind: %s\n", err);
 		return 1;
 	}
-	if (test_only) {
+	if (args.test_only) {
 		printf("%s: configuration OK\n", ad.config_path);
 		admind_deinit(&ad);
 		return 0;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	if (!foreground && daemon(0, 0) < 0) {
+	if (!args.foreground && daemon(0, 0) < 0) {
 		fprintf(stderr, "hummingbird-admind: daemon(): %s\n", strerror(errno));
 		admind_deinit(&ad);
 		return 1;
 	}
 	apply_logging(ad.set);
-	if (admind_init(&ad, err, sizeof(err)) < 0 || write_pid_file(ad.set->pid_file) < 0) {
+	if (admind_init(&ad, err, sizeof(err)) < 0 || hb_daemon_write_pid(ad.set->pid_file) < 0) {
 		hb_error("start-up failed: %s", err);
 		admind_deinit(&ad);
 		return 1;

@@ -75,9 +75,11 @@ def parse_response(data):
     return Response(status, headers, body[:n].decode("utf-8", "replace"))
 
 
-class Admind(harness.Service):
+class Admind(harness.Daemon):
     """hummingbird-admind -f -c FILE on IP:free port against REDIS, as Redis
     user REDIS_USER (password in PASSWORD_FILE) when given."""
+
+    binary = staticmethod(admind_binary)
 
     SETTINGS = ("admind_login_failures = 3\nadmind_lockout = 2s\nadmind_lockout_max = 4s\n"
                 "admind_addr_failures = 8\nadmind_session_ttl = 1h\nadmind_max_body = 4096\n"
@@ -107,20 +109,8 @@ class Admind(harness.Service):
     def url(self):
         return "https://%s:%d" % (self.ip, self.port)
 
-    def argv(self):
-        wrapper = os.environ.get("HB_DIRECTOR_WRAPPER", "").split()
-        return wrapper + [admind_binary(), "-f", "-c", self.conf_path]
-
     def ready(self):
         return harness.port_open(self.ip, self.port)
-
-    def stop(self):
-        """Stop; an admind that does not exit 0 on SIGTERM is an error."""
-        running = self.alive()
-        super().stop()
-        rc = self.proc.returncode if self.proc is not None else 0
-        if running and rc != 0:
-            self.fail("exited with status %s on SIGTERM (want 0)" % rc)
 
     # ------------------------------------------------------------ client ---
     def tls(self, source=None, timeout=10):
