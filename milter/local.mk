@@ -19,4 +19,13 @@ TESTS += tests/unit/test-milter-envelope
 tests_unit_test_milter_envelope_SOURCES = tests/unit/test-milter-envelope.c milter/envelope.c
 tests_unit_test_milter_envelope_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -I$(top_srcdir)/milter
 tests_unit_test_milter_envelope_LDADD = $(CMOCKA_LIBS)
+
+# policy_from_replies() with the cache, pool and metrics it sits among
+check_PROGRAMS += tests/unit/test-milter-policy
+TESTS += tests/unit/test-milter-policy
+tests_unit_test_milter_policy_SOURCES = tests/unit/test-milter-policy.c milter/policy-cache.c \
+	milter/redis-pool.c milter/metrics.c milter/conf.c
+tests_unit_test_milter_policy_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(HIREDIS_CFLAGS) \
+	-I$(top_srcdir)/milter
+tests_unit_test_milter_policy_LDADD = $(HB_LIBS) $(OPENSSL_LIBS) $(CMOCKA_LIBS) -lpthread
 endif
