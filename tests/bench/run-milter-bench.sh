@@ -580,5 +580,5 @@ if [ "$LAT_MSGS" -gt 0 ]; then
 	printf 'latency: %d single transactions per path, connect to the end-of-DATA reply, timed by this\n' "$LAT_MSGS"
 	printf 'script'"'"'s own SMTP client, one at a time (no load); added = path minus no policy.\n'
 fi
-printf 'load average at the end: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
+printf 'load average at the end (this benchmark'"'"'s own processes included): %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
 [ "$ERRORS" = 0 ] || die "$ERRORS error(s), see above"
