@@ -130,7 +130,7 @@ ticks_self() {
 # CPU ticks of a process and all its living descendants; a child that exited is in its
 # parent's reaped-children fields, so a difference of two snapshots stays exact.
 ticks_tree() {
-	local t pid c
+	local t c
 	t=$(ticks_self "$1")
 	for c in $(pgrep -P "$1" || true); do
 		t=$((t + $(ticks_tree "$c")))
@@ -234,7 +234,9 @@ start_sink() {
 }
 
 start_noop() {
-	"$NOOP" -p "$(milter_listen noop)" $([ "$NOOP_DATA" = 1 ] && echo -D) >"$D/noop.log" 2>&1 &
+	local opts=()
+	[ "$NOOP_DATA" = 1 ] && opts+=(-D)
+	"$NOOP" -p "$(milter_listen noop)" "${opts[@]}" >"$D/noop.log" 2>&1 &
 	NOOP_PID=$!
 	wait_milter noop "$NOOP_PID" "$D/noop.log"
 }
