@@ -1,8 +1,15 @@
 /* callbacks.c - libmilter glue: one session state per MTA connection, the
  * protocol steps the milter does not need switched off at negotiation (no
- * connect, HELO, DATA, end-of-header or unknown events; headers and body
- * without a reply each, when the MTA offers that), and each verdict of
- * checks.c turned into an SMTP reply. */
+ * connect, HELO, end-of-header or unknown events), and each verdict of
+ * checks.c turned into an SMTP reply.
+ *
+ * DATA is skipped and headers and body chunks get no reply: a reply per
+ * header costs Postfix and the milter more CPU than anything the checks do
+ * (measured: 2.3 vs 1.9 ms per message in all, and fewer messages/s).  On
+ * TCP this leaves runs of unanswered packets, which Postfix's Nagle holds
+ * until the milter's delayed ACK (40 ms): every such milter adds ~40 ms of
+ * latency per message there, not CPU; a unix socket has none of it
+ * (docs/MILTER.md 1). */
 #include "callbacks.h"
 #include "checks.h"
 #include "milter.h"

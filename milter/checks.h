@@ -84,6 +84,9 @@ void verdict_redis_failed(const struct milter_conf *conf, struct verdict *v,
 int sender_rights(const struct milter_conf *conf, const struct msg_state *m,
 		  const char *const *addrs, unsigned int n, int *rights, struct verdict *v);
 
+/* Forget cached sender rights (sender.c; after a reload, at exit). */
+void sender_rights_cache_clear(void);
+
 /* The rate limits of an authenticated hosted login for this message
  * (ratelimit.c): V stays V_CONTINUE when allowed. */
 void check_rates(const struct milter_conf *conf, const struct msg_state *m, struct verdict *v);

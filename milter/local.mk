@@ -8,6 +8,7 @@ MILTER_CORE = \
 	milter/envelope.c milter/envelope.h \
 	milter/metrics.c milter/metrics.h \
 	milter/policy-cache.c milter/policy-cache.h \
+	milter/ttl-cache.c milter/ttl-cache.h \
 	milter/redis-pool.c milter/redis-pool.h
 milter_hummingbird_milter_SOURCES = milter/main.c $(MILTER_CORE)
 milter_hummingbird_milter_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS) $(OPENSSL_CFLAGS)
@@ -24,6 +25,7 @@ tests_unit_test_milter_envelope_LDADD = $(CMOCKA_LIBS)
 check_PROGRAMS += tests/unit/test-milter-policy
 TESTS += tests/unit/test-milter-policy
 tests_unit_test_milter_policy_SOURCES = tests/unit/test-milter-policy.c milter/policy-cache.c \
+	milter/ttl-cache.c \
 	milter/redis-pool.c milter/metrics.c milter/conf.c
 tests_unit_test_milter_policy_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(HIREDIS_CFLAGS) \
 	-I$(top_srcdir)/milter

@@ -6,8 +6,10 @@
  * SIGHUP reloads the settings, SIGTERM/SIGINT stop accepting connections
  * and wait (bounded) for open MTA sessions.
  * Usage: hummingbird-milter [-c FILE] [-f] [-t] */
+#define _GNU_SOURCE		/* pthread_setattr_default_np */
 #include "hb-config-auto.h"
 #include "callbacks.h"
+#include "checks.h"
 #include "metrics.h"
 #include "milter.h"
 #include "policy-cache.h"
@@ -75,8 +77,10 @@ static void reload(const char *path)
 		hb_error("reload failed: out of memory");
 		return;
 	}
-	if (forget)
+	if (forget) {
 		policy_cache_clear();
+		sender_rights_cache_clear();
+	}
 	hb_info("configuration reloaded from %s", path);
 }
 
@@ -139,6 +143,24 @@ static int open_sockets(const struct hb_settings *set, char *err, size_t err_siz
 	return drop_privileges(set->milter_user, err, err_size);
 }
 
+/* libmilter starts a thread per MTA connection with the default attributes;
+ * glibc's 8 MB stacks are mapped and unmapped for each (its cache holds only
+ * a few), which costs more than a message's checks.  The checks need a few
+ * tens of KB. */
+#define SESSION_STACK_SIZE (512 * 1024)
+
+static void smaller_thread_stacks(void)
+{
+	pthread_attr_t attr;
+
+	if (pthread_attr_init(&attr) != 0)
+		return;
+	if (pthread_attr_setstacksize(&attr, SESSION_STACK_SIZE) != 0 ||
+	    pthread_setattr_default_np(&attr) != 0)
+		hb_warn("cannot set the default thread stack size; keeping the system's");
+	pthread_attr_destroy(&attr);
+}
+
 /* Start libmilter in its thread with the signals blocked there, then take
  * them in this one.  Returns libmilter's thread. */
 static int start_libmilter(pthread_t *thread, int *result)
@@ -146,6 +168,7 @@ static int start_libmilter(pthread_t *thread, int *result)
 	struct sigaction sa;
 	sigset_t set;
 
+	smaller_thread_stacks();
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGTERM);
@@ -244,6 +267,7 @@ int main(int argc, char *argv[])
 	metrics_stop();
 	redis_pool_deinit();
 	policy_cache_clear();
+	sender_rights_cache_clear();
 	{
 		struct milter_conf *conf = milter_conf_acquire();
 		if (conf->set->pid_file[0] != '\0')

@@ -1,102 +1,26 @@
-/* policy-cache.c - see policy-cache.h.  One hash table under one mutex: the
- * lock is held only to copy an entry in or out, never across Redis calls. */
+/* policy-cache.c - see policy-cache.h.  The cache (ttl-cache.c) is keyed by
+ * the A-label domain; a domain that is not hosted is cached too. */
 #include "policy-cache.h"
 #include "metrics.h"
 #include "milter.h"
 #include "redis-pool.h"
+#include "ttl-cache.h"
 #include "hb-addr.h"
 #include "hb-keys.h"
 #include "hb-log.h"
 #include "hb-policy.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define BUCKETS 1024
 #define MAX_ENTRIES 20000
 
-struct entry {
-	struct entry *next;
-	long long fetched_ms;
-	struct domain_policy policy;
-	char domain[HB_DOMAIN_MAX + 1];
-};
-
-static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct entry *buckets[BUCKETS];
-static unsigned int entry_count;
-
-static unsigned int bucket_of(const char *domain)
-{
-	unsigned int h = 2166136261u;
-
-	for (; *domain != '\0'; domain++)
-		h = (h ^ (unsigned char)*domain) * 16777619u;
-	return h % BUCKETS;
-}
+static struct ttl_cache cache = TTL_CACHE_INIT(struct domain_policy, MAX_ENTRIES);
 
 void policy_cache_clear(void)
 {
-	pthread_mutex_lock(&cache_lock);
-	for (unsigned int i = 0; i < BUCKETS; i++) {
-		while (buckets[i] != NULL) {
-			struct entry *e = buckets[i];
-			buckets[i] = e->next;
-			free(e);
-		}
-	}
-	entry_count = 0;
-	pthread_mutex_unlock(&cache_lock);
-}
-
-/* The cached entry's policy and age; 0 if found. */
-static int cache_get(const char *domain, struct domain_policy *out, long long *age_ms_r)
-{
-	int found = -1;
-
-	pthread_mutex_lock(&cache_lock);
-	for (struct entry *e = buckets[bucket_of(domain)]; e != NULL; e = e->next) {
-		if (strcmp(e->domain, domain) == 0) {
-			*out = e->policy;
-			*age_ms_r = milter_now_ms() - e->fetched_ms;
-			found = 0;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&cache_lock);
-	return found;
-}
-
-static void cache_put(const char *domain, const struct domain_policy *policy)
-{
-	unsigned int b = bucket_of(domain);
-	struct entry *e;
-
-	if (strlen(domain) > HB_DOMAIN_MAX)
-		return;
-	pthread_mutex_lock(&cache_lock);
-	for (e = buckets[b]; e != NULL; e = e->next) {
-		if (strcmp(e->domain, domain) == 0)
-			break;
-	}
-	if (e == NULL && entry_count >= MAX_ENTRIES) {
-		pthread_mutex_unlock(&cache_lock);
-		policy_cache_clear();	/* rare: many domains probed; start over */
-		pthread_mutex_lock(&cache_lock);
-	}
-	if (e == NULL && (e = calloc(1, sizeof(*e))) != NULL) {
-		strcpy(e->domain, domain);
-		e->next = buckets[b];
-		buckets[b] = e;
-		entry_count++;
-	}
-	if (e != NULL) {
-		e->policy = *policy;
-		e->fetched_ms = milter_now_ms();
-	}
-	pthread_mutex_unlock(&cache_lock);
+	ttl_cache_clear(&cache);
 }
 
 /* VALUE of FIELD in an HGETALL reply, or NULL. */
@@ -212,7 +136,7 @@ int policy_lookup(const struct milter_conf *conf, const char *domain,
 		  struct domain_policy *out, char *err, size_t err_size)
 {
 	long long age = 0;
-	int cached = cache_get(domain, out, &age) == 0;
+	int cached = ttl_cache_get(&cache, domain, out, &age) == 0;
 
 	if (cached && age < (long long)conf->set->milter_cache_ttl_ms) {
 		metrics_inc(MC_CACHE_HIT);
@@ -220,11 +144,11 @@ int policy_lookup(const struct milter_conf *conf, const char *domain,
 	}
 	metrics_inc(MC_CACHE_MISS);
 	if (policy_fetch(conf, domain, out, err, err_size) == 0) {
-		cache_put(domain, out);
+		ttl_cache_put(&cache, domain, out);
 		return 0;
 	}
 	if (cached && age < (long long)conf->set->milter_stale_ttl_ms &&
-	    cache_get(domain, out, &age) == 0) {
+	    ttl_cache_get(&cache, domain, out, &age) == 0) {
 		metrics_inc(MC_CACHE_STALE);
 		return 0;
 	}

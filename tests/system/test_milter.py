@@ -448,7 +448,9 @@ def test_redis_outage_tempfail_accept_and_recovery(mail, cluster, tmp_path):
         r2.stop()
         t0 = time.monotonic()
         results = [submit(pf, a, a, ["x@example.com"]) for _ in range(3)]
-        assert all(r[:2] == ("mail", 451) and "4.3.0" in r[2] for r in results), results
+        # 451 at MAIL FROM, or at the end when the sender rights were still cached
+        assert all(r[0] in ("mail", "data") and r[1] == 451 and "4.3.0" in r[2]
+                   for r in results), results
         assert time.monotonic() - t0 < 15
         assert m.metric("hb_milter_redis_up") == 0
         assert m.metric("hb_milter_redis_outages_total") == 1
@@ -523,3 +525,37 @@ def test_milter_works_as_its_least_privileged_redis_user(mail, cluster, tmp_path
         pf.stop()
         m.stop()
         r.stop()
+
+
+def test_cached_sender_rights_expire_after_milter_cache_ttl(mail, cluster):
+    """With milter_cache_ttl = 1s a revoked grant and a suspension take effect within that second on a milter that has just answered from its cache; rate limits are counted for every message regardless."""
+    env = cluster.env
+    dom = "ttl-" + DOMAIN
+    cluster.hbctl_ok("domain", "add", dom)
+    mail.policy(dom, "user_msgs=4/h")
+    a = mail.mailbox("a@" + dom)
+    shared = "shared@" + dom
+    cluster.hbctl_ok("sender", "allow", a, shared)
+    m = env.add(harness.Milter(env, "milter-ttl", cluster.redis, "milter_cache_ttl = 1s\n")).start()
+    pf = env.add(harness.Postfix(env, "pfttl", mail.director.socketmap, DOMAIN,
+                                 sasl_path=mail.proxy.sasl_socket, milter=m)).start()
+    try:
+        assert submit(pf, a, shared, ["x@example.com"])[0] == "ok"
+        cluster.hbctl_ok("sender", "deny", a, shared)
+        time.sleep(1.2)
+        assert submit(pf, a, shared, ["x@example.com"])[:2] == ("mail", 550)
+        assert submit(pf, a, a, ["x@example.com"])[0] == "ok"
+        assert submit(pf, a, a, ["x@example.com"])[0] == "ok"      # cached rights...
+        assert submit(pf, a, a, ["x@example.com"])[0] == "ok"
+        assert submit(pf, a, a, ["x@example.com"])[:2] == ("data", 450)   # ...counted limits
+        s = auth_conn(pf, a)             # authenticated before the suspension
+        try:
+            cluster.hbctl_ok("user", "suspend", a)
+            time.sleep(1.2)
+            stage, code, text, _ = submit(pf, a, a, ["x@example.com"], conn=s)
+            assert (stage, code) == ("mail", 550) and "suspended" in text, text
+        finally:
+            s.close()
+    finally:
+        pf.stop()
+        m.stop()
