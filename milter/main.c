@@ -117,7 +117,7 @@ static void *run_libmilter(void *arg)
 	return NULL;
 }
 
-/* Open the MTA socket and the metrics port, then drop privileges. */
+/* Open the MTA socket and the metrics port (still as root). */
 static int open_sockets(const struct hb_settings *set, char *err, size_t err_size)
 {
 	mode_t old_umask;
@@ -138,9 +138,7 @@ static int open_sockets(const struct hb_settings *set, char *err, size_t err_siz
 			 set->milter_listen);
 		return -1;
 	}
-	if (metrics_start(set->milter_metrics_listen, err, err_size) < 0)
-		return -1;
-	return drop_privileges(set->milter_user, err, err_size);
+	return metrics_start(set->milter_metrics_listen, err, err_size);
 }
 
 /* libmilter starts a thread per MTA connection with the default attributes;
@@ -247,9 +245,12 @@ int main(int argc, char *argv[])
 	}
 	apply_logging(set);
 	if (pipe(signal_pipe) < 0 || open_sockets(set, err, sizeof(err)) < 0 ||
-	    hb_daemon_write_pid(set->pid_file) < 0) {
+	    hb_daemon_write_pid(set->pid_file) < 0 ||
+	    drop_privileges(set->milter_user, err, sizeof(err)) < 0) {
 		hb_error("start-up failed: %s", err[0] != '\0' ? err : strerror(errno));
 		metrics_stop();
+		if (set->pid_file[0] != '\0')
+			unlink(set->pid_file);
 		hb_settings_free(&set);
 		return 1;
 	}

@@ -559,3 +559,29 @@ def test_cached_sender_rights_expire_after_milter_cache_ttl(mail, cluster):
     finally:
         pf.stop()
         m.stop()
+
+
+def test_milter_drops_privileges_to_milter_user(mail, cluster):
+    """Started as root with milter_user = nobody, the milter opens its socket and metrics port, then runs as nobody (every uid and gid, no supplementary root group) and still checks mail; an unknown milter_user stops it at start-up with a clear error."""
+    env = cluster.env
+    m = env.add(harness.Milter(env, "milter-nobody", cluster.redis, "milter_user = nobody\n")).start()
+    pf = env.add(harness.Postfix(env, "pfnobody", mail.director.socketmap, DOMAIN,
+                                 sasl_path=mail.proxy.sasl_socket, milter=m)).start()
+    try:
+        status = open("/proc/%d/status" % m.proc.pid).read()
+        ids = {line.split(":")[0]: line.split()[1:] for line in status.splitlines()
+               if line.startswith(("Uid:", "Gid:", "Groups:"))}
+        nobody = harness.subprocess.run(["id", "-u", "nobody"], capture_output=True,
+                                        text=True).stdout.strip()
+        assert set(ids["Uid"]) == {nobody}, ids
+        assert "0" not in ids["Gid"] and "0" not in ids["Groups"], ids
+        a = mail.mailbox("nobody@" + DOMAIN)
+        assert submit(pf, a, a, ["x@example.com"])[0] == "ok"
+        assert submit(pf, a, "other@" + DOMAIN, ["x@example.com"])[:2] == ("mail", 550)
+    finally:
+        pf.stop()
+        m.stop()
+    bad = harness.Milter(env, "milter-baduser", cluster.redis, "milter_user = no-such-user-hb\n")
+    out = harness.subprocess.run(bad.argv(), capture_output=True, text=True, timeout=30)
+    assert out.returncode == 1, out
+    assert "milter_user no-such-user-hb: no such user" in out.stdout + out.stderr

@@ -35,6 +35,10 @@ static void test_every_kind(void **state)
 	expect_key("hb:", HB_KEY_ROUTING, NULL, "hb:routing");
 	expect_key("hb:", HB_KEY_DOMAINS, NULL, "hb:domains");
 	expect_key("hb:", HB_KEY_AUDIT, "example.org", "hb:audit:example.org");
+	expect_key("hb:", HB_KEY_ADMINS, NULL, "hb:admins");
+	expect_key("hb:", HB_KEY_ADMIN, "alice", "hb:admin:alice");
+	expect_key("hb:", HB_KEY_ADMIN_DOMAINS, "alice", "hb:admin:alice:domains");
+	expect_key("hb:", HB_KEY_SESSION, "ab12", "hb:session:ab12");
 }
 
 static void test_prefixes(void **state)
