@@ -7,6 +7,7 @@
 #include "admind.h"
 #include "hb-keys.h"
 #include "hb-policy.h"
+#include "hb-redis.h"
 #include "hb-settings.h"
 
 #include <stdlib.h>
@@ -343,13 +344,9 @@ int admind_sender_list(struct admind_request *req, struct admind_reply *reply, s
 
 static const char *entry_field(const redisReply *fields, const char *name)
 {
-	for (size_t i = 0; i + 1 < fields->elements; i += 2) {
-		if (fields->element[i]->type == REDIS_REPLY_STRING &&
-		    fields->element[i + 1]->type == REDIS_REPLY_STRING &&
-		    strcmp(fields->element[i]->str, name) == 0)
-			return fields->element[i + 1]->str;
-	}
-	return "";
+	const char *value = hb_redis_pair_value(fields, name);
+
+	return value != NULL ? value : "";
 }
 
 int admind_audit(struct admind_request *req, struct admind_reply *reply, struct admind_error *err)

@@ -4,6 +4,7 @@
  * admin chose some of them. */
 #include "domain-cmds.h"
 #include "hb-policy.h"
+#include "hb-redis.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -14,13 +15,9 @@
 
 static const char *entry_field(const redisReply *fields, const char *name)
 {
-	for (size_t i = 0; i + 1 < fields->elements; i += 2) {
-		if (fields->element[i]->type == REDIS_REPLY_STRING &&
-		    fields->element[i + 1]->type == REDIS_REPLY_STRING &&
-		    strcmp(fields->element[i]->str, name) == 0)
-			return fields->element[i + 1]->str;
-	}
-	return "";
+	const char *value = hb_redis_pair_value(fields, name);
+
+	return value != NULL ? value : "";
 }
 
 static void print_entry(struct hbctl *ctx, const redisReply *fields)

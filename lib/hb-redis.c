@@ -97,3 +97,16 @@ redisContext *hb_redis_connect(const struct hb_settings *set, char *err, size_t 
 	}
 	return ctx;
 }
+
+const char *hb_redis_pair_value(const redisReply *pairs, const char *name)
+{
+	if (pairs == NULL || pairs->type != REDIS_REPLY_ARRAY)
+		return NULL;
+	for (size_t i = 0; i + 1 < pairs->elements; i += 2) {
+		if (pairs->element[i]->type == REDIS_REPLY_STRING &&
+		    pairs->element[i + 1]->type == REDIS_REPLY_STRING &&
+		    strcmp(pairs->element[i]->str, name) == 0)
+			return pairs->element[i + 1]->str;
+	}
+	return NULL;
+}

@@ -19,4 +19,8 @@ int hb_redis_handshake(redisContext *ctx, const struct hb_settings *set,
 redisReply *hb_redis_cmd(redisContext *ctx, char *err, size_t err_size,
 			 int argc, const char **argv);
 
+/* The value of field NAME in PAIRS, a flat field/value array reply (HGETALL,
+ * XRANGE entry fields), or NULL when it is absent or not a string pair. */
+const char *hb_redis_pair_value(const redisReply *pairs, const char *name);
+
 #endif

@@ -9,6 +9,7 @@
 #include "hb-keys.h"
 #include "hb-log.h"
 #include "hb-policy.h"
+#include "hb-redis.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,16 +22,6 @@ static struct ttl_cache cache = TTL_CACHE_INIT(struct domain_policy, MAX_ENTRIES
 void policy_cache_clear(void)
 {
 	ttl_cache_clear(&cache);
-}
-
-/* VALUE of FIELD in an HGETALL reply, or NULL. */
-static const char *hash_field(const redisReply *r, const char *field)
-{
-	for (size_t i = 0; i + 1 < r->elements; i += 2) {
-		if (strcmp(r->element[i]->str, field) == 0)
-			return r->element[i + 1]->str;
-	}
-	return NULL;
 }
 
 static int is_hash_reply(const redisReply *r)
@@ -52,7 +43,7 @@ static void apply_value(const struct hb_policy_def *def, const redisReply *domai
 	int corrupt = 0;
 	struct policy_rate *rate = NULL;
 
-	if (hb_policy_effective(def, hash_field(domain, def->name), hash_field(caps, def->name),
+	if (hb_policy_effective(def, hb_redis_pair_value(domain, def->name), hb_redis_pair_value(caps, def->name),
 				eff, sizeof(eff), &corrupt) < 0)
 		return;
 	*corrupt_r += (unsigned int)corrupt;
@@ -83,7 +74,7 @@ int policy_from_replies(const redisReply *domain, const redisReply *caps,
 	*corrupt_r = 0;
 	if (!is_hash_reply(domain) || !is_hash_reply(caps))
 		return -1;
-	state = hash_field(domain, "state");
+	state = hb_redis_pair_value(domain, "state");
 	if (state == NULL)
 		return 0;		/* not hosted */
 	out->hosted = 1;

@@ -15,6 +15,7 @@
 
 #include "hb-scripts-domains.h"
 #include "hb-scripts-sender.h"
+#include "hb-redis.h"
 #include "redis-fixture.h"
 
 #define DOM "example.org"
@@ -99,11 +100,8 @@ static const char *last_audit(const char *domain, const char *field)
 	assert_int_equal(r->type, REDIS_REPLY_ARRAY);
 	assert_int_equal(r->elements, 1);
 	redisReply *fields = r->element[0]->element[1];
-	snprintf(T->reply, sizeof(T->reply), "(missing)");
-	for (size_t i = 0; i + 1 < fields->elements; i += 2) {
-		if (strcmp(fields->element[i]->str, field) == 0)
-			snprintf(T->reply, sizeof(T->reply), "%s", fields->element[i + 1]->str);
-	}
+	const char *value = hb_redis_pair_value(fields, field);
+	snprintf(T->reply, sizeof(T->reply), "%s", value != NULL ? value : "(missing)");
 	freeReplyObject(r);
 	return T->reply;
 }
