@@ -19,3 +19,4 @@ tests_bench_hb_lookup_bench_LDADD = lib/libhb.a $(HIREDIS_LIBS) $(LIBEVENT_LIBS)
 dist_noinst_SCRIPTS += tests/bench/run-director-bench.sh
 
 include $(srcdir)/tests/bench/milter-bench.mk
+include $(srcdir)/tests/bench/guard-bench.mk

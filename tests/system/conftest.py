@@ -32,6 +32,12 @@ signal.signal(signal.SIGALRM, _interrupt)
 signal.alarm(SUITE_TIMEOUT)
 
 
+def pytest_addoption(parser):
+    # test_guard_faults.py: 10 000 kills, real stale-lock waits (or HB_LONG=1)
+    parser.addoption("--long", action="store_true", default=False,
+                     help="long fault-injection runs (also: HB_LONG=1)")
+
+
 @pytest.fixture(scope="session")
 def env():
     e = harness.Env()

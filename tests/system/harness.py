@@ -130,10 +130,9 @@ def pid_alive(pid):
         return True
 
 
-def session_members(sids):
-    """PIDs (with their command) of live processes whose session id or process
-    group is in SIDS; zombies are not counted."""
-    found = []
+def proc_stats():
+    """(pid, command, fields after the command) of every process in /proc;
+    fields[0] is the state, fields[1] the parent pid."""
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -142,10 +141,18 @@ def session_members(sids):
                 stat = f.read()
         except OSError:
             continue
-        fields = stat.rsplit(")", 1)[1].split()
+        comm = stat.split("(", 1)[1].rsplit(")", 1)[0]
+        yield int(entry), comm, stat.rsplit(")", 1)[1].split()
+
+
+def session_members(sids):
+    """PIDs (with their command) of live processes whose session id or process
+    group is in SIDS; zombies are not counted."""
+    found = []
+    for pid, comm, fields in proc_stats():
         state, pgrp, sid = fields[0], int(fields[2]), int(fields[3])
         if state != "Z" and (sid in sids or pgrp in sids):
-            found.append((int(entry), stat.split(")")[0].split("(", 1)[1]))
+            found.append((pid, comm))
     return found
 
 

@@ -16,6 +16,11 @@ EXTRA_DIST += \
 	tests/system/test_domains_cli.py \
 	tests/system/test_redis_acl.py \
 	tests/system/test_userdb.py \
-	tests/system/test_milter.py
+	tests/system/test_milter.py \
+	tests/system/test_guard.py \
+	tests/system/test_crashfs.py \
+	tests/system/test_guard_faults.py \
+	tests/system/guard_harness.py \
+	tests/system/imap_ledger.py
 TESTS += tests/system/run-system-tests.sh
 AM_TESTS_FD_REDIRECT = 9>&2

@@ -282,3 +282,37 @@ anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 """
+
+# a Dovecot of the fault-injection tests (tests/system/test_guard_faults.py):
+# IMAP only, maildir homes under {mail_root}, every imap process titled with
+# its user; {settings}: lock method, NFS settings, hb_guard
+GUARD_BACKEND_CONF = DOVECOT_COMMON + """\
+protocols = imap
+verbose_proctitle = yes
+mail_uid = {uid}
+mail_gid = {uid}
+first_valid_uid = {uid}
+mail_max_userip_connections = 500
+passdb {{
+  driver = static
+  args = password=pass
+}}
+userdb {{
+  driver = static
+  args = uid={uid} gid={uid} home={mail_root}/%u allow_all_users=yes
+}}
+service imap-login {{
+  service_count = 0
+  process_min_avail = 1
+  inet_listener imap {{
+    port = {imap_port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service imap {{
+  process_limit = 200
+}}
+{settings}
+"""

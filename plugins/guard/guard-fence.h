@@ -1,0 +1,34 @@
+/* guard-fence.h - fencing: no index or uidlist write after the lock that
+ * protects it may have been lost.  Open mailboxes are registered here so
+ * that the commit hook and the SIGCONT check know which locks this process
+ * holds (docs/GUARD.md "Fencing"). */
+#ifndef GUARD_FENCE_H
+#define GUARD_FENCE_H
+
+struct mailbox;
+struct mail_index;
+struct guard_settings;
+
+/* Starts fencing for this process (SIGCONT check); margin from settings. */
+void guard_fence_init(void);
+void guard_fence_deinit(void);
+void guard_fence_set_margin(unsigned int margin_secs);
+
+/* An opened mailbox whose index (and maildir uidlist) locks are checked.
+ * Returns -1 only when the table is full (the mailbox is then fenced at
+ * commit but not on SIGCONT; logged once). */
+int guard_fence_register(struct mailbox *box);
+void guard_fence_unregister(struct mailbox *box);
+
+/* Called right before an index commit writes: 0 if every lock protecting
+ * index is still ours and fresh, else -1 with a reason, the lock path and
+ * its age. */
+int guard_fence_check(struct mail_index *index, const char **reason_r,
+		      const char **lock_path_r, long *age_r);
+
+/* TRUE (once) if a commit was refused since the last call: lets the
+ * mailbox layer replace Dovecot's generic error with a retryable one. */
+bool guard_fence_take_refusal(void);
+void guard_fence_note_refusal(void);
+
+#endif

@@ -1,0 +1,102 @@
+/* guard-index.c - wraps mail_index_transaction commit/rollback for every
+ * index this process opens (mailbox indexes and dovecot.list.index).
+ *
+ * Fence: a sync transaction's commit runs with the log lock already held
+ * (taken in mail_index_sync_begin); the check runs right before super.commit
+ * appends to dovecot.index.log, and a refused commit also skips the
+ * dovecot.index rewrite that mail_index_sync_commit() does after it.  Other
+ * transactions take the lock inside super.commit and append at once.
+ * Durability: MAIL_INDEX_TRANSACTION_FLAG_FSYNC makes the log append
+ * fdatasync before the commit returns, whatever mail_fsync says. */
+#include "lib.h"
+#include "module-context.h"
+#include "mail-index-private.h"
+#include "mail-index-transaction-private.h"
+#include "guard-events.h"
+#include "guard-fence.h"
+#include "guard-index.h"
+
+#define GUARD_ITRANS_CONTEXT(obj) \
+	MODULE_CONTEXT_REQUIRE(obj, guard_itrans_module)
+
+struct guard_itrans {
+	union mail_index_transaction_module_context module_ctx;
+};
+
+static MODULE_CONTEXT_DEFINE_INIT(guard_itrans_module,
+				  &mail_index_module_register);
+static bool guard_fsync_log = TRUE;
+
+void guard_index_set_fsync_log(bool fsync_log)
+{
+	guard_fsync_log = fsync_log;
+}
+
+static void guard_itrans_refuse(struct mail_index_transaction *t,
+				struct guard_itrans *gt, const char *reason,
+				const char *lock_path, long age)
+{
+	struct mail_index *index = t->view->index;
+
+	/* super.rollback frees t; only index is used afterwards */
+	gt->module_ctx.super.rollback(t);
+	i_free(gt);
+	mail_index_set_error_nolog(index, t_strdup_printf(
+		"hb_guard: fenced: change not written: %s", reason));
+	guard_event_fenced(index->event, index->filepath, lock_path,
+			   reason, age);
+	guard_fence_note_refusal();
+}
+
+static int guard_itrans_commit(struct mail_index_transaction *t,
+			       struct mail_index_transaction_commit_result *r)
+{
+	struct guard_itrans *gt = GUARD_ITRANS_CONTEXT(t);
+	const char *reason, *lock_path;
+	long age;
+	int ret;
+
+	if (guard_fence_check(t->view->index, &reason, &lock_path,
+			      &age) < 0) {
+		guard_itrans_refuse(t, gt, reason, lock_path, age);
+		return -1;
+	}
+	ret = gt->module_ctx.super.commit(t, r);
+	i_free(gt);
+	return ret;
+}
+
+static void guard_itrans_rollback(struct mail_index_transaction *t)
+{
+	struct guard_itrans *gt = GUARD_ITRANS_CONTEXT(t);
+
+	gt->module_ctx.super.rollback(t);
+	i_free(gt);
+}
+
+static void guard_itrans_created(struct mail_index_transaction *t)
+{
+	/* the first hook sees vlast == NULL (mail-index-transaction.c) */
+	struct mail_index_transaction_vfuncs *v =
+		t->vlast != NULL ? t->vlast : &t->v;
+	struct guard_itrans *gt = i_new(struct guard_itrans, 1);
+
+	gt->module_ctx.super = *v;
+	t->vlast = &gt->module_ctx.super;
+	v->commit = guard_itrans_commit;
+	v->rollback = guard_itrans_rollback;
+	MODULE_CONTEXT_SET(t, guard_itrans_module, gt);
+
+	if (guard_fsync_log && !MAIL_INDEX_IS_IN_MEMORY(t->view->index))
+		t->flags |= MAIL_INDEX_TRANSACTION_FLAG_FSYNC;
+}
+
+void guard_index_init(void)
+{
+	mail_index_transaction_hook_register(guard_itrans_created);
+}
+
+void guard_index_deinit(void)
+{
+	mail_index_transaction_hook_unregister(guard_itrans_created);
+}

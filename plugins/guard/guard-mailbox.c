@@ -1,0 +1,251 @@
+/* guard-mailbox.c - wraps the mailbox vfuncs that end in an answer to the
+ * client (transaction_commit: APPEND, COPY, MOVE, STORE, EXPUNGE; and
+ * sync_deinit: the sync each IMAP command ends with, where maildir renames
+ * and unlinks files and dovecot.index is rewritten).  After them the changed
+ * directories are fsynced before the client is told OK; a commit refused by
+ * the fence becomes a retryable [INUSE] error; open() of a mailbox that is
+ * about to be rebuilt waits for a node-wide rebuild slot. */
+#include "lib.h"
+#include "mail-user.h"
+#include "mail-storage-private.h"
+#include "maildir-storage.h"
+#include "guard-settings.h"
+#include "guard-dirsync.h"
+#include "guard-events.h"
+#include "guard-fence.h"
+#include "guard-index.h"
+#include "guard-rebuild.h"
+#include "guard-corruption.h"
+#include "guard-mailbox.h"
+
+#define GUARD_USER_CONTEXT(obj) \
+	MODULE_CONTEXT(obj, guard_user_module)
+#define GUARD_BOX_CONTEXT(obj) \
+	MODULE_CONTEXT_REQUIRE(obj, guard_box_module)
+
+#define GUARD_FENCED_ERROR \
+	"Mailbox lock was lost, nothing was changed: try again"
+#define GUARD_THROTTLED_ERROR \
+	"Mailbox index is being rebuilt and this server is busy " \
+	"rebuilding others: try again in a minute"
+
+struct guard_user {
+	union mail_user_module_context module_ctx;
+	struct guard_settings set;
+};
+
+struct guard_box {
+	union mailbox_module_context module_ctx;
+	struct guard_user *guser;
+	struct guard_dirsync dirs;
+	struct guard_rebuild_slot slot;
+	const char *index_dir;
+	struct timespec sync_started;
+	bool opened;
+};
+
+static MODULE_CONTEXT_DEFINE_INIT(guard_user_module,
+				  &mail_user_module_register);
+static MODULE_CONTEXT_DEFINE_INIT(guard_box_module,
+				  &mail_storage_module_register);
+
+enum guard_write_result {
+	GUARD_WRITE_OK,
+	GUARD_WRITE_FENCED,       /* the fence refused a commit */
+	GUARD_WRITE_FSYNC_FAILED, /* changes made, durability unknown */
+};
+
+static enum guard_write_result
+guard_after_write(struct mailbox *box, struct guard_box *gbox,
+		  const struct timespec *started, int *ret)
+{
+	if (guard_fence_take_refusal()) {
+		mail_storage_set_error(box->storage, MAIL_ERROR_INUSE,
+				       GUARD_FENCED_ERROR);
+		*ret = -1;
+		return GUARD_WRITE_FENCED;
+	}
+	if (*ret < 0 || !gbox->opened ||
+	    (gbox->guser->set.fsync & GUARD_FSYNC_DIRS) == 0)
+		return GUARD_WRITE_OK;
+	/* the client must not hear OK before the renames are durable */
+	if (guard_dirsync_changed(&gbox->dirs, box, started) < 0) {
+		*ret = -1;
+		return GUARD_WRITE_FSYNC_FAILED;
+	}
+	return GUARD_WRITE_OK;
+}
+
+static int guard_transaction_commit(struct mailbox_transaction_context *t,
+				    struct mail_transaction_commit_changes *c)
+{
+	struct mailbox *box = t->box;
+	struct guard_box *gbox = GUARD_BOX_CONTEXT(box);
+	struct timespec started;
+	int ret;
+
+	guard_dirsync_now(&started);
+	ret = gbox->module_ctx.super.transaction_commit(t, c);
+	(void)guard_after_write(box, gbox, &started, &ret);
+	return ret;
+}
+
+static struct mailbox_sync_context *
+guard_sync_init(struct mailbox *box, enum mailbox_sync_flags flags)
+{
+	struct guard_box *gbox = GUARD_BOX_CONTEXT(box);
+
+	guard_dirsync_now(&gbox->sync_started);
+	return gbox->module_ctx.super.sync_init(box, flags);
+}
+
+static void guard_rebuild_done(struct mailbox *box, struct guard_box *gbox)
+{
+	if (gbox->slot.fd == -1)
+		return;
+	guard_rebuild_unmark(gbox->index_dir);
+	guard_rebuild_release(&gbox->slot);
+	guard_event_rebuild(box->event, "finished", gbox->slot.waited_msecs);
+}
+
+static int guard_sync_deinit(struct mailbox_sync_context *ctx,
+			     struct mailbox_sync_status *status_r)
+{
+	struct mailbox *box = ctx->box;
+	struct guard_box *gbox = GUARD_BOX_CONTEXT(box);
+	int ret;
+
+	ret = gbox->module_ctx.super.sync_deinit(ctx, status_r);
+	if (guard_after_write(box, gbox, &gbox->sync_started, &ret) ==
+	    GUARD_WRITE_FSYNC_FAILED) {
+		/* IMAP answers OK even when the sync at the end of a command
+		   fails, so a failed directory fsync (the renames and unlinks
+		   are already made, durability unknown) must not let the
+		   process answer: stop like a crash, as PostgreSQL does */
+		i_fatal("hb_guard: %s: directory fsync failed after the "
+			"mailbox was changed; exiting so that the client is "
+			"not told OK", mailbox_get_vname(box));
+	}
+	if (ret == 0)
+		guard_rebuild_done(box, gbox);
+	return ret;
+}
+
+/* 0: go on, -1: refuse the open (error set) */
+static int guard_open_throttle(struct mailbox *box, struct guard_box *gbox)
+{
+	const char *control_dir, *error;
+	bool maildir = strcmp(box->storage->name, MAILDIR_STORAGE_NAME) == 0;
+	int ret;
+
+	if (mailbox_get_path_to(box, MAILBOX_LIST_PATH_TYPE_INDEX,
+				&gbox->index_dir) <= 0 ||
+	    mailbox_get_path_to(box, MAILBOX_LIST_PATH_TYPE_CONTROL,
+				&control_dir) <= 0 ||
+	    !guard_rebuild_needed(gbox->index_dir, control_dir, maildir))
+		return 0;
+	gbox->index_dir = p_strdup(box->pool, gbox->index_dir);
+	ret = guard_rebuild_acquire(&gbox->guser->set, &gbox->slot, &error);
+	if (ret < 0) {
+		e_error(box->event, "hb_guard: rebuild limit not applied: %s",
+			error);
+		return 0;
+	}
+	if (ret == 0) {
+		guard_event_rebuild(box->event, "throttled",
+				    gbox->slot.waited_msecs);
+		mail_storage_set_error(box->storage, MAIL_ERROR_INUSE,
+				       GUARD_THROTTLED_ERROR);
+		return -1;
+	}
+	guard_event_rebuild(box->event, "started", gbox->slot.waited_msecs);
+	return 0;
+}
+
+static int guard_open(struct mailbox *box)
+{
+	struct guard_box *gbox = GUARD_BOX_CONTEXT(box);
+
+	if (guard_open_throttle(box, gbox) < 0)
+		return -1;
+	if (gbox->module_ctx.super.open(box) < 0) {
+		guard_rebuild_release(&gbox->slot);
+		return -1;
+	}
+	guard_dirsync_init(&gbox->dirs, box);
+	(void)guard_fence_register(box);
+	gbox->opened = TRUE;
+	return 0;
+}
+
+static void guard_close(struct mailbox *box)
+{
+	struct guard_box *gbox = GUARD_BOX_CONTEXT(box);
+
+	guard_fence_unregister(box);
+	guard_rebuild_release(&gbox->slot);
+	gbox->opened = FALSE;
+	gbox->module_ctx.super.close(box);
+}
+
+static void guard_free(struct mailbox *box)
+{
+	struct guard_box *gbox = GUARD_BOX_CONTEXT(box);
+
+	guard_fence_unregister(box);
+	guard_rebuild_release(&gbox->slot);
+	gbox->module_ctx.super.free(box);
+}
+
+void guard_mailbox_allocated(struct mailbox *box)
+{
+	struct guard_user *guser = GUARD_USER_CONTEXT(box->storage->user);
+	struct mailbox_vfuncs *v = box->vlast;
+	struct guard_box *gbox;
+
+	if (guser == NULL)
+		return;
+	gbox = p_new(box->pool, struct guard_box, 1);
+	gbox->guser = guser;
+	gbox->slot.fd = -1;
+	gbox->module_ctx.super = *v;
+	box->vlast = &gbox->module_ctx.super;
+	v->open = guard_open;
+	v->close = guard_close;
+	v->free = guard_free;
+	v->sync_init = guard_sync_init;
+	v->sync_deinit = guard_sync_deinit;
+	v->transaction_commit = guard_transaction_commit;
+	MODULE_CONTEXT_SET(box, guard_box_module, gbox);
+}
+
+static void guard_user_deinit(struct mail_user *user)
+{
+	struct guard_user *guser = GUARD_USER_CONTEXT(user);
+
+	guard_corruption_set_user(NULL, NULL);
+	guser->module_ctx.super.deinit(user);
+}
+
+void guard_mail_user_created(struct mail_user *user)
+{
+	struct mail_user_vfuncs *v = user->vlast;
+	struct guard_user *guser;
+	const char *error;
+
+	guser = p_new(user->pool, struct guard_user, 1);
+	if (guard_settings_read(user, &guser->set, &error) < 0) {
+		user->error = p_strdup_printf(user->pool, "hb_guard: %s",
+					      error);
+		return;
+	}
+	guser->module_ctx.super = *v;
+	user->vlast = &guser->module_ctx.super;
+	v->deinit = guard_user_deinit;
+	MODULE_CONTEXT_SET(user, guard_user_module, guser);
+
+	/* process-wide parts follow the user being served */
+	guard_index_set_fsync_log((guser->set.fsync & GUARD_FSYNC_LOG) != 0);
+	guard_fence_set_margin(guser->set.lock_margin_secs);
+	guard_corruption_set_user(&guser->set, user->username);
+}

@@ -1,0 +1,216 @@
+"""test_guard.py - hb_guard (docs/GUARD.md) in a real Dovecot 2.3 loaded with
+the shipped conf.d/90-hb-guard.conf: the plugin loads and mail works through
+it, directories are fsynced (counted by its own metric) unless
+hb_guard_fsync = none, a bad setting refuses the login with a clear error,
+Dovecot-detected corruption is counted and quarantined (never deleted), and
+index rebuilds wait for a node-wide slot and then give a temporary error.
+The fault-injection scenarios (kill loop, stalled lock holder, power loss)
+are in test_guard_faults.py."""
+
+import fcntl
+import imaplib
+import os
+import subprocess
+import time
+
+import pytest
+
+import harness
+
+IP = "127.0.0.50"
+
+
+def guard_plugin_dir():
+    so = harness.find_built("plugins/guard/.libs/lib90_hb_guard_plugin.so")
+    return os.path.dirname(so)
+
+
+class GuardBackend(harness.DovecotBackend):
+    """A backend with hb_guard from this build, configured by the shipped
+    90-hb-guard.conf plus PLUGIN_SETTINGS."""
+
+    def __init__(self, env, name, plugin_settings=""):
+        super().__init__(env, name, IP)
+        self.rebuild_dir = os.path.join(self.dir, "rebuild")
+        with open(self.conf_path, "a") as f:
+            f.write("mail_plugin_dir = %s\n" % guard_plugin_dir())
+            f.write("!include %s\n" % os.path.join(harness.SRCDIR, "conf.d",
+                                                    "90-hb-guard.conf"))
+            f.write("plugin {\n  hb_guard_rebuild_dir = %s\n%s}\n"
+                    % (self.rebuild_dir, plugin_settings))
+
+    def stats(self):
+        """metric name -> count, from doveadm stats dump"""
+        out = subprocess.run(
+            ["doveadm", "-c", self.conf_path, "stats", "dump"],
+            capture_output=True, text=True, timeout=20)
+        assert out.returncode == 0, out.stderr
+        counts = {}
+        for line in out.stdout.splitlines()[1:]:
+            cols = line.split("\t")
+            if len(cols) > 2:
+                counts[cols[0]] = int(cols[2])
+        return counts
+
+    def maildir(self, user):
+        return os.path.join(self.mail_root, user, "Maildir")
+
+
+def wait_for_log(backend, text, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if text in open(backend.log_path).read():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def imap(backend, user):
+    m = imaplib.IMAP4(*backend.imap, timeout=20)
+    m.login(user, "pass")
+    return m
+
+
+def append_some(backend, user, n):
+    m = imap(backend, user)
+    for i in range(n):
+        typ, _ = m.append("INBOX", None, None,
+                          b"Subject: m%d\r\n\r\nbody %d\r\n" % (i, i))
+        assert typ == "OK"
+    m.logout()
+
+
+@pytest.fixture(scope="module")
+def guard(env):
+    b = env.add(GuardBackend(env, "guard1"))
+    b.start()
+    yield b
+    b.stop()
+
+
+def test_mail_works_and_dirs_are_fsynced(guard):
+    before = guard.stats().get("hb_guard_dir_fsync", 0)
+    m = imap(guard, "alice")
+    typ, data = m.append("INBOX", None, None, b"Subject: a\r\n\r\nhello\r\n")
+    assert typ == "OK" and b"APPENDUID" in data[0]
+    assert m.create("Archive")[0] == "OK"
+    m.select("INBOX")
+    assert m.store("1", "+FLAGS", "\\Seen")[0] == "OK"
+    typ, data = m.copy("1", "Archive")
+    assert typ == "OK" and b"COPYUID" in data[0]
+    assert m.store("1", "+FLAGS", "\\Deleted")[0] == "OK"
+    assert m.expunge()[0] == "OK"
+    m.select("Archive")
+    typ, data = m.fetch("1", "(FLAGS BODY.PEEK[TEXT])")
+    assert typ == "OK" and b"\\Seen" in data[0][0] and data[0][1] == b"hello\r\n"
+    m.logout()
+    # the APPEND's uidlist rename, the COPY's and the EXPUNGE's unlink each
+    # changed a directory that hb_guard then fsynced
+    assert guard.stats()["hb_guard_dir_fsync"] >= before + 3
+    log = open(guard.log_path).read()
+    assert "Error" not in log and "Panic" not in log, log
+
+
+def test_fsync_none_adds_no_directory_fsync(env):
+    b = env.add(GuardBackend(env, "guard-none", "  hb_guard_fsync = none\n"))
+    b.start()
+    try:
+        append_some(b, "bob", 3)
+        assert b.stats().get("hb_guard_dir_fsync", 0) == 0
+    finally:
+        b.stop()
+
+
+def test_bad_setting_refuses_login_with_clear_error(env):
+    b = env.add(GuardBackend(env, "guard-bad", "  hb_guard_fsync = sometimes\n"))
+    b.start()
+    try:
+        m = imaplib.IMAP4(*b.imap, timeout=20)
+        with pytest.raises(imaplib.IMAP4.error):
+            m.login("carol", "pass")
+            m.select("INBOX")
+        assert wait_for_log(b, "hb_guard: hb_guard_fsync: unknown word "
+                            "'sometimes' (use: log, dirs or none)")
+    finally:
+        b.stop()
+
+
+def corrupt_log(path):
+    """garble the log's records after its header (a torn write)"""
+    size = os.path.getsize(path)
+    with open(path, "r+b") as f:
+        f.seek(size - 40)
+        f.write(b"\xff" * 16)
+
+
+def test_corruption_is_counted_and_quarantined(guard):
+    append_some(guard, "dave", 5)
+    md = guard.maildir("dave")
+    corrupt_log(os.path.join(md, "dovecot.index.log"))
+    m = imap(guard, "dave")
+    typ, data = m.select("INBOX")
+    if typ != "OK":     # Dovecot fails the open that finds it, then rebuilds
+        typ, data = m.select("INBOX")
+    assert typ == "OK" and data[0] == b"5", "mail lost after rebuild"
+    m.logout()
+    log = open(guard.log_path).read()
+    assert "Corrupted transaction log file" in log
+    assert "hb_guard: corruption seen in %s/dovecot.index.log" % md in log
+    assert guard.stats().get("hb_guard_corruption", 0) >= 1
+    qdir = os.path.join(guard.mail_root, "dave", "hb-quarantine")
+    cases = os.listdir(qdir)
+    assert cases, "nothing quarantined"
+    case = os.path.join(qdir, cases[0])
+    names = os.listdir(case)
+    assert "ORIGIN" in names and "dovecot.index.log" in names
+    origin = open(os.path.join(case, "ORIGIN")).read()
+    assert "user=dave" in origin and "dir=%s" % md in origin
+    # the copy is the damaged file, as it was
+    with open(os.path.join(case, "dovecot.index.log"), "rb") as f:
+        assert b"\xff" * 16 in f.read()
+
+
+def hold_slots(rebuild_dir, n):
+    os.makedirs(rebuild_dir, exist_ok=True)
+    fds = []
+    for i in range(n):
+        path = os.path.join(rebuild_dir, "slot-%d" % i)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        os.chmod(path, 0o666)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        fds.append(fd)
+    return fds
+
+
+def drop_indexes(maildir):
+    for name in os.listdir(maildir):
+        if name.startswith("dovecot.index"):
+            os.unlink(os.path.join(maildir, name))
+
+
+def test_rebuild_waits_for_a_slot_then_tempfails(env):
+    b = env.add(GuardBackend(env, "guard-rb", "  hb_guard_rebuild_limit = 2\n"
+                             "  hb_guard_rebuild_wait = 1s\n"))
+    b.start()
+    try:
+        append_some(b, "erin", 4)
+        drop_indexes(b.maildir("erin"))
+        fds = hold_slots(b.rebuild_dir, 2)   # the node is busy rebuilding
+        m = imap(b, "erin")
+        started = time.monotonic()
+        typ, data = m.select("INBOX")
+        waited = time.monotonic() - started
+        assert typ == "NO" and b"[INUSE]" in data[0] and b"rebuilt" in data[0]
+        assert 0.9 <= waited < 10, "waited %.1fs" % waited
+        for fd in fds:
+            os.close(fd)
+        typ, data = m.select("INBOX")         # a slot is free: rebuild runs
+        assert typ == "OK" and data[0] == b"4"
+        m.logout()
+        log = open(b.log_path).read()
+        assert "index rebuild throttled" in log
+        assert "index rebuild started" in log and "index rebuild finished" in log
+        assert not os.path.exists(os.path.join(b.maildir("erin"),
+                                               "hb-guard-rebuild"))
+    finally:
+        b.stop()
