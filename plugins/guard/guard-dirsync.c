@@ -3,7 +3,8 @@
  * dovecot.index.cache.tmp and dovecot-uidlist.tmp into place, and maildir
  * renames (flag changes) and unlinks (expunges) files in cur/, without
  * fsyncing the directory: after a power loss the old name can come back.
- * Finding the changed directories by ctime costs one stat each. */
+ * Finding them costs a few stat() calls; fsyncing only those keeps the
+ * cost to what a power loss could really undo (docs/GUARD.md). */
 #include "lib.h"
 #include "time-util.h"
 #include "mail-storage-private.h"
@@ -15,16 +16,32 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Dovecot's files whose replacement (new inode) must survive a power loss */
+static const char *const guard_state_files[GUARD_DIRSYNC_STATE_FILES] = {
+	"dovecot.index", "dovecot.index.log", "dovecot.index.cache",
+	"dovecot-uidlist", "dovecot-keywords", "dovecot.list.index",
+	"dovecot.list.index.log",
+};
+
 static void dirsync_add(struct guard_dirsync *ds, pool_t pool,
-			const char *dir)
+			const char *path, enum guard_dir_kind kind)
 {
+	struct guard_dir *dir;
+
 	for (unsigned int i = 0; i < ds->count; i++) {
-		if (strcmp(ds->dirs[i], dir) == 0)
+		if (strcmp(ds->dirs[i].path, path) == 0)
 			return;
 	}
-	if (ds->count < N_ELEMENTS(ds->dirs))
-		ds->dirs[ds->count++] = p_strdup(pool, dir);
+	if (ds->count == N_ELEMENTS(ds->dirs))
+		return;
+	dir = &ds->dirs[ds->count++];
+	i_zero(dir);
+	dir->path = p_strdup(pool, path);
+	dir->kind = kind;
 }
+
+static bool state_dir_changed(const struct guard_dir *dir,
+			      ino_t inodes_r[GUARD_DIRSYNC_STATE_FILES]);
 
 void guard_dirsync_init(struct guard_dirsync *ds, struct mailbox *box)
 {
@@ -33,17 +50,25 @@ void guard_dirsync_init(struct guard_dirsync *ds, struct mailbox *box)
 	i_zero(ds);
 	if (mailbox_get_path_to(box, MAILBOX_LIST_PATH_TYPE_INDEX,
 				&index_dir) > 0)
-		dirsync_add(ds, box->pool, index_dir);
+		dirsync_add(ds, box->pool, index_dir, GUARD_DIR_STATE);
 	if (mailbox_get_path_to(box, MAILBOX_LIST_PATH_TYPE_CONTROL,
 				&control_dir) > 0)
-		dirsync_add(ds, box->pool, control_dir);
-	if (mailbox_get_path_to(box, MAILBOX_LIST_PATH_TYPE_MAILBOX,
-				&mail_dir) <= 0)
-		return;
-	dirsync_add(ds, box->pool, mail_dir);
-	if (strcmp(box->storage->name, MAILDIR_STORAGE_NAME) == 0) {
-		dirsync_add(ds, box->pool, t_strconcat(mail_dir, "/cur", NULL));
-		dirsync_add(ds, box->pool, t_strconcat(mail_dir, "/new", NULL));
+		dirsync_add(ds, box->pool, control_dir, GUARD_DIR_STATE);
+	if (strcmp(box->storage->name, MAILDIR_STORAGE_NAME) == 0 &&
+	    mailbox_get_path_to(box, MAILBOX_LIST_PATH_TYPE_MAILBOX,
+				&mail_dir) > 0) {
+		dirsync_add(ds, box->pool, t_strconcat(mail_dir, "/cur", NULL),
+			    GUARD_DIR_ENTRIES);
+		/* a new/ -> cur/ rename (first flag change) must not come back
+		   as the same message in both */
+		dirsync_add(ds, box->pool, t_strconcat(mail_dir, "/new", NULL),
+			    GUARD_DIR_ENTRIES);
+	}
+	/* what was there when we opened it is not ours to make durable */
+	for (unsigned int i = 0; i < ds->count; i++) {
+		if (ds->dirs[i].kind == GUARD_DIR_STATE)
+			(void)state_dir_changed(&ds->dirs[i],
+						ds->dirs[i].inodes);
 	}
 }
 
@@ -61,24 +86,43 @@ static bool ts_before(const struct timespec *a, const struct timespec *b)
 		(a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
 }
 
-/* TRUE if dir must be fsynced; *ctime_r is what to remember after it */
-static bool dir_needs_sync(const char *dir, const struct timespec *since,
-			   const struct timespec *synced,
-			   struct timespec *ctime_r)
+/* STATE dir: TRUE if a state file's inode differs from our last fsync;
+   inodes_r gets the current ones */
+static bool state_dir_changed(const struct guard_dir *dir,
+			      ino_t inodes_r[GUARD_DIRSYNC_STATE_FILES])
+{
+	struct stat st;
+	bool changed = FALSE;
+
+	for (unsigned int i = 0; i < GUARD_DIRSYNC_STATE_FILES; i++) {
+		const char *path = t_strconcat(dir->path, "/",
+					       guard_state_files[i], NULL);
+
+		inodes_r[i] = stat(path, &st) == 0 ? st.st_ino : 0;
+		if (inodes_r[i] != dir->inodes[i])
+			changed = TRUE;
+	}
+	return changed;
+}
+
+/* ENTRIES dir: TRUE if it must be fsynced; *ctime_r is what to remember */
+static bool entries_dir_changed(const struct guard_dir *dir,
+			    const struct timespec *since,
+			    struct timespec *ctime_r)
 {
 	struct timespec now;
 	struct stat st;
 
 	i_zero(ctime_r);
-	if (stat(dir, &st) < 0) {
+	if (stat(dir->path, &st) < 0) {
 		/* gone (mailbox deleted): nothing to keep; any other error:
 		   try the fsync, which reports it */
 		return errno != ENOENT;
 	}
 	if (ts_before(&st.st_ctim, since))
 		return FALSE;
-	if (st.st_ctim.tv_sec == synced->tv_sec &&
-	    st.st_ctim.tv_nsec == synced->tv_nsec)
+	if (st.st_ctim.tv_sec == dir->synced.tv_sec &&
+	    st.st_ctim.tv_nsec == dir->synced.tv_nsec)
 		return FALSE; /* unchanged since our last fsync */
 	guard_dirsync_now(&now);
 	if (ts_before(&st.st_ctim, &now))
@@ -108,20 +152,41 @@ static int dir_fsync(struct mailbox *box, const char *dir)
 	return ret;
 }
 
-int guard_dirsync_changed(struct guard_dirsync *ds, struct mailbox *box,
-			  const struct timespec *started)
+static int dir_sync_if_changed(struct guard_dir *dir, struct mailbox *box,
+			       const struct timespec *started)
 {
+	ino_t inodes[GUARD_DIRSYNC_STATE_FILES];
 	struct timespec ctime;
+
+	if (dir->kind == GUARD_DIR_STATE) {
+		if (!state_dir_changed(dir, inodes))
+			return 0;
+		if (dir_fsync(box, dir->path) < 0)
+			return -1;
+		memcpy(dir->inodes, inodes, sizeof(inodes));
+		return 0;
+	}
+	if (!entries_dir_changed(dir, started, &ctime))
+		return 0;
+	if (dir_fsync(box, dir->path) < 0)
+		return -1;
+	dir->synced = ctime;
+	return 0;
+}
+
+int guard_dirsync_changed(struct guard_dirsync *ds, struct mailbox *box,
+			  const struct timespec *started, bool with_entries)
+{
 	int ret = 0;
 
 	for (unsigned int i = 0; i < ds->count; i++) {
-		if (!dir_needs_sync(ds->dirs[i], started, &ds->synced[i],
-				    &ctime))
+		if (!with_entries && ds->dirs[i].kind == GUARD_DIR_ENTRIES)
 			continue;
-		if (dir_fsync(box, ds->dirs[i]) < 0)
-			ret = -1;
-		else
-			ds->synced[i] = ctime;
+		T_BEGIN {
+			if (dir_sync_if_changed(&ds->dirs[i], box,
+						started) < 0)
+				ret = -1;
+		} T_END;
 	}
 	return ret;
 }

@@ -32,6 +32,7 @@
 
 struct guard_fenced_box {
 	struct mailbox *box;            /* NULL: free slot */
+	bool maildir;
 	struct mail_index *index;
 	struct maildir_uidlist *uidlist;/* NULL unless maildir */
 	struct guard_dotlock log_lock;
@@ -108,6 +109,7 @@ int guard_fence_register(struct mailbox *box)
 				MAIL_TRANSACTION_LOG_DOTLOCK_CHANGE_TIMEOUT))
 		return 0;
 	fenced_box_init_uidlist(fb, box);
+	fb->maildir = strcmp(box->storage->name, MAILDIR_STORAGE_NAME) == 0;
 	fb->index = index;
 	fb->box = box;
 	return 0;
@@ -119,6 +121,17 @@ void guard_fence_unregister(struct mailbox *box)
 
 	if (fb != NULL)
 		i_zero(fb);
+}
+
+enum guard_index_kind guard_fence_index_kind(struct mail_index *index)
+{
+	for (unsigned int i = 0; i < N_ELEMENTS(guard_boxes); i++) {
+		if (guard_boxes[i].box != NULL &&
+		    guard_boxes[i].index == index)
+			return guard_boxes[i].maildir ? GUARD_INDEX_MAILDIR :
+				GUARD_INDEX_OTHER;
+	}
+	return GUARD_INDEX_UNKNOWN;
 }
 
 static bool log_dotlock_held(const struct mail_index *index)

@@ -26,6 +26,13 @@ void guard_fence_unregister(struct mailbox *box);
 int guard_fence_check(struct mail_index *index, const char **reason_r,
 		      const char **lock_path_r, long *age_r);
 
+enum guard_index_kind {
+	GUARD_INDEX_UNKNOWN,  /* not a registered mailbox index (list index) */
+	GUARD_INDEX_MAILDIR,  /* maildir: file names and uidlist hold state */
+	GUARD_INDEX_OTHER,    /* dbox etc.: the index is the state */
+};
+enum guard_index_kind guard_fence_index_kind(struct mail_index *index);
+
 /* TRUE (once) if a commit was refused since the last call: lets the
  * mailbox layer replace Dovecot's generic error with a retryable one. */
 bool guard_fence_take_refusal(void);

@@ -7,7 +7,9 @@
  * dovecot.index rewrite that mail_index_sync_commit() does after it.  Other
  * transactions take the lock inside super.commit and append at once.
  * Durability: MAIL_INDEX_TRANSACTION_FLAG_FSYNC makes the log append
- * fdatasync before the commit returns, whatever mail_fsync says. */
+ * fdatasync before the commit returns, whatever mail_fsync says - for
+ * transactions with changes a client is answered about (appends, flags,
+ * keywords, expunges, metadata), not for cache offsets written by FETCH. */
 #include "lib.h"
 #include "module-context.h"
 #include "mail-index-private.h"
@@ -30,6 +32,29 @@ static bool guard_fsync_log = TRUE;
 void guard_index_set_fsync_log(bool fsync_log)
 {
 	guard_fsync_log = fsync_log;
+}
+
+/* changes a client is told about (and all changes of indexes that are the
+   only copy of their mailbox's state), not cache bookkeeping: FETCH must
+   not pay for an fdatasync */
+static bool guard_itrans_has_acked_changes(struct mail_index_transaction *t)
+{
+	if ((array_is_created(&t->appends) && array_count(&t->appends) > 0) ||
+	    (array_is_created(&t->expunges) && array_count(&t->expunges) > 0) ||
+	    (array_is_created(&t->updates) && array_count(&t->updates) > 0) ||
+	    (array_is_created(&t->keyword_updates) &&
+	     array_count(&t->keyword_updates) > 0) ||
+	    (t->attribute_updates != NULL && t->attribute_updates->used > 0) ||
+	    t->index_deleted || t->index_undeleted)
+		return TRUE;
+	return t->log_ext_updates &&
+		guard_fence_index_kind(t->view->index) == GUARD_INDEX_OTHER;
+}
+
+static bool guard_itrans_wants_fsync(struct mail_index_transaction *t)
+{
+	return guard_fsync_log && !MAIL_INDEX_IS_IN_MEMORY(t->view->index) &&
+		guard_itrans_has_acked_changes(t);
 }
 
 static void guard_itrans_refuse(struct mail_index_transaction *t,
@@ -61,6 +86,8 @@ static int guard_itrans_commit(struct mail_index_transaction *t,
 		guard_itrans_refuse(t, gt, reason, lock_path, age);
 		return -1;
 	}
+	if (guard_itrans_wants_fsync(t))
+		t->flags |= MAIL_INDEX_TRANSACTION_FLAG_FSYNC;
 	ret = gt->module_ctx.super.commit(t, r);
 	i_free(gt);
 	return ret;
@@ -87,8 +114,6 @@ static void guard_itrans_created(struct mail_index_transaction *t)
 	v->rollback = guard_itrans_rollback;
 	MODULE_CONTEXT_SET(t, guard_itrans_module, gt);
 
-	if (guard_fsync_log && !MAIL_INDEX_IS_IN_MEMORY(t->view->index))
-		t->flags |= MAIL_INDEX_TRANSACTION_FLAG_FSYNC;
 }
 
 void guard_index_init(void)

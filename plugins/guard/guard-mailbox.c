@@ -57,7 +57,7 @@ enum guard_write_result {
 
 static enum guard_write_result
 guard_after_write(struct mailbox *box, struct guard_box *gbox,
-		  const struct timespec *started, int *ret)
+		  const struct timespec *started, bool sync, int *ret)
 {
 	if (guard_fence_take_refusal()) {
 		mail_storage_set_error(box->storage, MAIL_ERROR_INUSE,
@@ -69,7 +69,7 @@ guard_after_write(struct mailbox *box, struct guard_box *gbox,
 	    (gbox->guser->set.fsync & GUARD_FSYNC_DIRS) == 0)
 		return GUARD_WRITE_OK;
 	/* the client must not hear OK before the renames are durable */
-	if (guard_dirsync_changed(&gbox->dirs, box, started) < 0) {
+	if (guard_dirsync_changed(&gbox->dirs, box, started, sync) < 0) {
 		*ret = -1;
 		return GUARD_WRITE_FSYNC_FAILED;
 	}
@@ -86,7 +86,7 @@ static int guard_transaction_commit(struct mailbox_transaction_context *t,
 
 	guard_dirsync_now(&started);
 	ret = gbox->module_ctx.super.transaction_commit(t, c);
-	(void)guard_after_write(box, gbox, &started, &ret);
+	(void)guard_after_write(box, gbox, &started, FALSE, &ret);
 	return ret;
 }
 
@@ -116,7 +116,7 @@ static int guard_sync_deinit(struct mailbox_sync_context *ctx,
 	int ret;
 
 	ret = gbox->module_ctx.super.sync_deinit(ctx, status_r);
-	if (guard_after_write(box, gbox, &gbox->sync_started, &ret) ==
+	if (guard_after_write(box, gbox, &gbox->sync_started, TRUE, &ret) ==
 	    GUARD_WRITE_FSYNC_FAILED) {
 		/* IMAP answers OK even when the sync at the end of a command
 		   fails, so a failed directory fsync (the renames and unlinks

@@ -449,7 +449,12 @@ def _verify_copies(msg, archive, uids, problems):
                                       % (ARCHIVE, mid, len(uids), len(msg.copies)))
     for dest, acked in msg.copies:
         if acked and dest not in uids:
-            problems["lost"].append("%s %s COPYUID %d absent" % (ARCHIVE, mid, dest))
+            if uids:
+                # the mail is there, under a UID Dovecot gave it again
+                problems["renumbered"].append("%s %s COPYUID %d at uid %s instead"
+                                              % (ARCHIVE, mid, dest, uids))
+            else:
+                problems["lost"].append("%s %s COPYUID %d absent" % (ARCHIVE, mid, dest))
 
 
 def ledger_totals(ledgers):

@@ -175,12 +175,14 @@ def test_guard_faults_kill_loop(request, fenv, results, variant):
     left = il.corruption_lines(be.log_since(mark)) + complaints
     be.stop()
     totals = il.ledger_totals(ledgers)
+    excused = excuse_renumbered(problems, during)
     lost = count_problems(problems)
     results.append(dict(scenario="kill -9 loop", variant=variant, runs=kills,
                         corruption_repaired=len(during), corruption_left=len(left),
                         lost=lost, notes="%(acked)d acked, %(in_doubt)d in doubt, "
                         "%(refused)d refused" % totals + ", %d empty dotlocks left, %.0fs"
-                        % (len(stuck), loop_secs)))
+                        % (len(stuck), loop_secs) + ", %d copies renumbered by Dovecot's "
+                        "uidlist repair" % len(excused)))
     print("kill loop %s: %d kills in %.0fs, ledger %s, locks left %s, corruption during "
           "loop %d: %s\nleft: %s\nproblems: %s" % (variant, kills, loop_secs, totals, stuck,
                                                 len(during), during[:5], left[:5],
@@ -190,6 +192,37 @@ def test_guard_faults_kill_loop(request, fenv, results, variant):
         return                      # reported, not asserted
     assert not left, "corruption left for a fresh process:\n%s" % "\n".join(left[:20])
     assert lost == 0, "acknowledged changes lost or mail damaged: %s" % first_problems(problems)
+    if excused:
+        print("kill loop %s: known Dovecot uidlist damage renumbered %d copies: %s"
+              % (variant, len(excused), excused[:5]))
+
+
+# Dovecot 2.3 itself, under kill -9 of concurrent sessions of one user,
+# sometimes appends a UID twice to a dovecot-uidlist ("Broken file ...
+# UIDs not ordered", seen with and without hb_guard); it then rebuilds the
+# uidlist and gives copied mail new UIDs.  The mail is kept (checked), but
+# the COPYUID the client was told changes.  hb_guard counts and quarantines
+# this; it does not prevent it (docs/RELIABILITY.md).  Such renumbering is
+# excused only in a mailbox whose uidlist Dovecot reported broken.
+UIDS_NOT_ORDERED_RE = re.compile(r"/([^/]+)/Maildir/\.Archive/dovecot-uidlist line \d+: UIDs not ordered")
+
+
+def excuse_renumbered(problems, during):
+    broken_users = set()
+    for line in during:
+        m = UIDS_NOT_ORDERED_RE.search(line)
+        if m:
+            broken_users.add(m.group(1))
+    renumbered = problems.pop("renumbered", [])
+    kept = [r for r in renumbered if user_of_entry(r) not in broken_users]
+    if kept:
+        problems["renumbered"] = kept
+    return [r for r in renumbered if user_of_entry(r) in broken_users]
+
+
+def user_of_entry(entry):
+    """'Archive fk1-w1.31@hbt.invalid COPYUID 25 ...' -> 'fk1'"""
+    return entry.split()[1].split("-", 1)[0]
 
 
 # ------------------------------------------------- stalled lock holder ---
