@@ -34,3 +34,22 @@ plugins_guard_test_guard_lock_SOURCES = plugins/guard/test-guard-lock.c \
 plugins_guard_test_guard_lock_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 plugins_guard_test_guard_lock_LDADD = $(CMOCKA_LIBS)
 endif
+
+if HAVE_CMOCKA
+# the parsers, linked with the real libdovecot (lib_init, data stack)
+check_PROGRAMS += plugins/guard/test-guard-parse
+TESTS += plugins/guard/test-guard-parse
+plugins_guard_test_guard_parse_SOURCES = plugins/guard/test-guard-parse.c \
+	plugins/guard/guard-corruption.c plugins/guard/guard-corruption.h \
+	plugins/guard/guard-events.c plugins/guard/guard-events.h \
+	plugins/guard/guard-quarantine.c plugins/guard/guard-quarantine.h \
+	plugins/guard/guard-rebuild.c plugins/guard/guard-rebuild.h \
+	plugins/guard/guard-settings.c plugins/guard/guard-settings.h
+plugins_guard_test_guard_parse_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DHAVE_CONFIG_H $(LIBDOVECOT_INCLUDE)
+plugins_guard_test_guard_parse_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+plugins_guard_test_guard_parse_LDADD = $(CMOCKA_LIBS) \
+	$(LIBDOVECOT_STORAGE) $(LIBDOVECOT)
+plugins_guard_test_guard_parse_LDFLAGS = $(AM_LDFLAGS) \
+	-Wl,-rpath,$(dovecot_pkglibdir)
+endif
