@@ -172,7 +172,8 @@ static int check_dotlock(const struct guard_dotlock *lock,
 	if (state == GUARD_LOCK_OK)
 		return 0;
 	*reason_r = guard_lock_state_reason(state);
-	*lock_path_r = lock->path;
+	/* lock may live on the caller's stack */
+	*lock_path_r = t_strdup(lock->path);
 	return -1;
 }
 

@@ -10,7 +10,9 @@ are in test_guard_faults.py."""
 import fcntl
 import imaplib
 import os
+import socket
 import subprocess
+import threading
 import time
 
 import pytest
@@ -29,10 +31,11 @@ class GuardBackend(harness.DovecotBackend):
     """A backend with hb_guard from this build, configured by the shipped
     90-hb-guard.conf plus PLUGIN_SETTINGS."""
 
-    def __init__(self, env, name, plugin_settings=""):
+    def __init__(self, env, name, plugin_settings="", settings=""):
         super().__init__(env, name, IP)
         self.rebuild_dir = os.path.join(self.dir, "rebuild")
         with open(self.conf_path, "a") as f:
+            f.write(settings)
             f.write("mail_plugin_dir = %s\n" % guard_plugin_dir())
             f.write("!include %s\n" % os.path.join(harness.SRCDIR, "conf.d",
                                                     "90-hb-guard.conf"))
@@ -56,10 +59,16 @@ class GuardBackend(harness.DovecotBackend):
         return os.path.join(self.mail_root, user, "Maildir")
 
 
+def log_text(backend):
+    # a bad byte in a log line must fail the assertion, not the reading
+    with open(backend.log_path, errors="replace") as f:
+        return f.read()
+
+
 def wait_for_log(backend, text, timeout=10):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if text in open(backend.log_path).read():
+        if text in log_text(backend):
             return True
         time.sleep(0.1)
     return False
@@ -107,7 +116,7 @@ def test_mail_works_and_dirs_are_fsynced(guard):
     # the APPEND's uidlist rename, the COPY's and the EXPUNGE's unlink each
     # changed a directory that hb_guard then fsynced
     assert guard.stats()["hb_guard_dir_fsync"] >= before + 3
-    log = open(guard.log_path).read()
+    log = log_text(guard)
     assert "Error" not in log and "Panic" not in log, log
 
 
@@ -153,7 +162,7 @@ def test_corruption_is_counted_and_quarantined(guard):
         typ, data = m.select("INBOX")
     assert typ == "OK" and data[0] == b"5", "mail lost after rebuild"
     m.logout()
-    log = open(guard.log_path).read()
+    log = log_text(guard)
     assert "Corrupted transaction log file" in log
     assert "hb_guard: corruption seen in %s/dovecot.index.log" % md in log
     assert guard.stats().get("hb_guard_corruption", 0) >= 1
@@ -207,10 +216,93 @@ def test_rebuild_waits_for_a_slot_then_tempfails(env):
         typ, data = m.select("INBOX")         # a slot is free: rebuild runs
         assert typ == "OK" and data[0] == b"4"
         m.logout()
-        log = open(b.log_path).read()
+        log = log_text(b)
         assert "index rebuild throttled" in log
         assert "index rebuild started" in log and "index rebuild finished" in log
         assert not os.path.exists(os.path.join(b.maildir("erin"),
                                                "hb-guard-rebuild"))
+    finally:
+        b.stop()
+
+
+def drop_into_new(maildir, n):
+    """N messages written straight into new/, as an MDA would: the next
+    SELECT syncs them all while holding the index log lock"""
+    new = os.path.join(maildir, "new")
+    base = int(time.time())
+    for i in range(n):
+        path = os.path.join(new, "%d.M%dP%d.drop" % (base, i, os.getpid()))
+        with open(path, "wb") as f:
+            f.write(b"Subject: d%d\r\n\r\nbody\r\n" % i)
+        os.chown(path, harness.VMAIL_UID, harness.VMAIL_UID)
+
+
+def lock_holder(lock):
+    try:
+        with open(lock) as f:
+            pid, _, host = f.read().strip().partition(":")
+        return int(pid), host
+    except (OSError, ValueError):
+        return None
+
+
+def replace_lock(lock):
+    """What a waiter on another NFS client does to a lock it thinks stale:
+    its own dotlock in place of ours (a new inode naming another host)"""
+    tmp = lock + ".other"
+    with open(tmp, "w") as f:
+        f.write("1:hb-other-node\n")
+    os.rename(tmp, lock)
+
+
+def test_fence_refuses_commit_after_lock_was_replaced(env):
+    """lock_method = dotlock: while an imap process syncs 2000 new messages
+    holding dovecot.index.log.lock, "another node" replaces the lock.  The
+    sync's commit is refused (nothing written after the lock was lost), the
+    client gets NO [INUSE], and once the other node is done a retry syncs
+    everything with no corruption."""
+    b = env.add(GuardBackend(env, "guard-fence", settings="lock_method = dotlock\n"))
+    b.start()
+    try:
+        append_some(b, "fred", 2)
+        md = b.maildir("fred")
+        lock = os.path.join(md, "dovecot.index.log.lock")
+        me = socket.gethostname()
+        refused = None
+        for attempt in range(5):
+            drop_into_new(md, 2000)
+            m = imap(b, "fred")
+            answer = {}
+            t = threading.Thread(target=lambda: answer.update(r=m.select("INBOX")))
+            t.start()
+            replaced = False
+            while t.is_alive() and not replaced:
+                held = lock_holder(lock)
+                if held and held[1] == me:
+                    replace_lock(lock)
+                    replaced = True
+                time.sleep(0.001)
+            t.join(60)
+            if os.path.exists(lock):
+                os.unlink(lock)          # the other node finished
+            typ, data = answer["r"]
+            if typ == "NO":
+                refused = data[0]
+                m.logout()
+                break
+            m.logout()
+        assert refused is not None, "never caught the sync holding its lock"
+        assert b"[INUSE]" in refused and b"lock was lost" in refused, refused
+        assert wait_for_log(b, "hb_guard: fenced: refused a write to %s/dovecot.index"
+                            % md)
+        assert wait_for_log(b, "dotlock replaced by another process (%s.lock, age "
+                            % os.path.join(md, "dovecot.index.log"))
+        assert b.stats().get("hb_guard_fenced", 0) >= 1
+        m = imap(b, "fred")
+        typ, data = m.select("INBOX")
+        assert typ == "OK" and int(data[0]) == 2 + 2000 * (attempt + 1), data
+        m.logout()
+        log = log_text(b)
+        assert "Corrupted" not in log and "Panic" not in log
     finally:
         b.stop()
