@@ -51,5 +51,5 @@ plugins_guard_test_guard_parse_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 plugins_guard_test_guard_parse_LDADD = $(CMOCKA_LIBS) \
 	$(LIBDOVECOT_STORAGE) $(LIBDOVECOT)
 plugins_guard_test_guard_parse_LDFLAGS = $(AM_LDFLAGS) \
-	-Wl,-rpath,$(dovecot_pkglibdir)
+	-Wl,-rpath,$(DOVECOT_RUNTIME_LIBDIR)
 endif

@@ -401,7 +401,7 @@ def verify(ledger, inbox, archive):
     """Compare LEDGER with snapshots {uid: (flags, bytes)} of INBOX and the
     archive.  Returns a dict of lists of problems (empty lists: all well)."""
     problems = {"lost": [], "garbled": [], "unknown": [], "duplicated": [],
-                "flags": [], "resurrected": []}
+                "flags": [], "resurrected": [], "renumbered": []}
     by_id = {}
     for box, snap in (("INBOX", inbox), (ARCHIVE, archive)):
         for uid, (flags, data) in snap.items():
