@@ -18,11 +18,9 @@ info_log_path = {dir}/log
 mail_location = maildir:~/Maildir
 """
 
-BACKEND_CONF = DOVECOT_COMMON + """\
-protocols = imap pop3 lmtp
-login_trusted_networks = 127.0.0.0/8
-imap_id_send = name {name}
-doveadm_api_key = {api_key}
+# static passdb/userdb (password "pass") and the IMAP login listener of every
+# backend-like Dovecot here
+STATIC_USERS_IMAP = """\
 mail_uid = {uid}
 mail_gid = {uid}
 first_valid_uid = {uid}
@@ -44,6 +42,14 @@ service imap-login {{
     port = 0
   }}
 }}
+"""
+
+BACKEND_CONF = DOVECOT_COMMON + """\
+protocols = imap pop3 lmtp
+login_trusted_networks = 127.0.0.0/8
+imap_id_send = name {name}
+doveadm_api_key = {api_key}
+""" + STATIC_USERS_IMAP + """\
 service pop3-login {{
   service_count = 0
   process_min_avail = 1
@@ -289,28 +295,8 @@ postlog   unix-dgram n  -       n       -       1       postlogd
 GUARD_BACKEND_CONF = DOVECOT_COMMON + """\
 protocols = imap
 verbose_proctitle = yes
-mail_uid = {uid}
-mail_gid = {uid}
-first_valid_uid = {uid}
 mail_max_userip_connections = 500
-passdb {{
-  driver = static
-  args = password=pass
-}}
-userdb {{
-  driver = static
-  args = uid={uid} gid={uid} home={mail_root}/%u allow_all_users=yes
-}}
-service imap-login {{
-  service_count = 0
-  process_min_avail = 1
-  inet_listener imap {{
-    port = {imap_port}
-  }}
-  inet_listener imaps {{
-    port = 0
-  }}
-}}
+""" + STATIC_USERS_IMAP + """\
 service imap {{
   process_limit = 200
 }}
