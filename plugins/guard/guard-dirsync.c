@@ -9,6 +9,7 @@
 #include "time-util.h"
 #include "mail-storage-private.h"
 #include "maildir-storage.h"
+#include "mail-index.h"
 #include "guard-events.h"
 #include "guard-dirsync.h"
 
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 /* Dovecot's files whose replacement (new inode) must survive a power loss */
+enum { GUARD_STATE_INDEX, GUARD_STATE_LOG };
 static const char *const guard_state_files[GUARD_DIRSYNC_STATE_FILES] = {
 	"dovecot.index", "dovecot.index.log", "dovecot.index.cache",
 	"dovecot-uidlist", "dovecot-keywords", "dovecot.list.index",
@@ -38,6 +40,8 @@ static void dirsync_add(struct guard_dirsync *ds, pool_t pool,
 	i_zero(dir);
 	dir->path = p_strdup(pool, path);
 	dir->kind = kind;
+	if (kind == GUARD_DIR_ENTRIES)
+		ds->entries++;
 }
 
 static bool state_dir_changed(const struct guard_dir *dir,
@@ -152,41 +156,105 @@ static int dir_fsync(struct mailbox *box, const char *dir)
 	return ret;
 }
 
-static int dir_sync_if_changed(struct guard_dir *dir, struct mailbox *box,
-			       const struct timespec *started)
+/* dovecot.index (or the log) was replaced: a new index records how far it
+   has read the log, so its durable name must not point past the durable
+   log - after a power loss that is "Lost log" and a full rebuild */
+static bool index_replaced(const struct guard_dir *dir,
+			   const ino_t inodes[GUARD_DIRSYNC_STATE_FILES])
 {
-	ino_t inodes[GUARD_DIRSYNC_STATE_FILES];
-	struct timespec ctime;
+	return inodes[GUARD_STATE_INDEX] != dir->inodes[GUARD_STATE_INDEX] ||
+		inodes[GUARD_STATE_LOG] != dir->inodes[GUARD_STATE_LOG];
+}
 
-	if (dir->kind == GUARD_DIR_STATE) {
-		if (!state_dir_changed(dir, inodes))
+static int file_fdatasync(struct mailbox *box, const char *path)
+{
+	struct timeval start, end;
+	int fd, ret;
+
+	/* fdatasync() works on the file, whichever descriptor wrote it */
+	i_gettimeofday(&start);
+	fd = open(path, O_RDONLY);
+	if (fd < 0) {
+		if (errno == ENOENT)
 			return 0;
-		if (dir_fsync(box, dir->path) < 0)
-			return -1;
-		memcpy(dir->inodes, inodes, sizeof(inodes));
-		return 0;
-	}
-	if (!entries_dir_changed(dir, started, &ctime))
-		return 0;
-	if (dir_fsync(box, dir->path) < 0)
+		mailbox_set_critical(box, "hb_guard: open(%s) failed: %m",
+				     path);
 		return -1;
-	dir->synced = ctime;
+	}
+	ret = fdatasync(fd);
+	if (ret < 0) {
+		mailbox_set_critical(box, "hb_guard: fdatasync(%s) failed: %m",
+				     path);
+	}
+	i_close_fd(&fd);
+	i_gettimeofday(&end);
+	guard_event_log_fsync(box->event, path,
+			      timeval_diff_usecs(&end, &start));
+	return ret;
+}
+
+static int logs_fdatasync(struct mailbox *box, const char *dir)
+{
+	const char *log = t_strconcat(dir, "/"MAIL_INDEX_PREFIX".log", NULL);
+
+	if (file_fdatasync(box, t_strconcat(log, ".2", NULL)) < 0 ||
+	    file_fdatasync(box, log) < 0)
+		return -1;
 	return 0;
 }
 
-int guard_dirsync_changed(struct guard_dirsync *ds, struct mailbox *box,
-			  const struct timespec *started, bool with_entries)
+int guard_dirsync_changed(struct guard_dirsync *ds, struct mailbox *box)
 {
+	ino_t inodes[GUARD_DIRSYNC_STATE_FILES];
 	int ret = 0;
 
 	for (unsigned int i = 0; i < ds->count; i++) {
-		if (!with_entries && ds->dirs[i].kind == GUARD_DIR_ENTRIES)
+		struct guard_dir *dir = &ds->dirs[i];
+
+		if (dir->kind != GUARD_DIR_STATE)
 			continue;
 		T_BEGIN {
-			if (dir_sync_if_changed(&ds->dirs[i], box,
-						started) < 0)
+			if (!state_dir_changed(dir, inodes))
+				;
+			else if (index_replaced(dir, inodes) &&
+				 logs_fdatasync(box, dir->path) < 0)
 				ret = -1;
+			else if (dir_fsync(box, dir->path) < 0)
+				ret = -1;
+			else
+				memcpy(dir->inodes, inodes, sizeof(inodes));
 		} T_END;
 	}
 	return ret;
+}
+
+int guard_dirsync_entries(struct guard_dirsync *ds, struct mailbox *box,
+			  const struct timespec *since)
+{
+	struct timespec ctime;
+	int ret = 0;
+
+	for (unsigned int i = 0; i < ds->count && ret >= 0; i++) {
+		struct guard_dir *dir = &ds->dirs[i];
+
+		if (dir->kind != GUARD_DIR_ENTRIES ||
+		    !entries_dir_changed(dir, since, &ctime))
+			continue;
+		if (dir_fsync(box, dir->path) < 0)
+			return -1;
+		dir->synced = ctime;
+		ret = 1;
+	}
+	return ret;
+}
+
+int guard_dirsync_log(struct mailbox *box)
+{
+	const char *index_dir;
+
+	if (mailbox_get_path_to(box, MAILBOX_LIST_PATH_TYPE_INDEX,
+				&index_dir) <= 0)
+		return 0;
+	return file_fdatasync(box, t_strconcat(index_dir,
+					       "/"MAIL_INDEX_PREFIX".log", NULL));
 }

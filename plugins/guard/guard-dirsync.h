@@ -33,20 +33,28 @@ struct guard_dir {
 
 struct guard_dirsync {
 	unsigned int count;
+	unsigned int entries; /* how many are GUARD_DIR_ENTRIES */
 	struct guard_dir dirs[GUARD_DIRSYNC_MAX_DIRS];
 };
 
 /* Collects the mailbox's distinct directories (after it was opened). */
 void guard_dirsync_init(struct guard_dirsync *ds, struct mailbox *box);
 
-/* fsyncs each directory changed since our last fsync of it (for cur/, new/:
- * and not before started; a ctime within the current clock tick is never
- * trusted as "seen").  with_entries: also cur/ and new/ - after a sync, where
- * maildir renames and unlinks; not after a save commit, where Dovecot fsyncs
- * them itself (unless mail_fsync = never).  Returns -1 if an fsync failed
- * (logged, with the error set on the mailbox's storage). */
-int guard_dirsync_changed(struct guard_dirsync *ds, struct mailbox *box,
-			  const struct timespec *started, bool with_entries);
+/* fsyncs each index/control directory in which a state file was replaced
+ * since our last fsync of it.  Returns -1 if an fsync failed (logged, with
+ * the error set on the mailbox's storage). */
+int guard_dirsync_changed(struct guard_dirsync *ds, struct mailbox *box);
+
+/* fsyncs cur/ and new/ if their ctime moved since `since` (and since our
+ * last fsync of them; a ctime within the current clock tick is never
+ * trusted as "seen").  Returns 1 if one was fsynced, 0 if none had
+ * changed, -1 if an fsync failed (logged, error set). */
+int guard_dirsync_entries(struct guard_dirsync *ds, struct mailbox *box,
+			  const struct timespec *since);
+
+/* fdatasyncs the mailbox's dovecot.index.log: 0 (also when it does not
+ * exist), -1 on failure (logged, error set). */
+int guard_dirsync_log(struct mailbox *box);
 
 /* The moment an operation starts, on the clock the kernel stamps ctime
  * with. */

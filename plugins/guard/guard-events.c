@@ -57,3 +57,13 @@ void guard_event_dir_fsync(struct event *parent, const char *dir,
 		add_str("dir", dir)->add_int("usecs", usecs)->event(),
 		"hb_guard: fsync(%s) took %lld us", dir, usecs);
 }
+
+void guard_event_log_fsync(struct event *parent, const char *path,
+			   long long usecs)
+{
+	e_debug(event_create_passthrough(parent)->
+		set_name("hb_guard_log_fsync")->
+		add_str("file", path)->add_int("usecs", usecs)->event(),
+		"hb_guard: fdatasync(%s) for changes no sync carried into "
+		"the mail files took %lld us", path, usecs);
+}

@@ -16,5 +16,7 @@ void guard_event_rebuild(struct event *parent, const char *result,
 			 unsigned int wait_msecs);
 void guard_event_dir_fsync(struct event *parent, const char *dir,
 			   long long usecs);
+void guard_event_log_fsync(struct event *parent, const char *path,
+			   long long usecs);
 
 #endif

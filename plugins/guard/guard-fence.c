@@ -109,7 +109,10 @@ int guard_fence_register(struct mailbox *box)
 				MAIL_TRANSACTION_LOG_DOTLOCK_CHANGE_TIMEOUT))
 		return 0;
 	fenced_box_init_uidlist(fb, box);
-	fb->maildir = strcmp(box->storage->name, MAILDIR_STORAGE_NAME) == 0;
+	/* with maildir_very_dirty_syncs flag changes may stay index-only
+	   ("dirty"): its file names do not hold the state then */
+	fb->maildir = strcmp(box->storage->name, MAILDIR_STORAGE_NAME) == 0 &&
+		!((struct maildir_storage *)box->storage)->set->maildir_very_dirty_syncs;
 	fb->index = index;
 	fb->box = box;
 	return 0;

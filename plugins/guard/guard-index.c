@@ -9,11 +9,19 @@
  * Durability: MAIL_INDEX_TRANSACTION_FLAG_FSYNC makes the log append
  * fdatasync before the commit returns, whatever mail_fsync says - for
  * transactions with changes a client is answered about (appends, flags,
- * keywords, expunges, metadata), not for cache offsets written by FETCH. */
+ * keywords, expunges, metadata), not for cache offsets written by FETCH.
+ * A maildir keeps those changes in its own files (new mail and uidlist
+ * fdatasynced by Dovecot, flags in file names and expunges as unlinks made
+ * durable by the directory fsyncs of guard-mailbox.c), so with "dirs" its
+ * log is synced only for what exists nowhere else: metadata, and keywords
+ * beyond the 26 a file name can hold. */
 #include "lib.h"
 #include "module-context.h"
 #include "mail-index-private.h"
 #include "mail-index-transaction-private.h"
+#include "mail-transaction-log-private.h"
+#include "maildir-storage.h"
+#include "guard-settings.h"
 #include "guard-events.h"
 #include "guard-fence.h"
 #include "guard-index.h"
@@ -27,16 +35,57 @@ struct guard_itrans {
 
 static MODULE_CONTEXT_DEFINE_INIT(guard_itrans_module,
 				  &mail_index_module_register);
-static bool guard_fsync_log = TRUE;
+static unsigned int guard_fsync = GUARD_FSYNC_LOG | GUARD_FSYNC_DIRS;
 
-void guard_index_set_fsync_log(bool fsync_log)
+void guard_index_set_fsync(unsigned int fsync_bits)
 {
-	guard_fsync_log = fsync_log;
+	guard_fsync = fsync_bits;
 }
 
 /* changes a client is told about (and all changes of indexes that are the
    only copy of their mailbox's state), not cache bookkeeping: FETCH must
    not pay for an fdatasync */
+/* index commits of this process (sync commits too): what may have replaced
+   a state file (index recreate, log rotation, cache purge, uidlist) */
+static unsigned int guard_index_commit_count;
+
+unsigned int guard_index_commits(void)
+{
+	return guard_index_commit_count;
+}
+
+/* the end of the last committed transaction with file changes */
+static struct {
+	struct mail_index *index;
+	uint32_t log_seq;
+	uoff_t log_offset;
+} guard_file_commit;
+
+bool guard_index_take_file_commit(struct mail_index *index,
+				  uint32_t *log_seq_r, uoff_t *log_offset_r)
+{
+	if (guard_file_commit.index != index || index == NULL)
+		return FALSE;
+	*log_seq_r = guard_file_commit.log_seq;
+	*log_offset_r = guard_file_commit.log_offset;
+	guard_file_commit.index = NULL;
+	return TRUE;
+}
+
+bool guard_index_applied_to_files(struct mail_index *index, uint32_t log_seq,
+				  uoff_t log_offset)
+{
+	uint32_t seq;
+	uoff_t offset;
+
+	if (index == NULL || index->log == NULL || index->log->head == NULL)
+		return FALSE;
+	/* the tail: how far a sync has carried the log into the mailbox's
+	   files (here, or read from another process's log records) */
+	mail_transaction_log_get_mailbox_sync_pos(index->log, &seq, &offset);
+	return seq == log_seq && offset >= log_offset;
+}
+
 static bool guard_itrans_has_acked_changes(struct mail_index_transaction *t)
 {
 	if ((array_is_created(&t->appends) && array_count(&t->appends) > 0) ||
@@ -51,10 +100,47 @@ static bool guard_itrans_has_acked_changes(struct mail_index_transaction *t)
 		guard_fence_index_kind(t->view->index) == GUARD_INDEX_OTHER;
 }
 
+/* changes of a maildir's index that its files cannot hold */
+static bool guard_itrans_has_index_only_changes(struct mail_index_transaction *t)
+{
+	if (t->attribute_updates != NULL && t->attribute_updates->used > 0)
+		return TRUE;
+	/* the 27th and later keywords of a mailbox have no file name letter */
+	return array_is_created(&t->keyword_updates) &&
+		array_count(&t->keyword_updates) > 0 &&
+		array_count(&t->view->index->keywords) > MAILDIR_MAX_KEYWORDS;
+}
+
+/* TRUE if the maildir's files are durable by themselves: Dovecot
+   fdatasyncs new mail, its directory and the uidlist (mail_fsync is not
+   never), and guard-mailbox.c fsyncs cur/ and new/ after renames */
+static bool guard_itrans_files_hold_state(struct mail_index_transaction *t)
+{
+	struct mail_index *index = t->view->index;
+
+	return (guard_fsync & GUARD_FSYNC_DIRS) != 0 &&
+		index->set.fsync_mode != FSYNC_MODE_NEVER &&
+		guard_fence_index_kind(index) == GUARD_INDEX_MAILDIR;
+}
+
 static bool guard_itrans_wants_fsync(struct mail_index_transaction *t)
 {
-	return guard_fsync_log && !MAIL_INDEX_IS_IN_MEMORY(t->view->index) &&
-		guard_itrans_has_acked_changes(t);
+	if ((guard_fsync & GUARD_FSYNC_LOG) == 0 ||
+	    MAIL_INDEX_IS_IN_MEMORY(t->view->index))
+		return FALSE;
+	if (guard_itrans_files_hold_state(t))
+		return guard_itrans_has_index_only_changes(t);
+	return guard_itrans_has_acked_changes(t);
+}
+
+bool guard_index_has_file_changes(struct mail_index_transaction *t)
+{
+	return (array_is_created(&t->expunges) &&
+		array_count(&t->expunges) > 0) ||
+		(array_is_created(&t->updates) &&
+		 array_count(&t->updates) > 0) ||
+		(array_is_created(&t->keyword_updates) &&
+		 array_count(&t->keyword_updates) > 0);
 }
 
 static void guard_itrans_refuse(struct mail_index_transaction *t,
@@ -77,6 +163,11 @@ static int guard_itrans_commit(struct mail_index_transaction *t,
 			       struct mail_index_transaction_commit_result *r)
 {
 	struct guard_itrans *gt = GUARD_ITRANS_CONTEXT(t);
+	struct mail_index *index = t->view->index;
+	/* an external transaction (a sync's) records what files already
+	   say */
+	bool file_changes = guard_index_has_file_changes(t) &&
+		(t->flags & MAIL_INDEX_TRANSACTION_FLAG_EXTERNAL) == 0;
 	const char *reason, *lock_path;
 	long age;
 	int ret;
@@ -90,6 +181,12 @@ static int guard_itrans_commit(struct mail_index_transaction *t,
 		t->flags |= MAIL_INDEX_TRANSACTION_FLAG_FSYNC;
 	ret = gt->module_ctx.super.commit(t, r);
 	i_free(gt);
+	guard_index_commit_count++;
+	if (ret == 0 && file_changes) {
+		guard_file_commit.index = index;
+		guard_file_commit.log_seq = r->log_file_seq;
+		guard_file_commit.log_offset = r->log_file_offset;
+	}
 	return ret;
 }
 

@@ -6,7 +6,24 @@
 
 void guard_index_init(void);
 void guard_index_deinit(void);
-/* process-wide: the settings of the mail user being served */
-void guard_index_set_fsync_log(bool fsync_log);
+struct mail_index;
+struct mail_index_transaction;
+
+/* process-wide: the settings of the mail user being served (guard_fsync) */
+void guard_index_set_fsync(unsigned int fsync_bits);
+/* TRUE if t changes what a maildir keeps in file names and entries (flags,
+   keywords, expunges): a sync renames or unlinks files for it */
+bool guard_index_has_file_changes(struct mail_index_transaction *t);
+/* How many index commits this process made: unchanged means no state file
+   was replaced by this process in between. */
+unsigned int guard_index_commits(void);
+/* Where the last commit with file changes ended in index's log (once;
+   FALSE if that was not a commit of this index). */
+bool guard_index_take_file_commit(struct mail_index *index,
+				  uint32_t *log_seq_r, uoff_t *log_offset_r);
+/* TRUE if a sync has applied index's log up to log_seq/log_offset to the
+   mailbox's files (renamed, unlinked). */
+bool guard_index_applied_to_files(struct mail_index *index, uint32_t log_seq,
+				  uoff_t log_offset);
 
 #endif

@@ -40,7 +40,14 @@ struct guard_box {
 	struct guard_dirsync dirs;
 	struct guard_rebuild_slot slot;
 	const char *index_dir;
-	struct timespec sync_started;
+	/* a commit changed flags or expunged: the next sync renames or
+	   unlinks files, and they must be durable before the answer */
+	struct timespec file_changes_since;
+	uint32_t file_changes_log_seq;    /* where the last one ended */
+	uoff_t file_changes_log_offset;
+	bool file_changes_pending;
+	/* guard_index_commits() when the state files were last checked */
+	unsigned int commits_checked;
 	bool opened;
 };
 
@@ -49,6 +56,45 @@ static MODULE_CONTEXT_DEFINE_INIT(guard_user_module,
 static MODULE_CONTEXT_DEFINE_INIT(guard_box_module,
 				  &mail_storage_module_register);
 
+/* Makes the file changes of earlier commits durable: cur/ and new/ when the
+   sync renamed or unlinked there (or another process did it for us);
+   otherwise they still exist only in the log, so that is synced.  Moving
+   new mail from new/ to cur/ alone needs nothing: lost, the file is found
+   in new/ again under the same uidlist name. */
+static int guard_sync_file_changes(struct mailbox *box, struct guard_box *gbox)
+{
+	bool applied;
+	int ret;
+
+	if (!gbox->file_changes_pending)
+		return 0;
+	gbox->file_changes_pending = FALSE;
+	applied = guard_index_applied_to_files(box->index,
+					       gbox->file_changes_log_seq,
+					       gbox->file_changes_log_offset);
+	ret = guard_dirsync_entries(&gbox->dirs, box,
+				    &gbox->file_changes_since);
+	/* not (all) applied: the log is their only copy until a sync */
+	if (ret >= 0 && !applied)
+		ret = guard_dirsync_log(box);
+	return ret < 0 ? -1 : 0;
+}
+
+/* fsyncs the index/control directories if this process replaced a state
+   file there; without an index commit since the last look it did not, so
+   read-only commands cost no stat() */
+static int guard_state_changes(struct mailbox *box, struct guard_box *gbox)
+{
+	unsigned int commits = guard_index_commits();
+
+	if (commits == gbox->commits_checked)
+		return 0;
+	if (guard_dirsync_changed(&gbox->dirs, box) < 0)
+		return -1;
+	gbox->commits_checked = commits;
+	return 0;
+}
+
 enum guard_write_result {
 	GUARD_WRITE_OK,
 	GUARD_WRITE_FENCED,       /* the fence refused a commit */
@@ -56,8 +102,8 @@ enum guard_write_result {
 };
 
 static enum guard_write_result
-guard_after_write(struct mailbox *box, struct guard_box *gbox,
-		  const struct timespec *started, bool sync, int *ret)
+guard_after_write(struct mailbox *box, struct guard_box *gbox, bool sync,
+		  int *ret)
 {
 	if (guard_fence_take_refusal()) {
 		mail_storage_set_error(box->storage, MAIL_ERROR_INUSE,
@@ -65,15 +111,34 @@ guard_after_write(struct mailbox *box, struct guard_box *gbox,
 		*ret = -1;
 		return GUARD_WRITE_FENCED;
 	}
-	if (*ret < 0 || !gbox->opened ||
-	    (gbox->guser->set.fsync & GUARD_FSYNC_DIRS) == 0)
+	if (!gbox->opened || (gbox->guser->set.fsync & GUARD_FSYNC_DIRS) == 0)
 		return GUARD_WRITE_OK;
-	/* the client must not hear OK before the renames are durable */
-	if (guard_dirsync_changed(&gbox->dirs, box, started, sync) < 0) {
+	/* the client must not hear OK before the renames are durable; a
+	   failed sync may still have renamed some, and IMAP answers OK */
+	if ((*ret == 0 && guard_state_changes(box, gbox) < 0) ||
+	    (sync && guard_sync_file_changes(box, gbox) < 0)) {
 		*ret = -1;
 		return GUARD_WRITE_FSYNC_FAILED;
 	}
 	return GUARD_WRITE_OK;
+}
+
+static void guard_note_file_changes(struct mailbox *box,
+				    struct guard_box *gbox,
+				    const struct timespec *started)
+{
+	uint32_t seq = 0;
+	uoff_t offset = 0;
+
+	if (!guard_index_take_file_commit(box->index, &seq, &offset) ||
+	    !gbox->opened || gbox->dirs.entries == 0 ||
+	    (gbox->guser->set.fsync & GUARD_FSYNC_DIRS) == 0)
+		return;
+	if (!gbox->file_changes_pending)
+		gbox->file_changes_since = *started;
+	gbox->file_changes_pending = TRUE;
+	gbox->file_changes_log_seq = seq;
+	gbox->file_changes_log_offset = offset;
 }
 
 static int guard_transaction_commit(struct mailbox_transaction_context *t,
@@ -89,7 +154,9 @@ static int guard_transaction_commit(struct mailbox_transaction_context *t,
 	   index) must not be blamed on this commit */
 	(void)guard_fence_take_refusal();
 	ret = gbox->module_ctx.super.transaction_commit(t, c);
-	(void)guard_after_write(box, gbox, &started, FALSE, &ret);
+	if (guard_after_write(box, gbox, FALSE, &ret) == GUARD_WRITE_OK &&
+	    ret == 0)
+		guard_note_file_changes(box, gbox, &started);
 	return ret;
 }
 
@@ -98,7 +165,6 @@ guard_sync_init(struct mailbox *box, enum mailbox_sync_flags flags)
 {
 	struct guard_box *gbox = GUARD_BOX_CONTEXT(box);
 
-	guard_dirsync_now(&gbox->sync_started);
 	(void)guard_fence_take_refusal();
 	return gbox->module_ctx.super.sync_init(box, flags);
 }
@@ -120,7 +186,7 @@ static int guard_sync_deinit(struct mailbox_sync_context *ctx,
 	int ret;
 
 	ret = gbox->module_ctx.super.sync_deinit(ctx, status_r);
-	if (guard_after_write(box, gbox, &gbox->sync_started, TRUE, &ret) ==
+	if (guard_after_write(box, gbox, TRUE, &ret) ==
 	    GUARD_WRITE_FSYNC_FAILED) {
 		/* IMAP answers OK even when the sync at the end of a command
 		   fails, so a failed directory fsync (the renames and unlinks
@@ -177,6 +243,7 @@ static int guard_open(struct mailbox *box)
 		return -1;
 	}
 	guard_dirsync_init(&gbox->dirs, box);
+	gbox->commits_checked = guard_index_commits();
 	(void)guard_fence_register(box);
 	gbox->opened = TRUE;
 	return 0;
@@ -186,6 +253,10 @@ static void guard_close(struct mailbox *box)
 {
 	struct guard_box *gbox = GUARD_BOX_CONTEXT(box);
 
+	/* changes no sync applied live only in the log: make that durable
+	   (errors are logged; close cannot fail) */
+	if (gbox->opened)
+		(void)guard_sync_file_changes(box, gbox);
 	guard_fence_unregister(box);
 	guard_rebuild_release(&gbox->slot);
 	gbox->opened = FALSE;
@@ -249,7 +320,7 @@ void guard_mail_user_created(struct mail_user *user)
 	MODULE_CONTEXT_SET(user, guard_user_module, guser);
 
 	/* process-wide parts follow the user being served */
-	guard_index_set_fsync_log((guser->set.fsync & GUARD_FSYNC_LOG) != 0);
+	guard_index_set_fsync(guser->set.fsync);
 	guard_fence_set_margin(guser->set.lock_margin_secs);
 	guard_corruption_set_user(&guser->set, user->username);
 }

@@ -218,17 +218,24 @@ summarize() {
 	  for (i = 1; i <= nv; i++) { v = names[i]; if (!(v in n)) continue
 	    for (k = 1; k <= n[v]; k++) { r[k] = rate[v, k]; q[k] = p99[v, k] }
 	    med[v] = median(r, n[v]); mp99[v] = median(q, n[v]) }
-	  printf "\n%-14s %10s %9s %9s %12s %13s %6s %6s %7s\n", "variant", "ops/s", "x stock", "p99 ms",
+	  # paired: the ratio to stock within each round (same minute, same disk state), median over
+	  # rounds; it cancels the drift between rounds that the ratio of medians still carries
+	  for (i = 1; i <= nv; i++) { v = names[i]; if (!(v in n) || !("stock" in n)) continue
+	    m = 0; for (k = 1; k <= n[v] && k <= n["stock"]; k++) if (rate["stock", k] > 0) r[++m] = rate[v, k] / rate["stock", k]
+	    if (m > 0) paired[v] = median(r, m) }
+	  printf "\n%-14s %10s %9s %9s %9s %12s %13s %6s %6s %7s\n", "variant", "ops/s", "x stock", "paired x", "p99 ms",
 	         "CPU ms/op", "flushes/op", "NO", "BAD", "errors"
 	  base = ("stock" in med) ? med["stock"] : 0
 	  for (i = 1; i <= nv; i++) { v = names[i]; if (!(v in n)) continue
 	    ratio = base > 0 ? sprintf("%.3f", med[v] / base) : "-"
 	    cpu = ops[v] ? 1000 * ticks[v] / tick / ops[v] : 0; fpo = ops[v] ? fl[v] / ops[v] : 0
-	    printf "%-14s %10.1f %9s %9.2f %12.3f %13.3f %6d %6d %7d\n", v, med[v], ratio, mp99[v], cpu, fpo,
+	    pr = (v in paired) ? sprintf("%.3f", paired[v]) : "-"
+	    printf "%-14s %10.1f %9s %9s %9.2f %12.3f %13.3f %6d %6d %7d\n", v, med[v], ratio, pr, mp99[v], cpu, fpo,
 	           no[v], bad[v], err[v] }
 	  for (v in unseen) if (v ~ /^guard-/) printf "WARNING: %s: the plugin was not seen in the imap processes in %d round(s)\n", v, unseen[v]
 	  if (base > 0 && ("guard-default" in med))
-	    printf "\nguard-default vs stock: %.2fx (goal >= 0.90)\n", med["guard-default"] / base
+	    printf "\nguard-default vs stock: %.2fx, paired %.2fx (goal >= 0.90)\n", med["guard-default"] / base,
+	           paired["guard-default"]
 	  else
 	    printf "\nguard-default vs stock: not measured (BENCH_VARIANTS lacks stock or guard-default)\n"
 	}' "$D/rounds"

@@ -36,6 +36,7 @@ static void cmd_sync(struct crashfs *fs, char *reply, size_t size)
 		snprintf(reply, size, "error out of memory (not everything is durable)");
 	else
 		snprintf(reply, size, "ok synced");
+	cfs_xrename_clear(&fs->xrenames);
 	cfs_tree_gc(&fs->tree);
 }
 

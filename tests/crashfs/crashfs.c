@@ -20,6 +20,7 @@ int crashfs_init(struct crashfs *fs, uint64_t seed, uid_t uid, gid_t gid)
 
 void crashfs_deinit(struct crashfs *fs)
 {
+	cfs_xrename_clear(&fs->xrenames);
 	cfs_tree_deinit(&fs->tree);
 	pthread_mutex_destroy(&fs->lock);
 }
@@ -42,6 +43,7 @@ int crashfs_crash(struct crashfs *fs, enum cfs_crash_mode mode)
 	/* the moment power goes is before the rebuild, not after it */
 	fs->stats.fired_ns = monotonic_ns();
 	ret = cfs_power_crash(&fs->tree, mode, &fs->rng);
+	cfs_xrename_clear(&fs->xrenames);
 
 	/* the machine is dead whatever happened: nothing may run on */
 	fs->frozen = 1;

@@ -9,6 +9,7 @@
 
 #include "power.h"
 #include "tree.h"
+#include "xrename.h"
 
 struct fuse_session;
 
@@ -23,6 +24,7 @@ struct crashfs {
 	struct cfs_tree tree;
 	struct cfs_arm arm;
 	struct crashfs_stats stats;
+	struct cfs_xrenames xrenames;	/* renames between directories */
 	int frozen;		/* after a crash, until resume: every op is EIO */
 	uint64_t seed, rng;	/* garble PRNG: its seed and current state */
 	struct fuse_session *session;	/* set once mounted; for quit */

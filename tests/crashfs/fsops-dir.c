@@ -242,10 +242,17 @@ static int rename_entries(struct crashfs *fs, fuse_ino_t parent, const char *nam
 		return 0;	/* POSIX: two links to one file, nothing to do */
 	if ((ret = rename_check(inode, target)) < 0)
 		return ret;
+	/* a rename is atomic: durable in both directories or in neither */
+	if (sdir != ddir &&
+	    (ret = cfs_xrename_add(&fs->xrenames, sdir, name, ddir, newname, inode)) < 0)
+		return ret;
 	if (target != NULL)
 		cfs_link_replace(&fs->tree, ddir, newname, inode);
-	else if ((ret = cfs_link_add(&fs->tree, ddir, newname, inode)) < 0)
+	else if ((ret = cfs_link_add(&fs->tree, ddir, newname, inode)) < 0) {
+		if (sdir != ddir)
+			cfs_xrename_drop_last(&fs->xrenames);
 		return ret;
+	}
 	cfs_link_remove(&fs->tree, sdir, name);
 	fs->stats.renames++;
 	crashfs_op_done(fs, CFS_OP_RENAME, name, newname);

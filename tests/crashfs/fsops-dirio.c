@@ -108,7 +108,8 @@ void cfs_ll_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_f
 	int ret = cfs_op_enter(req, &fs);
 
 	if (ret == 0 && (ret = cfs_op_handle(fi, &h)) == 0 &&
-	    (ret = cfs_power_fsyncdir(&fs->tree, h->inode)) == 0) {
+	    (ret = cfs_power_fsyncdir(&fs->tree, h->inode)) == 0 &&
+	    (ret = cfs_xrename_dir_synced(&fs->xrenames, &fs->tree, h->inode)) == 0) {
 		fs->stats.fsyncdirs++;
 		crashfs_op_done(fs, CFS_OP_FSYNCDIR, cfs_inode_name(h->inode), NULL);
 	}

@@ -8,6 +8,7 @@ CRASHFS_CORE = \
 	tests/crashfs/tree.c tests/crashfs/tree.h \
 	tests/crashfs/data.c tests/crashfs/gc.c tests/crashfs/knode.c \
 	tests/crashfs/power.c tests/crashfs/power.h tests/crashfs/crash.c \
+	tests/crashfs/xrename.c tests/crashfs/xrename.h \
 	tests/crashfs/crashfs.c tests/crashfs/crashfs.h \
 	tests/crashfs/ctl-parse.c tests/crashfs/ctl-parse.h \
 	tests/crashfs/commands.c tests/crashfs/commands.h \

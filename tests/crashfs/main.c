@@ -11,9 +11,11 @@
  *	volatile state; fsync/fdatasync of a file makes its data, size and
  *	metadata durable; fsync of a directory makes its entry table (names ->
  *	inodes) and metadata durable.  create, mkdir, link, unlink, rmdir,
- *	symlink and rename change volatile entries only: a new name, removal
- *	or rename is durable once the directories involved are fsynced (worst
- *	case POSIX, stricter than ext4's ordered mode).  An inode that becomes
+ *	symlink and rename change volatile entries only: a new name or a
+ *	removal is durable once its directory is fsynced (stricter than ext4's
+ *	ordered mode).  A rename is atomic, as on every journaling file system:
+ *	once either of its directories is fsynced it is durable in both, and
+ *	nothing else of the other directory is.  An inode that becomes
  *	durably reachable keeps its own durable data: a file whose directory
  *	was synced but whose data was not comes back empty.
  *

@@ -241,19 +241,59 @@ def test_rename_with_dir_fsync_survives(fs):
     assert get(fs.path("a")) == b"new"
 
 
-def test_rename_across_dirs_needs_both_synced(fs):
-    """A rename between directories is half durable when only the target
-    directory is fsynced: the file shows up under both names (worst case)."""
+def across_dirs_setup(fs):
+    """src/m durable, dst/ empty and durable, other names in both"""
     for d in ("src", "dst"):
         os.mkdir(fs.path(d))
     put(fs.path("src", "m"), b"mail", sync=True)
     fsync_dir(fs.path("src"))
+    fsync_dir(fs.path("dst"))
     fsync_dir(fs.mnt)
+
+
+@pytest.mark.parametrize("synced", ["dst", "src"])
+def test_rename_across_dirs_is_atomic(fs, synced):
+    """A rename between directories becomes durable as a whole when either
+    directory is fsynced (one journal transaction on ext4/XFS/btrfs): the
+    file is never under both names, nor under none.  Other unsynced changes
+    of the directory not fsynced stay volatile."""
+    across_dirs_setup(fs)
+    other = "src" if synced == "dst" else "dst"
+    put(fs.path(other, "unsynced"), b"x", sync=True)
+    os.rename(fs.path("src", "m"), fs.path("dst", "m:2,S"))
+    fsync_dir(fs.path(synced))
+    fs.crash()
+    assert os.listdir(fs.path("src")) == []
+    assert os.listdir(fs.path("dst")) == ["m:2,S"]
+    assert get(fs.path("dst", "m:2,S")) == b"mail"
+    assert os.stat(fs.path("dst", "m:2,S")).st_nlink == 1
+
+
+def test_rename_across_dirs_unsynced_reverts(fs):
+    """Neither directory fsynced: the file is back under its old name only;
+    a crash also forgets renames not yet durable (a later fsync after the
+    crash makes nothing of them durable)."""
+    across_dirs_setup(fs)
     os.rename(fs.path("src", "m"), fs.path("dst", "m"))
+    fs.crash()
+    assert os.listdir(fs.path("src")) == ["m"]
+    assert os.listdir(fs.path("dst")) == []
     fsync_dir(fs.path("dst"))
     fs.crash()
-    st1, st2 = os.stat(fs.path("src", "m")), os.stat(fs.path("dst", "m"))
-    assert st1.st_ino == st2.st_ino and st1.st_nlink == 2
+    assert os.listdir(fs.path("src")) == ["m"]
+
+
+def test_rename_across_dirs_then_renamed_again(fs):
+    """src/m -> dst/m, then dst/m -> dst/m2 (same directory), then only src
+    is fsynced: the first rename is durable (dst/m), the second is not."""
+    across_dirs_setup(fs)
+    os.rename(fs.path("src", "m"), fs.path("dst", "m"))
+    os.rename(fs.path("dst", "m"), fs.path("dst", "m2"))
+    fsync_dir(fs.path("src"))
+    fs.crash()
+    assert os.listdir(fs.path("src")) == []
+    assert os.listdir(fs.path("dst")) == ["m"]
+    assert get(fs.path("dst", "m")) == b"mail"
 
 
 def test_link_and_unlink(fs):

@@ -424,6 +424,7 @@ def test_guard_faults_stalled_lock_holder(request, fenv, results, variant):
 
 POWER_IPS = {"stock": "127.0.0.46", "hb_guard": "127.0.0.47"}
 POWER_STEPS = 80                    # client operations before a manual crash
+POWER_ARMED_MAX_STEPS = 600          # an armed scenario runs at most this long
 POWER_USER = "pl"
 # (name, Dovecot settings, arm command or None: crash after the last step)
 POWER_SCENARIOS = (
@@ -474,10 +475,15 @@ def power_run(fenv, variant, name, settings, arm, seed):
         # lies unread while we look at stats, so each is timestamped on arrival
         w = il.Worker(be.imap, ledger, "pl", seed, timeout=10)
         steps = 0
-        while steps < POWER_STEPS and not fired(fs):
+        # an armed scenario runs until its protocol happened (Dovecot decides
+        # when it recreates a uidlist, say): only then is it tested
+        limit = POWER_ARMED_MAX_STEPS if arm else POWER_STEPS
+        while steps < limit and not fired(fs):
             w.step()
             steps += 1
         armed_fired = fired(fs)
+        assert armed_fired or not arm, \
+            "%s: the armed crash (%s) never fired in %d steps" % (name, arm, steps)
         if not armed_fired:
             assert fs.control("crash drop").startswith("ok")
         w.drop()
