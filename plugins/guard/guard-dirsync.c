@@ -25,23 +25,26 @@ static const char *const guard_state_files[GUARD_DIRSYNC_STATE_FILES] = {
 	"dovecot.list.index.log",
 };
 
-static void dirsync_add(struct guard_dirsync *ds, pool_t pool,
-			const char *path, enum guard_dir_kind kind)
+/* the added directory, NULL when it was there already (or no room) */
+static struct guard_dir *
+dirsync_add(struct guard_dirsync *ds, pool_t pool, const char *path,
+	    enum guard_dir_kind kind)
 {
 	struct guard_dir *dir;
 
 	for (unsigned int i = 0; i < ds->count; i++) {
 		if (strcmp(ds->dirs[i].path, path) == 0)
-			return;
+			return NULL;
 	}
 	if (ds->count == N_ELEMENTS(ds->dirs))
-		return;
+		return NULL;
 	dir = &ds->dirs[ds->count++];
 	i_zero(dir);
 	dir->path = p_strdup(pool, path);
 	dir->kind = kind;
 	if (kind == GUARD_DIR_ENTRIES)
 		ds->entries++;
+	return dir;
 }
 
 static bool state_dir_changed(const struct guard_dir *dir,
@@ -50,23 +53,27 @@ static bool state_dir_changed(const struct guard_dir *dir,
 void guard_dirsync_init(struct guard_dirsync *ds, struct mailbox *box)
 {
 	const char *index_dir, *control_dir, *mail_dir;
+	struct guard_dir *new_dir;
 
 	i_zero(ds);
 	if (mailbox_get_path_to(box, MAILBOX_LIST_PATH_TYPE_INDEX,
 				&index_dir) > 0)
-		dirsync_add(ds, box->pool, index_dir, GUARD_DIR_STATE);
+		(void)dirsync_add(ds, box->pool, index_dir, GUARD_DIR_STATE);
 	if (mailbox_get_path_to(box, MAILBOX_LIST_PATH_TYPE_CONTROL,
 				&control_dir) > 0)
-		dirsync_add(ds, box->pool, control_dir, GUARD_DIR_STATE);
+		(void)dirsync_add(ds, box->pool, control_dir, GUARD_DIR_STATE);
 	if (strcmp(box->storage->name, MAILDIR_STORAGE_NAME) == 0 &&
 	    mailbox_get_path_to(box, MAILBOX_LIST_PATH_TYPE_MAILBOX,
 				&mail_dir) > 0) {
-		dirsync_add(ds, box->pool, t_strconcat(mail_dir, "/cur", NULL),
-			    GUARD_DIR_ENTRIES);
-		/* a new/ -> cur/ rename (first flag change) must not come back
-		   as the same message in both */
-		dirsync_add(ds, box->pool, t_strconcat(mail_dir, "/new", NULL),
-			    GUARD_DIR_ENTRIES);
+		(void)dirsync_add(ds, box->pool,
+				  t_strconcat(mail_dir, "/cur", NULL),
+				  GUARD_DIR_ENTRIES);
+		/* an expunge of a message still in new/ unlinks there */
+		new_dir = dirsync_add(ds, box->pool,
+				      t_strconcat(mail_dir, "/new", NULL),
+				      GUARD_DIR_ENTRIES);
+		if (new_dir != NULL)
+			new_dir->renames_into_cur = TRUE;
 	}
 	/* what was there when we opened it is not ours to make durable */
 	for (unsigned int i = 0; i < ds->count; i++) {
@@ -229,7 +236,7 @@ int guard_dirsync_changed(struct guard_dirsync *ds, struct mailbox *box)
 }
 
 int guard_dirsync_entries(struct guard_dirsync *ds, struct mailbox *box,
-			  const struct timespec *since)
+			  const struct timespec *since, bool unlinks)
 {
 	struct timespec ctime;
 	int ret = 0;
@@ -238,6 +245,7 @@ int guard_dirsync_entries(struct guard_dirsync *ds, struct mailbox *box,
 		struct guard_dir *dir = &ds->dirs[i];
 
 		if (dir->kind != GUARD_DIR_ENTRIES ||
+		    (dir->renames_into_cur && !unlinks) ||
 		    !entries_dir_changed(dir, since, &ctime))
 			continue;
 		if (dir_fsync(box, dir->path) < 0)

@@ -59,15 +59,18 @@ static struct {
 	struct mail_index *index;
 	uint32_t log_seq;
 	uoff_t log_offset;
+	bool expunges;
 } guard_file_commit;
 
 bool guard_index_take_file_commit(struct mail_index *index,
-				  uint32_t *log_seq_r, uoff_t *log_offset_r)
+				  uint32_t *log_seq_r, uoff_t *log_offset_r,
+				  bool *expunges_r)
 {
 	if (guard_file_commit.index != index || index == NULL)
 		return FALSE;
 	*log_seq_r = guard_file_commit.log_seq;
 	*log_offset_r = guard_file_commit.log_offset;
+	*expunges_r = guard_file_commit.expunges;
 	guard_file_commit.index = NULL;
 	return TRUE;
 }
@@ -168,6 +171,9 @@ static int guard_itrans_commit(struct mail_index_transaction *t,
 	   say */
 	bool file_changes = guard_index_has_file_changes(t) &&
 		(t->flags & MAIL_INDEX_TRANSACTION_FLAG_EXTERNAL) == 0;
+	/* t is freed by the commit */
+	bool expunges = array_is_created(&t->expunges) &&
+		array_count(&t->expunges) > 0;
 	const char *reason, *lock_path;
 	long age;
 	int ret;
@@ -186,6 +192,7 @@ static int guard_itrans_commit(struct mail_index_transaction *t,
 		guard_file_commit.index = index;
 		guard_file_commit.log_seq = r->log_file_seq;
 		guard_file_commit.log_offset = r->log_file_offset;
+		guard_file_commit.expunges = expunges;
 	}
 	return ret;
 }

@@ -46,6 +46,7 @@ struct guard_box {
 	uint32_t file_changes_log_seq;    /* where the last one ended */
 	uoff_t file_changes_log_offset;
 	bool file_changes_pending;
+	bool file_changes_expunge;        /* unlinks too, not only renames */
 	/* guard_index_commits() when the state files were last checked */
 	unsigned int commits_checked;
 	bool opened;
@@ -73,7 +74,9 @@ static int guard_sync_file_changes(struct mailbox *box, struct guard_box *gbox)
 					       gbox->file_changes_log_seq,
 					       gbox->file_changes_log_offset);
 	ret = guard_dirsync_entries(&gbox->dirs, box,
-				    &gbox->file_changes_since);
+				    &gbox->file_changes_since,
+				    gbox->file_changes_expunge);
+	gbox->file_changes_expunge = FALSE;
 	/* not (all) applied: the log is their only copy until a sync */
 	if (ret >= 0 && !applied)
 		ret = guard_dirsync_log(box);
@@ -129,14 +132,17 @@ static void guard_note_file_changes(struct mailbox *box,
 {
 	uint32_t seq = 0;
 	uoff_t offset = 0;
+	bool expunges = FALSE;
 
-	if (!guard_index_take_file_commit(box->index, &seq, &offset) ||
+	if (!guard_index_take_file_commit(box->index, &seq, &offset,
+					  &expunges) ||
 	    !gbox->opened || gbox->dirs.entries == 0 ||
 	    (gbox->guser->set.fsync & GUARD_FSYNC_DIRS) == 0)
 		return;
 	if (!gbox->file_changes_pending)
 		gbox->file_changes_since = *started;
 	gbox->file_changes_pending = TRUE;
+	gbox->file_changes_expunge |= expunges;
 	gbox->file_changes_log_seq = seq;
 	gbox->file_changes_log_offset = offset;
 }

@@ -26,6 +26,7 @@ PORT=${BENCH_PORT:-10143}
 MAIL_BASE=${BENCH_MAIL_BASE:-/var/tmp}  # a real disk: fsync costs must be real
 GUARD_SETTINGS=${BENCH_GUARD_SETTINGS:-}  # extra lines for plugin {} in the guard variants
 KEEP=${BENCH_KEEP:-0}                 # 1: keep the temp dir (logs, configs) afterwards
+SETTLE=${BENCH_SETTLE:-6}             # seconds after deleting a variant's mail (ext4 inode reuse)
 
 LOADGEN=$BUILDDIR/tests/bench/hb-imap-work
 SRC_PLUGIN_DIR=${BENCH_PLUGIN_DIR:-$BUILDDIR/plugins/guard/.libs}
@@ -191,6 +192,11 @@ run_variant() { # ROUND VARIANT
 	t1=$(ticks_dovecot); f1=$(flushes)
 	stop_dovecot
 	rm -rf "$D/mail/$prefix"*
+	# ext4 does not reuse an inode within 5 s of its deletion (300 s while the inode table
+	# is dirty): without this pause every file the next variant creates first scans past
+	# thousands of this variant's inodes (find_inode_bit/recently_deleted in a profile)
+	sync -f "$D/mail"
+	sleep "$SETTLE"
 	res=$(grep '^RESULT ' "$D/work.out" || echo "RESULT ops=0 rate=0 p99_ms=0 errors=-1")
 	echo "$v $res dc_ticks=$((t1 - t0)) flushes=$((f1 - f0)) plugin=$loaded" >>"$D/rounds"
 	printf 'round %d %-14s %8s ops/s  p99 %7s ms  NO %s BAD %s errors %s%s\n' "$r" "$v" \
