@@ -53,7 +53,6 @@ static bool state_dir_changed(const struct guard_dir *dir,
 void guard_dirsync_init(struct guard_dirsync *ds, struct mailbox *box)
 {
 	const char *index_dir, *control_dir, *mail_dir;
-	struct guard_dir *new_dir;
 
 	i_zero(ds);
 	if (mailbox_get_path_to(box, MAILBOX_LIST_PATH_TYPE_INDEX,
@@ -69,11 +68,9 @@ void guard_dirsync_init(struct guard_dirsync *ds, struct mailbox *box)
 				  t_strconcat(mail_dir, "/cur", NULL),
 				  GUARD_DIR_ENTRIES);
 		/* an expunge of a message still in new/ unlinks there */
-		new_dir = dirsync_add(ds, box->pool,
-				      t_strconcat(mail_dir, "/new", NULL),
-				      GUARD_DIR_ENTRIES);
-		if (new_dir != NULL)
-			new_dir->renames_into_cur = TRUE;
+		(void)dirsync_add(ds, box->pool,
+				  t_strconcat(mail_dir, "/new", NULL),
+				  GUARD_DIR_ENTRIES);
 	}
 	/* what was there when we opened it is not ours to make durable */
 	for (unsigned int i = 0; i < ds->count; i++) {
@@ -91,7 +88,7 @@ void guard_dirsync_now(struct timespec *ts_r)
 		i_fatal("clock_gettime() failed: %m");
 }
 
-static bool ts_before(const struct timespec *a, const struct timespec *b)
+bool guard_dirsync_before(const struct timespec *a, const struct timespec *b)
 {
 	return a->tv_sec < b->tv_sec ||
 		(a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
@@ -130,13 +127,13 @@ static bool entries_dir_changed(const struct guard_dir *dir,
 		   try the fsync, which reports it */
 		return errno != ENOENT;
 	}
-	if (ts_before(&st.st_ctim, since))
+	if (guard_dirsync_before(&st.st_ctim, since))
 		return FALSE;
 	if (st.st_ctim.tv_sec == dir->synced.tv_sec &&
 	    st.st_ctim.tv_nsec == dir->synced.tv_nsec)
 		return FALSE; /* unchanged since our last fsync */
 	guard_dirsync_now(&now);
-	if (ts_before(&st.st_ctim, &now))
+	if (guard_dirsync_before(&st.st_ctim, &now))
 		*ctime_r = st.st_ctim; /* later changes will show */
 	return TRUE;
 }
@@ -210,7 +207,8 @@ static int logs_fdatasync(struct mailbox *box, const char *dir)
 	return 0;
 }
 
-int guard_dirsync_changed(struct guard_dirsync *ds, struct mailbox *box)
+int guard_dirsync_changed(struct guard_dirsync *ds, struct mailbox *box,
+			  bool sync_logs)
 {
 	ino_t inodes[GUARD_DIRSYNC_STATE_FILES];
 	int ret = 0;
@@ -223,7 +221,7 @@ int guard_dirsync_changed(struct guard_dirsync *ds, struct mailbox *box)
 		T_BEGIN {
 			if (!state_dir_changed(dir, inodes))
 				;
-			else if (index_replaced(dir, inodes) &&
+			else if (sync_logs && index_replaced(dir, inodes) &&
 				 logs_fdatasync(box, dir->path) < 0)
 				ret = -1;
 			else if (dir_fsync(box, dir->path) < 0)
@@ -236,7 +234,7 @@ int guard_dirsync_changed(struct guard_dirsync *ds, struct mailbox *box)
 }
 
 int guard_dirsync_entries(struct guard_dirsync *ds, struct mailbox *box,
-			  const struct timespec *since, bool unlinks)
+			  const struct timespec *since)
 {
 	struct timespec ctime;
 	int ret = 0;
@@ -245,7 +243,6 @@ int guard_dirsync_entries(struct guard_dirsync *ds, struct mailbox *box,
 		struct guard_dir *dir = &ds->dirs[i];
 
 		if (dir->kind != GUARD_DIR_ENTRIES ||
-		    (dir->renames_into_cur && !unlinks) ||
 		    !entries_dir_changed(dir, since, &ctime))
 			continue;
 		if (dir_fsync(box, dir->path) < 0)

@@ -29,9 +29,6 @@ struct guard_dir {
 	ino_t inodes[GUARD_DIRSYNC_STATE_FILES];
 	/* ENTRIES: the ctime at our last fsync (0: unknown) */
 	struct timespec synced;
-	/* ENTRIES: new/ - changed by this mailbox's commits only through
-	   renames into cur/, unless it expunged */
-	bool renames_into_cur;
 };
 
 struct guard_dirsync {
@@ -44,18 +41,21 @@ struct guard_dirsync {
 void guard_dirsync_init(struct guard_dirsync *ds, struct mailbox *box);
 
 /* fsyncs each index/control directory in which a state file was replaced
- * since our last fsync of it.  Returns -1 if an fsync failed (logged, with
+ * since our last fsync of it; with sync_logs, when dovecot.index or the log
+ * was replaced, the logs are fdatasynced first (a durable index must not
+ * point past the durable log).  Returns -1 if an fsync failed (logged, with
  * the error set on the mailbox's storage). */
-int guard_dirsync_changed(struct guard_dirsync *ds, struct mailbox *box);
+int guard_dirsync_changed(struct guard_dirsync *ds, struct mailbox *box,
+			  bool sync_logs);
 
 /* fsyncs cur/ and new/ if their ctime moved since `since` (and since our
  * last fsync of them; a ctime within the current clock tick is never
- * trusted as "seen").  new/ only if unlinks: a file leaves new/ otherwise
- * only by a rename into cur/, which the fsync of cur/ makes durable as a
- * whole (a rename is atomic on journaling file systems).  Returns 1 if one was fsynced, 0 if none had
+ * trusted as "seen").  Returns 1 if one was fsynced, 0 if none had
  * changed, -1 if an fsync failed (logged, error set). */
 int guard_dirsync_entries(struct guard_dirsync *ds, struct mailbox *box,
-			  const struct timespec *since, bool unlinks);
+			  const struct timespec *since);
+/* TRUE if a is earlier than b */
+bool guard_dirsync_before(const struct timespec *a, const struct timespec *b);
 
 /* fdatasyncs the mailbox's dovecot.index.log: 0 (also when it does not
  * exist), -1 on failure (logged, error set). */

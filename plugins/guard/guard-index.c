@@ -10,16 +10,15 @@
  * fdatasync before the commit returns, whatever mail_fsync says - for
  * transactions with changes a client is answered about (appends, flags,
  * keywords, expunges, metadata), not for cache offsets written by FETCH.
- * A maildir keeps those changes in its own files (new mail and uidlist
- * fdatasynced by Dovecot, flags in file names and expunges as unlinks made
- * durable by the directory fsyncs of guard-mailbox.c), so with "dirs" its
- * log is synced only for what exists nowhere else: metadata, and keywords
- * beyond the 26 a file name can hold. */
+ * A maildir's log is synced later, by guard-mailbox.c after the sync that
+ * ends the command, together with the renames that sync made (one journal
+ * commit); here only what exists nowhere but in the index: metadata, and
+ * keywords beyond the 26 a file name can hold.  The commits with answered
+ * changes are recorded for guard-mailbox.c to take. */
 #include "lib.h"
 #include "module-context.h"
 #include "mail-index-private.h"
 #include "mail-index-transaction-private.h"
-#include "mail-transaction-log-private.h"
 #include "maildir-storage.h"
 #include "guard-settings.h"
 #include "guard-events.h"
@@ -54,39 +53,23 @@ unsigned int guard_index_commits(void)
 	return guard_index_commit_count;
 }
 
-/* the end of the last committed transaction with file changes */
+/* committed transactions with changes a client is answered about, not yet
+   taken by the mailbox layer, which makes them durable before the answer
+   (maildir) */
 static struct {
 	struct mail_index *index;
-	uint32_t log_seq;
-	uoff_t log_offset;
-	bool expunges;
-} guard_file_commit;
+	bool file_changes, expunges;
+} guard_acked_commit;
 
-bool guard_index_take_file_commit(struct mail_index *index,
-				  uint32_t *log_seq_r, uoff_t *log_offset_r,
-				  bool *expunges_r)
+bool guard_index_take_acked_commit(struct mail_index *index,
+				   bool *file_changes_r, bool *expunges_r)
 {
-	if (guard_file_commit.index != index || index == NULL)
+	if (guard_acked_commit.index != index || index == NULL)
 		return FALSE;
-	*log_seq_r = guard_file_commit.log_seq;
-	*log_offset_r = guard_file_commit.log_offset;
-	*expunges_r = guard_file_commit.expunges;
-	guard_file_commit.index = NULL;
+	*file_changes_r = guard_acked_commit.file_changes;
+	*expunges_r = guard_acked_commit.expunges;
+	guard_acked_commit.index = NULL;
 	return TRUE;
-}
-
-bool guard_index_applied_to_files(struct mail_index *index, uint32_t log_seq,
-				  uoff_t log_offset)
-{
-	uint32_t seq;
-	uoff_t offset;
-
-	if (index == NULL || index->log == NULL || index->log->head == NULL)
-		return FALSE;
-	/* the tail: how far a sync has carried the log into the mailbox's
-	   files (here, or read from another process's log records) */
-	mail_transaction_log_get_mailbox_sync_pos(index->log, &seq, &offset);
-	return seq == log_seq && offset >= log_offset;
 }
 
 static bool guard_itrans_has_acked_changes(struct mail_index_transaction *t)
@@ -114,9 +97,9 @@ static bool guard_itrans_has_index_only_changes(struct mail_index_transaction *t
 		array_count(&t->view->index->keywords) > MAILDIR_MAX_KEYWORDS;
 }
 
-/* TRUE if the maildir's files are durable by themselves: Dovecot
-   fdatasyncs new mail, its directory and the uidlist (mail_fsync is not
-   never), and guard-mailbox.c fsyncs cur/ and new/ after renames */
+/* TRUE if guard-mailbox.c makes this maildir's commits durable after the
+   sync that ends the command (log, then cur/ and new/); Dovecot fdatasyncs
+   new mail, its directory and the uidlist itself (mail_fsync not never) */
 static bool guard_itrans_files_hold_state(struct mail_index_transaction *t)
 {
 	struct mail_index *index = t->view->index;
@@ -167,11 +150,11 @@ static int guard_itrans_commit(struct mail_index_transaction *t,
 {
 	struct guard_itrans *gt = GUARD_ITRANS_CONTEXT(t);
 	struct mail_index *index = t->view->index;
-	/* an external transaction (a sync's) records what files already
-	   say */
-	bool file_changes = guard_index_has_file_changes(t) &&
-		(t->flags & MAIL_INDEX_TRANSACTION_FLAG_EXTERNAL) == 0;
-	/* t is freed by the commit */
+	/* a sync's transaction records what the files already say (saves
+	   are "external" too, but answered); t is freed by the commit */
+	bool acked = !t->sync_transaction &&
+		guard_itrans_has_acked_changes(t);
+	bool file_changes = acked && guard_index_has_file_changes(t);
 	bool expunges = array_is_created(&t->expunges) &&
 		array_count(&t->expunges) > 0;
 	const char *reason, *lock_path;
@@ -188,11 +171,16 @@ static int guard_itrans_commit(struct mail_index_transaction *t,
 	ret = gt->module_ctx.super.commit(t, r);
 	i_free(gt);
 	guard_index_commit_count++;
-	if (ret == 0 && file_changes) {
-		guard_file_commit.index = index;
-		guard_file_commit.log_seq = r->log_file_seq;
-		guard_file_commit.log_offset = r->log_file_offset;
-		guard_file_commit.expunges = expunges;
+	if (ret == 0 && acked) {
+		/* several commits may make up one mailbox commit: keep what
+		   any of them needs */
+		if (guard_acked_commit.index != index) {
+			guard_acked_commit.index = index;
+			guard_acked_commit.file_changes = FALSE;
+			guard_acked_commit.expunges = FALSE;
+		}
+		guard_acked_commit.file_changes |= file_changes;
+		guard_acked_commit.expunges |= expunges;
 	}
 	return ret;
 }

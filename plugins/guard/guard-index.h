@@ -17,15 +17,10 @@ bool guard_index_has_file_changes(struct mail_index_transaction *t);
 /* How many index commits this process made: unchanged means no state file
    was replaced by this process in between. */
 unsigned int guard_index_commits(void);
-/* Where the last commit with file changes ended in index's log, and
-   whether it expunged (once; FALSE if that was not a commit of this
-   index). */
-bool guard_index_take_file_commit(struct mail_index *index,
-				  uint32_t *log_seq_r, uoff_t *log_offset_r,
-				  bool *expunges_r);
-/* TRUE if a sync has applied index's log up to log_seq/log_offset to the
-   mailbox's files (renamed, unlinked). */
-bool guard_index_applied_to_files(struct mail_index *index, uint32_t log_seq,
-				  uoff_t log_offset);
+/* The last commit with changes a client is answered about, if it was one
+   of index (once): whether it changes file names/entries (flags, keywords,
+   expunges) and whether it expunged. */
+bool guard_index_take_acked_commit(struct mail_index *index,
+				   bool *file_changes_r, bool *expunges_r);
 
 #endif

@@ -40,13 +40,13 @@ struct guard_box {
 	struct guard_dirsync dirs;
 	struct guard_rebuild_slot slot;
 	const char *index_dir;
-	/* a commit changed flags or expunged: the next sync renames or
-	   unlinks files, and they must be durable before the answer */
+	/* a commit a client is told about: its log records must be durable
+	   before the answer; if it changed flags or expunged, the renames and
+	   unlinks of the sync after it too */
+	bool log_pending;
 	struct timespec file_changes_since;
-	uint32_t file_changes_log_seq;    /* where the last one ended */
-	uoff_t file_changes_log_offset;
 	bool file_changes_pending;
-	bool file_changes_expunge;        /* unlinks too, not only renames */
+	struct timespec sync_started;
 	/* guard_index_commits() when the state files were last checked */
 	unsigned int commits_checked;
 	bool opened;
@@ -57,30 +57,33 @@ static MODULE_CONTEXT_DEFINE_INIT(guard_user_module,
 static MODULE_CONTEXT_DEFINE_INIT(guard_box_module,
 				  &mail_storage_module_register);
 
-/* Makes the file changes of earlier commits durable: cur/ and new/ when the
-   sync renamed or unlinked there (or another process did it for us);
-   otherwise they still exist only in the log, so that is synced.  Moving
-   new mail from new/ to cur/ alone needs nothing: lost, the file is found
-   in new/ again under the same uidlist name. */
-static int guard_sync_file_changes(struct mailbox *box, struct guard_box *gbox)
+/* Makes the changes of earlier commits durable before the answer (a
+   maildir; Dovecot fdatasynced its new mail, new/ and the uidlist): the log
+   first, so that one journal commit also carries the renames the sync just
+   made, then cur/ and new/ if they changed since the sync (or the first
+   pending commit) began.  Any sync may carry logged flag changes and
+   expunges into the files, this process's or another's: once the index
+   that records them is durable, a file name left behind would win. */
+static int guard_sync_pending(struct mailbox *box, struct guard_box *gbox,
+			      const struct timespec *sync_started)
 {
-	bool applied;
-	int ret;
+	bool log_pending = gbox->log_pending;
+	bool entries = sync_started != NULL || gbox->file_changes_pending;
+	struct timespec since;
 
-	if (!gbox->file_changes_pending)
-		return 0;
-	gbox->file_changes_pending = FALSE;
-	applied = guard_index_applied_to_files(box->index,
-					       gbox->file_changes_log_seq,
-					       gbox->file_changes_log_offset);
-	ret = guard_dirsync_entries(&gbox->dirs, box,
-				    &gbox->file_changes_since,
-				    gbox->file_changes_expunge);
-	gbox->file_changes_expunge = FALSE;
-	/* not (all) applied: the log is their only copy until a sync */
-	if (ret >= 0 && !applied)
-		ret = guard_dirsync_log(box);
-	return ret < 0 ? -1 : 0;
+	if (sync_started != NULL)
+		since = *sync_started;
+	if (gbox->file_changes_pending &&
+	    (sync_started == NULL ||
+	     guard_dirsync_before(&gbox->file_changes_since, &since)))
+		since = gbox->file_changes_since;
+	gbox->log_pending = gbox->file_changes_pending = FALSE;
+	if (log_pending && (gbox->guser->set.fsync & GUARD_FSYNC_LOG) != 0 &&
+	    guard_dirsync_log(box) < 0)
+		return -1;
+	if (entries && guard_dirsync_entries(&gbox->dirs, box, &since) < 0)
+		return -1;
+	return 0;
 }
 
 /* fsyncs the index/control directories if this process replaced a state
@@ -92,7 +95,8 @@ static int guard_state_changes(struct mailbox *box, struct guard_box *gbox)
 
 	if (commits == gbox->commits_checked)
 		return 0;
-	if (guard_dirsync_changed(&gbox->dirs, box) < 0)
+	if (guard_dirsync_changed(&gbox->dirs, box,
+				  (gbox->guser->set.fsync & GUARD_FSYNC_LOG) != 0) < 0)
 		return -1;
 	gbox->commits_checked = commits;
 	return 0;
@@ -117,34 +121,38 @@ guard_after_write(struct mailbox *box, struct guard_box *gbox, bool sync,
 	if (!gbox->opened || (gbox->guser->set.fsync & GUARD_FSYNC_DIRS) == 0)
 		return GUARD_WRITE_OK;
 	/* the client must not hear OK before the renames are durable; a
-	   failed sync may still have renamed some, and IMAP answers OK */
+	   failed sync may still have renamed some, and IMAP answers OK.
+	   State files replaced by a commit are looked for at the sync that
+	   ends the command (or at close: LMTP, doveadm), once for both */
+	if (!sync)
+		return GUARD_WRITE_OK;
 	if ((*ret == 0 && guard_state_changes(box, gbox) < 0) ||
-	    (sync && guard_sync_file_changes(box, gbox) < 0)) {
+	    guard_sync_pending(box, gbox, &gbox->sync_started) < 0) {
 		*ret = -1;
 		return GUARD_WRITE_FSYNC_FAILED;
 	}
 	return GUARD_WRITE_OK;
 }
 
-static void guard_note_file_changes(struct mailbox *box,
+/* a maildir commit a client will be told about: make it durable at the
+   sync that ends the command (or at close) */
+static void guard_note_acked_commit(struct mailbox *box,
 				    struct guard_box *gbox,
 				    const struct timespec *started)
 {
-	uint32_t seq = 0;
-	uoff_t offset = 0;
-	bool expunges = FALSE;
+	bool file_changes, expunges;
 
-	if (!guard_index_take_file_commit(box->index, &seq, &offset,
-					  &expunges) ||
+	if (!guard_index_take_acked_commit(box->index, &file_changes,
+					   &expunges) ||
 	    !gbox->opened || gbox->dirs.entries == 0 ||
 	    (gbox->guser->set.fsync & GUARD_FSYNC_DIRS) == 0)
+		return;
+	gbox->log_pending = TRUE;
+	if (!file_changes)
 		return;
 	if (!gbox->file_changes_pending)
 		gbox->file_changes_since = *started;
 	gbox->file_changes_pending = TRUE;
-	gbox->file_changes_expunge |= expunges;
-	gbox->file_changes_log_seq = seq;
-	gbox->file_changes_log_offset = offset;
 }
 
 static int guard_transaction_commit(struct mailbox_transaction_context *t,
@@ -162,7 +170,7 @@ static int guard_transaction_commit(struct mailbox_transaction_context *t,
 	ret = gbox->module_ctx.super.transaction_commit(t, c);
 	if (guard_after_write(box, gbox, FALSE, &ret) == GUARD_WRITE_OK &&
 	    ret == 0)
-		guard_note_file_changes(box, gbox, &started);
+		guard_note_acked_commit(box, gbox, &started);
 	return ret;
 }
 
@@ -171,6 +179,7 @@ guard_sync_init(struct mailbox *box, enum mailbox_sync_flags flags)
 {
 	struct guard_box *gbox = GUARD_BOX_CONTEXT(box);
 
+	guard_dirsync_now(&gbox->sync_started);
 	(void)guard_fence_take_refusal();
 	return gbox->module_ctx.super.sync_init(box, flags);
 }
@@ -261,8 +270,11 @@ static void guard_close(struct mailbox *box)
 
 	/* changes no sync applied live only in the log: make that durable
 	   (errors are logged; close cannot fail) */
-	if (gbox->opened)
-		(void)guard_sync_file_changes(box, gbox);
+	if (gbox->opened &&
+	    (gbox->guser->set.fsync & GUARD_FSYNC_DIRS) != 0) {
+		(void)guard_state_changes(box, gbox);
+		(void)guard_sync_pending(box, gbox, NULL);
+	}
 	guard_fence_unregister(box);
 	guard_rebuild_release(&gbox->slot);
 	gbox->opened = FALSE;

@@ -143,13 +143,11 @@ metric t_log_fsync {
 """
 
 
-def test_maildir_fsyncs_only_what_a_power_loss_could_undo(env):
-    """Maildir (docs/GUARD.md "Durability"): APPEND and the move of new mail
-    from new/ to cur/ add no fsync (Dovecot synced the file, new/ and the
-    uidlist; a lost move is harmless); each STORE and EXPUNGE adds exactly one
-    fsync of cur/ after its sync renamed or unlinked there; the log is never
-    fdatasynced for them, because every sync carried the change into the
-    files."""
+def test_maildir_log_synced_once_per_answered_change(env):
+    """Maildir (docs/GUARD.md "Durability"): every answered change gets
+    exactly one fdatasync of its log, made after the sync that ends the
+    command (so it shares the journal commit with the renames), none at
+    commit time; cur/ is fsynced after each STORE and EXPUNGE."""
     b = env.add(GuardBackend(env, "guard-count", settings=FSYNC_METRICS))
     b.start()
     try:
@@ -172,8 +170,11 @@ def test_maildir_fsyncs_only_what_a_power_loss_could_undo(env):
         assert wait_for_stat(b, "t_fsync_cur", 4)
         time.sleep(1)  # nothing more may arrive
         st = b.stats()
-        assert (st.get("t_fsync_cur"), st.get("t_fsync_new", 0),
-                st.get("t_log_fsync", 0)) == (4, 0, 0), st
+        # the log once per answered change: 3 APPENDs, 3 STOREs, EXPUNGE;
+        # cur/ at least after each STORE and the EXPUNGE (and after syncs
+        # that moved new mail out of new/)
+        assert st.get("t_log_fsync", 0) == 7, st
+        assert st.get("t_fsync_cur", 0) >= 4, st
     finally:
         b.stop()
 

@@ -449,6 +449,13 @@ def fired(fs):
     return fs.stats()["crashes"] != "0"
 
 
+def refused_for_corrupt_log(problems, found):
+    """True if the only problem is mailboxes that could not be opened, and
+    Dovecot reported a transaction log corrupted (garbage at its end)."""
+    return (list(problems) == ["unreadable"] and
+            any("Corrupted transaction log file" in line for line in found))
+
+
 def power_run(fenv, variant, name, settings, arm, seed):
     """One power loss: clients on crashfs, crash, kill -9, resume, restart,
     verify twice (the second open must be clean).  Dovecot and the network
@@ -496,13 +503,24 @@ def power_run(fenv, variant, name, settings, arm, seed):
         be.start()
         first, complaints1 = verify_users(be, [ledger])
         mid = be.log_offset()
-        second, complaints2 = verify_users(be, [ledger])
         found = il.corruption_lines(be.log_range_text(offset, mid)) + complaints1
+        refused = 0
+        if refused_for_corrupt_log(first, found):
+            # Dovecot refuses the first open of a mailbox whose log ends in
+            # garbage (SERVERBUG) and repairs it on the next one: the acked
+            # changes are judged on that one (docs/RELIABILITY.md)
+            refused = len(first["unreadable"])
+            first, complaints1b = verify_users(be, [ledger])
+            end = be.log_offset()
+            found += il.corruption_lines(be.log_range_text(mid, end)) + complaints1b
+            mid = end
+        second, complaints2 = verify_users(be, [ledger])
         left = il.corruption_lines(be.log_since(mid)) + complaints2
         return dict(name=name, steps=steps, fired=armed_fired, totals=ledger.counts,
                     taken_back=taken_back, lost=count_problems(first),
-                    problems=first_problems(first),
+                    problems=first_problems(first), refused_opens=refused,
                     lost_second=count_problems(second), found=found, left=left)
+
     finally:
         if be is not None:
             be.stop()
@@ -522,9 +540,11 @@ def test_guard_faults_power_loss(request, fenv, results, variant):
         results.append(dict(scenario="power loss: " + r["name"], variant=variant, runs=1,
                             corruption_repaired=len(r["found"]),
                             corruption_left=len(r["left"]), lost=r["lost"],
-                            notes="%d ops, %s, %d acks after the crash in flight" % (
+                            notes="%d ops, %s, %d acks after the crash in flight%s" % (
                                 r["steps"], "armed crash fired" if r["fired"]
-                                else "crashed after the last op", r["taken_back"])))
+                                else "crashed after the last op", r["taken_back"],
+                                ", first open refused by Dovecot (corrupted log) %d" %
+                                r["refused_opens"] if r["refused_opens"] else "")))
     if variant == "stock":
         return
     assert not [r for r in runs if r["lost"]], "hb_guard lost acknowledged changes: %s" % [
