@@ -147,9 +147,11 @@ static void guard_note_acked_commit(struct mailbox *box,
 	    !gbox->opened || gbox->dirs.entries == 0 ||
 	    (gbox->guser->set.fsync & GUARD_FSYNC_DIRS) == 0)
 		return;
-	gbox->log_pending = TRUE;
+	/* new mail is durable without its log record: Dovecot fdatasynced the
+	   file, its directory and the uidlist line that gives it its UID */
 	if (!file_changes)
 		return;
+	gbox->log_pending = TRUE;
 	if (!gbox->file_changes_pending)
 		gbox->file_changes_since = *started;
 	gbox->file_changes_pending = TRUE;
