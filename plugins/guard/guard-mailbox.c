@@ -270,12 +270,16 @@ static void guard_close(struct mailbox *box)
 {
 	struct guard_box *gbox = GUARD_BOX_CONTEXT(box);
 
-	/* changes no sync applied live only in the log: make that durable
-	   (errors are logged; close cannot fail) */
+	/* what commits without a sync after them changed (LMTP, doveadm)
+	   becomes durable here; close cannot fail, and the caller answers
+	   OK next, so a failed fsync stops the process as after a sync */
 	if (gbox->opened &&
-	    (gbox->guser->set.fsync & GUARD_FSYNC_DIRS) != 0) {
-		(void)guard_state_changes(box, gbox);
-		(void)guard_sync_pending(box, gbox, NULL);
+	    (gbox->guser->set.fsync & GUARD_FSYNC_DIRS) != 0 &&
+	    (guard_state_changes(box, gbox) < 0 ||
+	     guard_sync_pending(box, gbox, NULL) < 0)) {
+		i_fatal("hb_guard: %s: fsync failed after the mailbox was "
+			"changed; exiting so that the client is not told OK",
+			mailbox_get_vname(box));
 	}
 	guard_fence_unregister(box);
 	guard_rebuild_release(&gbox->slot);
