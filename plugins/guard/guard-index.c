@@ -58,16 +58,15 @@ unsigned int guard_index_commits(void)
    (maildir) */
 static struct {
 	struct mail_index *index;
-	bool file_changes, expunges;
+	bool file_changes;
 } guard_acked_commit;
 
 bool guard_index_take_acked_commit(struct mail_index *index,
-				   bool *file_changes_r, bool *expunges_r)
+				   bool *file_changes_r)
 {
 	if (guard_acked_commit.index != index || index == NULL)
 		return FALSE;
 	*file_changes_r = guard_acked_commit.file_changes;
-	*expunges_r = guard_acked_commit.expunges;
 	guard_acked_commit.index = NULL;
 	return TRUE;
 }
@@ -155,8 +154,6 @@ static int guard_itrans_commit(struct mail_index_transaction *t,
 	bool acked = !t->sync_transaction &&
 		guard_itrans_has_acked_changes(t);
 	bool file_changes = acked && guard_index_has_file_changes(t);
-	bool expunges = array_is_created(&t->expunges) &&
-		array_count(&t->expunges) > 0;
 	const char *reason, *lock_path;
 	long age;
 	int ret;
@@ -177,10 +174,8 @@ static int guard_itrans_commit(struct mail_index_transaction *t,
 		if (guard_acked_commit.index != index) {
 			guard_acked_commit.index = index;
 			guard_acked_commit.file_changes = FALSE;
-			guard_acked_commit.expunges = FALSE;
 		}
 		guard_acked_commit.file_changes |= file_changes;
-		guard_acked_commit.expunges |= expunges;
 	}
 	return ret;
 }

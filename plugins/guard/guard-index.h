@@ -17,10 +17,10 @@ bool guard_index_has_file_changes(struct mail_index_transaction *t);
 /* How many index commits this process made: unchanged means no state file
    was replaced by this process in between. */
 unsigned int guard_index_commits(void);
-/* The last commit with changes a client is answered about, if it was one
-   of index (once): whether it changes file names/entries (flags, keywords,
-   expunges) and whether it expunged. */
+/* Whether commits of index with changes a client is answered about were
+   made since the last call (once), and whether one of them changes file
+   names/entries (flags, keywords, expunges). */
 bool guard_index_take_acked_commit(struct mail_index *index,
-				   bool *file_changes_r, bool *expunges_r);
+				   bool *file_changes_r);
 
 #endif

@@ -140,10 +140,9 @@ static void guard_note_acked_commit(struct mailbox *box,
 				    struct guard_box *gbox,
 				    const struct timespec *started)
 {
-	bool file_changes, expunges;
+	bool file_changes;
 
-	if (!guard_index_take_acked_commit(box->index, &file_changes,
-					   &expunges) ||
+	if (!guard_index_take_acked_commit(box->index, &file_changes) ||
 	    !gbox->opened || gbox->dirs.entries == 0 ||
 	    (gbox->guser->set.fsync & GUARD_FSYNC_DIRS) == 0)
 		return;
