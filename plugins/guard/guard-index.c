@@ -118,7 +118,8 @@ static bool guard_itrans_wants_fsync(struct mail_index_transaction *t)
 	return guard_itrans_has_acked_changes(t);
 }
 
-bool guard_index_has_file_changes(struct mail_index_transaction *t)
+/* flags, keywords or expunges: a sync renames or unlinks files for them */
+static bool guard_index_has_file_changes(struct mail_index_transaction *t)
 {
 	return (array_is_created(&t->expunges) &&
 		array_count(&t->expunges) > 0) ||

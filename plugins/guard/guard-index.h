@@ -11,9 +11,6 @@ struct mail_index_transaction;
 
 /* process-wide: the settings of the mail user being served (guard_fsync) */
 void guard_index_set_fsync(unsigned int fsync_bits);
-/* TRUE if t changes what a maildir keeps in file names and entries (flags,
-   keywords, expunges): a sync renames or unlinks files for it */
-bool guard_index_has_file_changes(struct mail_index_transaction *t);
 /* How many index commits this process made: unchanged means no state file
    was replaced by this process in between. */
 unsigned int guard_index_commits(void);
