@@ -7,7 +7,6 @@
 void guard_index_init(void);
 void guard_index_deinit(void);
 struct mail_index;
-struct mail_index_transaction;
 
 /* process-wide: the settings of the mail user being served (guard_fsync) */
 void guard_index_set_fsync(unsigned int fsync_bits);
