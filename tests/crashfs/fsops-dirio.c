@@ -107,9 +107,12 @@ void cfs_ll_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_f
 	struct cfs_handle *h;
 	int ret = cfs_op_enter(req, &fs);
 
+	/* the renames into or out of the directory first, then its own
+	   table: a later change of a name a rename brought in (dst/m ->
+	   dst/m:2,S) must win, as in a journal that commits in order */
 	if (ret == 0 && (ret = cfs_op_handle(fi, &h)) == 0 &&
-	    (ret = cfs_power_fsyncdir(&fs->tree, h->inode)) == 0 &&
-	    (ret = cfs_xrename_dir_synced(&fs->xrenames, &fs->tree, h->inode)) == 0) {
+	    (ret = cfs_xrename_dir_synced(&fs->xrenames, &fs->tree, h->inode)) == 0 &&
+	    (ret = cfs_power_fsyncdir(&fs->tree, h->inode)) == 0) {
 		fs->stats.fsyncdirs++;
 		crashfs_op_done(fs, CFS_OP_FSYNCDIR, cfs_inode_name(h->inode), NULL);
 	}

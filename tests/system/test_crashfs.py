@@ -296,6 +296,33 @@ def test_rename_across_dirs_then_renamed_again(fs):
     assert get(fs.path("dst", "m")) == b"mail"
 
 
+def test_rename_across_dirs_then_renamed_in_synced_dir(fs):
+    """src/m -> dst/m, then dst/m -> dst/m:2,S (a maildir flag change after
+    new/ -> cur/), then dst is fsynced: only the last name is durable, never
+    both (a journal commits the two renames in order)."""
+    across_dirs_setup(fs)
+    os.rename(fs.path("src", "m"), fs.path("dst", "m"))
+    os.rename(fs.path("dst", "m"), fs.path("dst", "m:2,S"))
+    fsync_dir(fs.path("dst"))
+    fs.crash()
+    assert os.listdir(fs.path("src")) == []
+    assert os.listdir(fs.path("dst")) == ["m:2,S"]
+    assert os.stat(fs.path("dst", "m:2,S")).st_nlink == 1
+
+
+def test_rename_across_dirs_and_back(fs):
+    """src/m -> dst/m -> src/m2, then dst is fsynced: both renames touched
+    dst, so both are durable: src/m2 only."""
+    across_dirs_setup(fs)
+    os.rename(fs.path("src", "m"), fs.path("dst", "m"))
+    os.rename(fs.path("dst", "m"), fs.path("src", "m2"))
+    fsync_dir(fs.path("dst"))
+    fs.crash()
+    assert os.listdir(fs.path("src")) == ["m2"]
+    assert os.listdir(fs.path("dst")) == []
+    assert get(fs.path("src", "m2")) == b"mail"
+
+
 def test_link_and_unlink(fs):
     """Hard links and unlinks are durable only with the directory fsync;
     link counts and inode numbers are right throughout."""
