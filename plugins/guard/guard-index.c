@@ -58,16 +58,16 @@ unsigned int guard_index_commits(void)
    (maildir) */
 static struct {
 	struct mail_index *index;
-	bool file_changes;
-} guard_acked_commit;
+	struct guard_acked_commit commit;
+} guard_acked;
 
 bool guard_index_take_acked_commit(struct mail_index *index,
-				   bool *file_changes_r)
+				   struct guard_acked_commit *commit_r)
 {
-	if (guard_acked_commit.index != index || index == NULL)
+	if (guard_acked.index != index || index == NULL)
 		return FALSE;
-	*file_changes_r = guard_acked_commit.file_changes;
-	guard_acked_commit.index = NULL;
+	*commit_r = guard_acked.commit;
+	guard_acked.index = NULL;
 	return TRUE;
 }
 
@@ -172,11 +172,15 @@ static int guard_itrans_commit(struct mail_index_transaction *t,
 	if (ret == 0 && acked) {
 		/* several commits may make up one mailbox commit: keep what
 		   any of them needs */
-		if (guard_acked_commit.index != index) {
-			guard_acked_commit.index = index;
-			guard_acked_commit.file_changes = FALSE;
+		if (guard_acked.index != index) {
+			guard_acked.index = index;
+			i_zero(&guard_acked.commit);
 		}
-		guard_acked_commit.file_changes |= file_changes;
+		if (file_changes) {
+			guard_acked.commit.file_changes = TRUE;
+			guard_acked.commit.log_seq = r->log_file_seq;
+			guard_acked.commit.log_offset = r->log_file_offset;
+		}
 	}
 	return ret;
 }

@@ -13,10 +13,18 @@ void guard_index_set_fsync(unsigned int fsync_bits);
 /* How many index commits this process made: unchanged means no state file
    was replaced by this process in between. */
 unsigned int guard_index_commits(void);
+/* what commits with changes a client is answered about changed */
+struct guard_acked_commit {
+	/* flags, keywords or expunges: file names/entries change for them */
+	bool file_changes;
+	/* with file_changes: the log position after the last such commit */
+	uint32_t log_seq;
+	uoff_t log_offset;
+};
+
 /* Whether commits of index with changes a client is answered about were
-   made since the last call (once), and whether one of them changes file
-   names/entries (flags, keywords, expunges). */
+   made since the last call (once), and what they changed. */
 bool guard_index_take_acked_commit(struct mail_index *index,
-				   bool *file_changes_r);
+				   struct guard_acked_commit *commit_r);
 
 #endif

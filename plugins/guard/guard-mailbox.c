@@ -9,6 +9,8 @@
 #include "mail-user.h"
 #include "mail-storage-private.h"
 #include "maildir-storage.h"
+#include "mail-index-private.h"
+#include "mail-transaction-log-private.h"
 #include "guard-settings.h"
 #include "guard-dirsync.h"
 #include "guard-events.h"
@@ -44,9 +46,17 @@ struct guard_box {
 	   before the answer; if it changed flags or expunged, the renames and
 	   unlinks of the sync after it too */
 	bool log_pending;
+	/* the log position after the last of them */
+	uint32_t log_pending_seq;
+	uoff_t log_pending_offset;
+	/* cur/ or new/ entries changed that must be durable before the next
+	   answer: this process's own flag change or expunge was committed, or
+	   a sync (any process's changes) renamed or unlinked a file */
 	struct timespec file_changes_since;
 	bool file_changes_pending;
-	struct timespec sync_started;
+	/* when the current commit or sync began: no rename it makes can have
+	   an older ctime */
+	struct timespec op_started;
 	/* guard_index_commits() when the state files were last checked */
 	unsigned int commits_checked;
 	bool opened;
@@ -57,33 +67,61 @@ static MODULE_CONTEXT_DEFINE_INIT(guard_user_module,
 static MODULE_CONTEXT_DEFINE_INIT(guard_box_module,
 				  &mail_storage_module_register);
 
+/* TRUE if a sync (this process's or another's) has carried the pending
+   commits into the file names: Dovecot moves the mailbox's sync position
+   (the log's tail offset) past a record only after a full sync applied it,
+   and the cur/ and new/ fsyncs that follow make those renames and unlinks
+   durable, so the log records need no fdatasync of their own.  A sync
+   that did not get that far (a FAST sync skips the maildir within 5 s of
+   the last one) or a log rotated since: the log is synced. */
+static bool guard_log_pending_in_files(struct mailbox *box,
+				       const struct guard_box *gbox)
+{
+	uint32_t seq;
+	uoff_t offset;
+
+	if (box->index == NULL || box->index->log == NULL ||
+	    box->index->log->head == NULL)
+		return FALSE;
+	mail_transaction_log_get_mailbox_sync_pos(box->index->log,
+						  &seq, &offset);
+	return seq == gbox->log_pending_seq &&
+		offset >= gbox->log_pending_offset;
+}
+
 /* Makes the changes of earlier commits durable before the answer (a
    maildir; Dovecot fdatasynced its new mail, new/ and the uidlist): the log
    first, so that one journal commit also carries the renames the sync just
-   made, then cur/ and new/ if they changed since the sync (or the first
-   pending commit) began.  Any sync may carry logged flag changes and
-   expunges into the files, this process's or another's: once the index
-   that records them is durable, a file name left behind would win. */
-static int guard_sync_pending(struct mailbox *box, struct guard_box *gbox,
-			      const struct timespec *sync_started)
+   made, then cur/ and new/ if they changed since the first pending change.
+   Any sync may carry logged flag changes and expunges into the files, this
+   process's or another's: once the index that records them is durable, a
+   file name left behind would win - so every sync that renamed or unlinked
+   (guard_sync_notify) counts, not only this process's own changes.  A sync
+   that only moved new mail from new/ to cur/ does not: a lost move leaves
+   the file in new/, where the next sync finds it again. */
+static int guard_sync_pending(struct mailbox *box, struct guard_box *gbox)
 {
 	bool log_pending = gbox->log_pending;
-	bool entries = sync_started != NULL || gbox->file_changes_pending;
-	struct timespec since;
+	bool entries = gbox->file_changes_pending;
 
-	if (sync_started != NULL)
-		since = *sync_started;
-	if (gbox->file_changes_pending &&
-	    (sync_started == NULL ||
-	     guard_dirsync_before(&gbox->file_changes_since, &since)))
-		since = gbox->file_changes_since;
 	gbox->log_pending = gbox->file_changes_pending = FALSE;
 	if (log_pending && (gbox->guser->set.fsync & GUARD_FSYNC_LOG) != 0 &&
+	    !guard_log_pending_in_files(box, gbox) &&
 	    guard_dirsync_log(box) < 0)
 		return -1;
-	if (entries && guard_dirsync_entries(&gbox->dirs, box, &since) < 0)
+	if (entries && guard_dirsync_entries(&gbox->dirs, box,
+					     &gbox->file_changes_since) < 0)
 		return -1;
 	return 0;
+}
+
+static void guard_file_changes_from(struct guard_box *gbox,
+				    const struct timespec *since)
+{
+	if (!gbox->file_changes_pending ||
+	    guard_dirsync_before(since, &gbox->file_changes_since))
+		gbox->file_changes_since = *since;
+	gbox->file_changes_pending = TRUE;
 }
 
 /* fsyncs the index/control directories if this process replaced a state
@@ -127,7 +165,7 @@ guard_after_write(struct mailbox *box, struct guard_box *gbox, bool sync,
 	if (!sync)
 		return GUARD_WRITE_OK;
 	if ((*ret == 0 && guard_state_changes(box, gbox) < 0) ||
-	    guard_sync_pending(box, gbox, &gbox->sync_started) < 0) {
+	    guard_sync_pending(box, gbox) < 0) {
 		*ret = -1;
 		return GUARD_WRITE_FSYNC_FAILED;
 	}
@@ -140,20 +178,20 @@ static void guard_note_acked_commit(struct mailbox *box,
 				    struct guard_box *gbox,
 				    const struct timespec *started)
 {
-	bool file_changes;
+	struct guard_acked_commit commit;
 
-	if (!guard_index_take_acked_commit(box->index, &file_changes) ||
+	if (!guard_index_take_acked_commit(box->index, &commit) ||
 	    !gbox->opened || gbox->dirs.entries == 0 ||
 	    (gbox->guser->set.fsync & GUARD_FSYNC_DIRS) == 0)
 		return;
 	/* new mail is durable without its log record: Dovecot fdatasynced the
 	   file, its directory and the uidlist line that gives it its UID */
-	if (!file_changes)
+	if (!commit.file_changes)
 		return;
 	gbox->log_pending = TRUE;
-	if (!gbox->file_changes_pending)
-		gbox->file_changes_since = *started;
-	gbox->file_changes_pending = TRUE;
+	gbox->log_pending_seq = commit.log_seq;
+	gbox->log_pending_offset = commit.log_offset;
+	guard_file_changes_from(gbox, started);
 }
 
 static int guard_transaction_commit(struct mailbox_transaction_context *t,
@@ -165,6 +203,7 @@ static int guard_transaction_commit(struct mailbox_transaction_context *t,
 	int ret;
 
 	guard_dirsync_now(&started);
+	gbox->op_started = started;
 	/* a refusal left over from an index no mailbox wraps (the list
 	   index) must not be blamed on this commit */
 	(void)guard_fence_take_refusal();
@@ -180,7 +219,7 @@ guard_sync_init(struct mailbox *box, enum mailbox_sync_flags flags)
 {
 	struct guard_box *gbox = GUARD_BOX_CONTEXT(box);
 
-	guard_dirsync_now(&gbox->sync_started);
+	guard_dirsync_now(&gbox->op_started);
 	(void)guard_fence_take_refusal();
 	return gbox->module_ctx.super.sync_init(box, flags);
 }
@@ -215,6 +254,21 @@ static int guard_sync_deinit(struct mailbox_sync_context *ctx,
 	if (ret == 0)
 		guard_rebuild_done(box, gbox);
 	return ret;
+}
+
+/* Called by maildir after each file a sync renamed for a flag change and
+   each it unlinked for an expunge, whoever committed the change (also from
+   the index sync a save commit runs); uid 0 marks the end of a sync.  These
+   renames and unlinks are what a power loss must not undo. */
+static void guard_sync_notify(struct mailbox *box, uint32_t uid,
+			      enum mailbox_sync_type sync_type)
+{
+	struct guard_box *gbox = GUARD_BOX_CONTEXT(box);
+
+	if (uid != 0 && gbox->opened)
+		guard_file_changes_from(gbox, &gbox->op_started);
+	if (gbox->module_ctx.super.sync_notify != NULL)
+		gbox->module_ctx.super.sync_notify(box, uid, sync_type);
 }
 
 /* 0: go on, -1: refuse the open (error set) */
@@ -275,7 +329,7 @@ static void guard_close(struct mailbox *box)
 	if (gbox->opened &&
 	    (gbox->guser->set.fsync & GUARD_FSYNC_DIRS) != 0 &&
 	    (guard_state_changes(box, gbox) < 0 ||
-	     guard_sync_pending(box, gbox, NULL) < 0)) {
+	     guard_sync_pending(box, gbox) < 0)) {
 		i_fatal("hb_guard: %s: fsync failed after the mailbox was "
 			"changed; exiting so that the client is not told OK",
 			mailbox_get_vname(box));
@@ -313,6 +367,7 @@ void guard_mailbox_allocated(struct mailbox *box)
 	v->free = guard_free;
 	v->sync_init = guard_sync_init;
 	v->sync_deinit = guard_sync_deinit;
+	v->sync_notify = guard_sync_notify;
 	v->transaction_commit = guard_transaction_commit;
 	MODULE_CONTEXT_SET(box, guard_box_module, gbox);
 }
