@@ -22,6 +22,7 @@ lib_libhb_a_SOURCES = \
 	lib/hb-settings.c lib/hb-settings.h \
 	lib/hb-units.c lib/hb-units.h \
 	lib/hb-policy.c lib/hb-policy.h \
+	lib/hb-proclocks.c lib/hb-proclocks.h \
 	lib/hb-mailhdr.c lib/hb-mailhdr.h \
 	lib/hb-user.c lib/hb-user.h \
 	lib/hb-utf8.c lib/hb-utf8.h

@@ -17,6 +17,7 @@ EXTRA_DIST += \
 	tests/fuzz/fuzz-director-reply.c \
 	tests/fuzz/fuzz-mailhdr.c \
 	tests/fuzz/fuzz-envelope.c \
+	tests/fuzz/fuzz-proclocks.c \
 	tests/fuzz/corpus
 dist_noinst_SCRIPTS += tests/fuzz/run-fuzzers.sh
 

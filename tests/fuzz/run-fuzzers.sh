@@ -29,6 +29,7 @@ director-reply 2100 plugins/auth/director-reply.c plugins/auth/director-userdb.c
 mailhdr 9000 lib/hb-mailhdr.c lib/hb-addr.c lib/hb-utf8.c -lidn2
 admind-request 5000 admin/route.c admin/body.c admin/headers.c lib/hb-json.c lib/hb-utf8.c
 envelope 1200 milter/envelope.c
+proclocks 4096 lib/hb-proclocks.c
 '
 
 case $seconds in

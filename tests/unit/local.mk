@@ -24,6 +24,7 @@ UNIT_TESTS += tests/unit/test-hb-domain-scripts
 UNIT_TESTS += tests/unit/test-hb-policy
 UNIT_TESTS += tests/unit/test-hb-mailhdr
 UNIT_TESTS += tests/unit/test-hb-addr tests/unit/test-hb-units
+UNIT_TESTS += tests/unit/test-hb-proclocks
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 
@@ -102,6 +103,12 @@ tests_unit_test_hb_addr_LDADD = lib/libhb.a $(IDN2_LIBS) $(CMOCKA_LIBS)
 tests_unit_test_hb_units_SOURCES = tests/unit/test-hb-units.c
 tests_unit_test_hb_units_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_hb_units_LDADD = lib/libhb.a $(CMOCKA_LIBS)
+
+tests_unit_test_hb_proclocks_SOURCES = tests/unit/test-hb-proclocks.c
+tests_unit_test_hb_proclocks_CFLAGS = $(UNIT_CFLAGS) \
+	-DSAMPLES_DIR='"$(abs_top_srcdir)/tests/unit/samples"'
+tests_unit_test_hb_proclocks_LDADD = lib/libhb.a $(CMOCKA_LIBS)
+EXTRA_DIST += tests/unit/samples/proc-locks-dovecot.txt
 
 tests_unit_test_hb_mailhdr_SOURCES = tests/unit/test-hb-mailhdr.c
 tests_unit_test_hb_mailhdr_CFLAGS = $(UNIT_CFLAGS) $(IDN2_CFLAGS)
