@@ -4,6 +4,7 @@
 #include "args.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,65 @@ int hbctl_parse_uint(const char *str, unsigned int min, unsigned int max,
 	if (value < min || value > max)
 		return -1;
 	*value_r = (unsigned int)value;
+	return 0;
+}
+
+/* hbctl locks thresholds: option, field, bit in census.set */
+#define CENSUS_THRESHOLD_MAX 100000000
+static const struct census_threshold {
+	const char *name;
+	size_t offset;
+} census_thresholds[] = {
+	{ "--warn-locks", offsetof(struct hbctl_census_args, warn_locks) },
+	{ "--crit-locks", offsetof(struct hbctl_census_args, crit_locks) },
+	{ "--warn-waiters", offsetof(struct hbctl_census_args, warn_waiters) },
+	{ "--crit-waiters", offsetof(struct hbctl_census_args, crit_waiters) },
+	{ "--warn-age", offsetof(struct hbctl_census_args, warn_age) },
+	{ "--crit-age", offsetof(struct hbctl_census_args, crit_age) },
+};
+
+static int parse_census_path(const char *opt, const char *value,
+			     struct hbctl_census_args *c, char *err, size_t err_size)
+{
+	if (*value == '\0') {
+		snprintf(err, err_size, "%s: empty value", opt);
+		return -1;
+	}
+	if (strcmp(opt, "--proc-locks") == 0)
+		c->proc_locks = value;
+	else if (strcmp(opt, "--prometheus") == 0)
+		c->prometheus = value;
+	else if (c->mail_root_count == HBCTL_MAX_MAIL_ROOTS) {
+		snprintf(err, err_size, "--mail-root: at most %d", HBCTL_MAX_MAIL_ROOTS);
+		return -1;
+	} else
+		c->mail_roots[c->mail_root_count++] = value;
+	return 1;
+}
+
+/* hbctl locks options: 1 if OPT was one, 0 if not, -1 on a bad value */
+static int parse_census_option(const char *opt, const char *value,
+			       struct hbctl_args *args, char *err, size_t err_size)
+{
+	struct hbctl_census_args *c = &args->census;
+
+	if (strcmp(opt, "--proc-locks") == 0 || strcmp(opt, "--prometheus") == 0 ||
+	    strcmp(opt, "--mail-root") == 0) {
+		args->seen |= HBCTL_OPT_CENSUS;
+		return parse_census_path(opt, value, c, err, err_size);
+	}
+	for (size_t i = 0; i < sizeof(census_thresholds) / sizeof(census_thresholds[0]); i++) {
+		if (strcmp(opt, census_thresholds[i].name) != 0)
+			continue;
+		if (hbctl_parse_uint(value, 1, CENSUS_THRESHOLD_MAX,
+				     (unsigned int *)((char *)c + census_thresholds[i].offset)) < 0) {
+			snprintf(err, err_size, "%s: must be 1..%d", opt, CENSUS_THRESHOLD_MAX);
+			return -1;
+		}
+		c->set |= 1U << i;
+		args->seen |= HBCTL_OPT_CENSUS;
+		return 1;
+	}
 	return 0;
 }
 
@@ -87,6 +147,18 @@ static int parse_value_option(const char *opt, const char *value,
 		args->config_path = value;
 		return 1;
 	}
+	return parse_census_option(opt, value, args, err, err_size);
+}
+
+static int is_census_option(const char *opt)
+{
+	if (strcmp(opt, "--proc-locks") == 0 || strcmp(opt, "--prometheus") == 0 ||
+	    strcmp(opt, "--mail-root") == 0)
+		return 1;
+	for (size_t i = 0; i < sizeof(census_thresholds) / sizeof(census_thresholds[0]); i++) {
+		if (strcmp(opt, census_thresholds[i].name) == 0)
+			return 1;
+	}
 	return 0;
 }
 
@@ -94,7 +166,7 @@ static int needs_value(const char *opt)
 {
 	return strcmp(opt, "-c") == 0 || strcmp(opt, "--config") == 0 ||
 		strcmp(opt, "--weight") == 0 || strcmp(opt, "--password-file") == 0 ||
-		strcmp(opt, "--quota") == 0 ||
+		strcmp(opt, "--quota") == 0 || is_census_option(opt) ||
 		(strncmp(opt, "--", 2) == 0 && strlen(opt) > 7 &&
 		 strcmp(opt + strlen(opt) - 5, "-port") == 0);
 }
@@ -175,6 +247,8 @@ int hbctl_args_check(const struct hbctl_args *args, unsigned int allowed,
 		snprintf(err, err_size, "--password-file is not valid here");
 	else if (extra & HBCTL_OPT_QUOTA)
 		snprintf(err, err_size, "--quota is not valid here");
+	else if (extra & HBCTL_OPT_CENSUS)
+		snprintf(err, err_size, "lock census options are only valid with hbctl locks");
 	else
 		return 0;
 	return -1;

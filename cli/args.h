@@ -15,6 +15,21 @@ enum hbctl_opt {
 	HBCTL_OPT_WEIGHT = 1 << 2,
 	HBCTL_OPT_PASSWORD_FILE = 1 << 3,	/* --password-file FILE */
 	HBCTL_OPT_QUOTA = 1 << 4,		/* --quota SIZE (checked by the command) */
+	HBCTL_OPT_CENSUS = 1 << 5,	/* hbctl locks: see census options below */
+};
+
+#define HBCTL_MAX_MAIL_ROOTS 16
+
+/* hbctl locks: where to look and when to warn (0: threshold unset) */
+struct hbctl_census_args {
+	const char *proc_locks;		/* --proc-locks FILE (default /proc/locks) */
+	const char *prometheus;		/* --prometheus FILE */
+	const char *mail_roots[HBCTL_MAX_MAIL_ROOTS];	/* --mail-root DIR... */
+	unsigned int mail_root_count;
+	unsigned int warn_locks, crit_locks;	/* --warn-locks/--crit-locks N */
+	unsigned int warn_waiters, crit_waiters;
+	unsigned int warn_age, crit_age;	/* seconds */
+	unsigned int set;			/* which thresholds were given */
 };
 
 struct hbctl_args {
@@ -28,6 +43,7 @@ struct hbctl_args {
 	int weight_set;
 	const char *password_file;
 	const char *quota;
+	struct hbctl_census_args census;
 	unsigned int seen;		/* enum hbctl_opt bits given */
 	const char *words[HBCTL_MAX_WORDS];
 	unsigned int word_count;

@@ -58,5 +58,6 @@ long long hbctl_now_ms(void);
 int hbctl_cmd_backend(struct hbctl *ctx);
 int hbctl_cmd_user(struct hbctl *ctx);
 int hbctl_cmd_status(struct hbctl *ctx);
+int hbctl_cmd_locks(struct hbctl *ctx);
 
 #endif

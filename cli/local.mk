@@ -12,6 +12,7 @@ cli_hbctl_SOURCES = \
 	cli/backend-users.c cli/print-backend.c \
 	cli/cmd-user.c cli/user-cmds.h cli/user-move.c cli/user-kick.c \
 	cli/print-user.c cli/cmd-status.c cli/status.h cli/print-status.c \
+	cli/cmd-locks.c cli/lock-census.c cli/lock-census.h cli/lock-census-print.c \
 	cli/domain-cmds.h cli/domain-change.c cli/cmd-domain.c cli/cmd-policy.c \
 	cli/cmd-audit.c cli/cmd-mailbox.c cli/cmd-admin.c \
 	cli/server.h cli/server-cmds.c cli/server-print.c cli/server-session.c cli/server-tls.c
@@ -20,9 +21,16 @@ cli_hbctl_LDADD = $(HB_LIBS) $(OPENSSL_LIBS) $(LIBCRYPT_LIBS)
 if HAVE_CMOCKA
 HBCTL_TEST_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS) $(CMOCKA_CFLAGS) -I$(top_srcdir)/cli
 check_PROGRAMS += tests/unit/test-hbctl-args tests/unit/test-hbctl-output \
-	tests/unit/test-hbctl-json tests/unit/test-hbctl-doveadm
+	tests/unit/test-hbctl-json tests/unit/test-hbctl-doveadm \
+	tests/unit/test-lock-census
 TESTS += tests/unit/test-hbctl-args tests/unit/test-hbctl-output \
-	tests/unit/test-hbctl-json tests/unit/test-hbctl-doveadm
+	tests/unit/test-hbctl-json tests/unit/test-hbctl-doveadm \
+	tests/unit/test-lock-census
+
+tests_unit_test_lock_census_CFLAGS = $(HBCTL_TEST_CFLAGS)
+tests_unit_test_lock_census_SOURCES = tests/unit/test-lock-census.c \
+	cli/lock-census.c cli/lock-census.h
+tests_unit_test_lock_census_LDADD = lib/libhb.a $(CMOCKA_LIBS)
 
 tests_unit_test_hbctl_args_CFLAGS = $(HBCTL_TEST_CFLAGS)
 tests_unit_test_hbctl_args_SOURCES = tests/unit/test-hbctl-args.c cli/args.c

@@ -8,6 +8,7 @@ void hbctl_usage_main(FILE *f)
 	      "  backend list|add|remove|weight|drain|undrain|up|down|maintenance|users ...\n"
 	      "  user where|move|kick ...\n"
 	      "  status\n"
+	      "  locks [--mail-root DIR]... [--prometheus FILE]   (node lock census; exit 0-3 as Nagios)\n"
 	      "  domain add|remove|list|show|suspend|resume ...   (hosted domains, docs/DOMAINS.md)\n"
 	      "  policy show|set ..., caps set ..., audit DOMAIN\n"
 	      "  user add|remove|list|suspend|resume ..., alias ..., sender ...  (mailboxes)\n"
@@ -57,6 +58,23 @@ void hbctl_usage_status(FILE *f)
 	fputs("usage: hbctl status\n"
 	      "Shows whether Redis answers, the backends by effective state, the live\n"
 	      "director instances and which one holds the health-check lease.\n", f);
+}
+
+void hbctl_usage_locks(FILE *f)
+{
+	fputs("usage: hbctl locks [--mail-root DIR]... [--json] [--prometheus FILE]\n"
+	      "                   [--warn-locks N] [--crit-locks N] [--warn-waiters N]\n"
+	      "                   [--crit-waiters N] [--warn-age SECS] [--crit-age SECS]\n"
+	      "                   [--proc-locks FILE]\n"
+	      "The locks held and waited for on this node now: kernel locks (fcntl, flock,\n"
+	      "OFD, leases; from /proc/locks, or FILE) on files under the mail roots (all\n"
+	      "files without --mail-root), by file and by process with Dovecot's user, and\n"
+	      "the dotlock files under the mail roots, oldest first.  Thresholds: locks\n"
+	      "held + waiting (default warn 1000, crit 10000), waiters (10, 100), oldest\n"
+	      "dotlock age in seconds (60, 300).  --prometheus writes a node_exporter\n"
+	      "textfile (FILE should end in .prom).  Exit: 0 ok, 1 warn, 2 crit, 3 unknown\n"
+	      "(census incomplete, e.g. an unreadable directory, or a usage error).\n"
+	      "Needs no configuration or Redis; run it as root to see every process.\n", f);
 }
 
 void hbctl_usage_domain(FILE *f)

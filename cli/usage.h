@@ -9,6 +9,7 @@ void hbctl_usage_main(FILE *f);
 void hbctl_usage_backend(FILE *f);
 void hbctl_usage_user(FILE *f);
 void hbctl_usage_status(FILE *f);
+void hbctl_usage_locks(FILE *f);
 void hbctl_usage_domain(FILE *f);
 void hbctl_usage_policy(FILE *f);
 void hbctl_usage_audit(FILE *f);

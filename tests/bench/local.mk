@@ -16,7 +16,8 @@ tests_bench_hb_lookup_bench_SOURCES = tests/bench/hb-lookup-bench.c \
 tests_bench_hb_lookup_bench_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(HIREDIS_CFLAGS)
 tests_bench_hb_lookup_bench_LDADD = lib/libhb.a $(HIREDIS_LIBS) $(LIBEVENT_LIBS) -lm
 
-dist_noinst_SCRIPTS += tests/bench/run-director-bench.sh
+dist_noinst_SCRIPTS += tests/bench/run-director-bench.sh \
+	tests/bench/run-locks-census-bench.sh
 
 include $(srcdir)/tests/bench/milter-bench.mk
 include $(srcdir)/tests/bench/guard-bench.mk

@@ -1,6 +1,7 @@
 /* test-hbctl-args.c - hbctl's command-line parser (cli/args.c): options in
  * any position, value ranges for ports and weight, unknown and misplaced
- * options, and the per-command allowed-option check. */
+ * options, the lock census options, and the per-command allowed-option
+ * check. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -142,6 +143,39 @@ static void test_mailbox_options(void **state)
 	expect_error(missing, 4, "needs a value");
 }
 
+static void test_census_options(void **state)
+{
+	const char *argv[] = { "locks", "--mail-root", "/srv/a", "--warn-waiters", "3",
+			       "--mail-root", "/srv/b", "--crit-age", "100000000",
+			       "--prometheus", "/x.prom", "--proc-locks", "/p" };
+	const char *bad_zero[] = { "locks", "--warn-locks", "0" };
+	const char *bad_big[] = { "locks", "--crit-age", "100000001" };
+	const char *bad_empty[] = { "locks", "--mail-root", "" };
+	const char *missing[] = { "locks", "--crit-locks" };
+	struct hbctl_args a;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(&a, err, argv, 13), 0);
+	assert_int_equal(a.census.mail_root_count, 2);
+	assert_string_equal(a.census.mail_roots[1], "/srv/b");
+	assert_int_equal(a.census.warn_waiters, 3);
+	assert_int_equal(a.census.crit_age, 100000000);
+	assert_int_equal(a.census.set, (1U << 2) | (1U << 5));
+	assert_string_equal(a.census.prometheus, "/x.prom");
+	assert_string_equal(a.census.proc_locks, "/p");
+	assert_int_equal(hbctl_args_check(&a, HBCTL_OPT_CENSUS, err, sizeof(err)), 0);
+	assert_int_equal(hbctl_args_check(&a, HBCTL_OPT_FORCE, err, sizeof(err)), -1);
+	assert_string_equal(err, "lock census options are only valid with hbctl locks");
+	assert_int_equal(parse(&a, err, bad_zero, 3), -1);
+	assert_string_equal(err, "--warn-locks: must be 1..100000000");
+	assert_int_equal(parse(&a, err, bad_big, 3), -1);
+	assert_int_equal(parse(&a, err, bad_empty, 3), -1);
+	assert_string_equal(err, "--mail-root: empty value");
+	assert_int_equal(parse(&a, err, missing, 2), -1);
+	assert_string_equal(err, "--crit-locks needs a value");
+}
+
 static void test_parse_uint(void **state)
 {
 	unsigned int v;
@@ -168,6 +202,7 @@ int main(void)
 		cmocka_unit_test(test_force_help_and_dashdash),
 		cmocka_unit_test(test_too_many_words),
 		cmocka_unit_test(test_mailbox_options),
+		cmocka_unit_test(test_census_options),
 		cmocka_unit_test(test_parse_uint),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
