@@ -224,11 +224,14 @@ static void read_small_file(const char *path, char *buf, size_t size)
 
 int lock_census_proctitle_user(const char *cmdline, char *user, size_t size)
 {
+	const char *space = strchr(cmdline, ' '), *slash = strchr(cmdline, '/');
 	const char *p, *end;
 
-	if (strncmp(cmdline, "dovecot/", 8) != 0 || (p = strchr(cmdline, '[')) == NULL)
+	/* "INSTANCE/SERVICE [": instance_name, "dovecot" by default */
+	if (space == NULL || slash == NULL || slash == cmdline || slash > space ||
+	    space[1] != '[')
 		return -1;
-	p++;
+	p = space + 2;
 	end = p + strcspn(p, " ]");
 	if (end == p || *end == '\0' || (size_t)(end - p) >= size)
 		return -1;

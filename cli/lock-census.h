@@ -82,7 +82,8 @@ void lock_census_add_error(struct lock_census *c, const char *fmt, ...)
 /* "1234:host" -> pid 1234, host; 0 if the content is not that */
 int lock_census_parse_dotlock(const char *content, long *pid_r,
 			      char *host, size_t host_size);
-/* The user in a Dovecot proctitle "dovecot/imap [alice 1.2.3.4 SELECT]" */
+/* The user in a Dovecot proctitle "dovecot/imap [alice 1.2.3.4 SELECT]"
+ * (the part before the slash is Dovecot's instance_name) */
 int lock_census_proctitle_user(const char *cmdline, char *user, size_t size);
 
 #define LC_DEFAULT_WARN_LOCKS 1000

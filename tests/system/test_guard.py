@@ -28,6 +28,21 @@ def guard_plugin_dir():
     return os.path.dirname(so)
 
 
+def stats_of(conf_path):
+    """metric name -> count, from doveadm stats dump of the Dovecot of
+    CONF_PATH"""
+    out = subprocess.run(
+        ["doveadm", "-c", conf_path, "stats", "dump"],
+        capture_output=True, text=True, timeout=20)
+    assert out.returncode == 0, out.stderr
+    counts = {}
+    for line in out.stdout.splitlines()[1:]:
+        cols = line.split("\t")
+        if len(cols) > 2:
+            counts[cols[0]] = int(cols[2])
+    return counts
+
+
 class GuardBackend(harness.DovecotBackend):
     """A backend with hb_guard from this build, configured by the shipped
     90-hb-guard.conf plus PLUGIN_SETTINGS."""
@@ -44,17 +59,7 @@ class GuardBackend(harness.DovecotBackend):
                     % (self.rebuild_dir, plugin_settings))
 
     def stats(self):
-        """metric name -> count, from doveadm stats dump"""
-        out = subprocess.run(
-            ["doveadm", "-c", self.conf_path, "stats", "dump"],
-            capture_output=True, text=True, timeout=20)
-        assert out.returncode == 0, out.stderr
-        counts = {}
-        for line in out.stdout.splitlines()[1:]:
-            cols = line.split("\t")
-            if len(cols) > 2:
-                counts[cols[0]] = int(cols[2])
-        return counts
+        return stats_of(self.conf_path)
 
     def maildir(self, user):
         return os.path.join(self.mail_root, user, "Maildir")

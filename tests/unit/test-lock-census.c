@@ -52,7 +52,12 @@ static void test_proctitle_user(void **state)
 	assert_string_equal(user, "alice@example.org");
 	assert_int_equal(lock_census_proctitle_user("dovecot/lmtp [bob]", user, sizeof(user)), 0);
 	assert_string_equal(user, "bob");
+	assert_int_equal(lock_census_proctitle_user("dovecot-node2/pop3 [dave 10.0.0.2]",
+						    user, sizeof(user)), 0);
+	assert_string_equal(user, "dave");
 	assert_int_equal(lock_census_proctitle_user("dovecot/imap", user, sizeof(user)), -1);
+	assert_int_equal(lock_census_proctitle_user("dovecot/imap-login", user, sizeof(user)), -1);
+	assert_int_equal(lock_census_proctitle_user("/usr/bin/python3 [x]", user, sizeof(user)), -1);
 	assert_int_equal(lock_census_proctitle_user("dovecot/imap []", user, sizeof(user)), -1);
 	assert_int_equal(lock_census_proctitle_user("dovecot/imap [carol", user, sizeof(user)), -1);
 	assert_int_equal(lock_census_proctitle_user("python3 [eve 1.2.3.4]", user, sizeof(user)), -1);
