@@ -6,7 +6,8 @@
  * file locks and dotlocks (file_lock_wait_get_total_usecs(), the counter
  * behind imap_command_finished's lock_wait_usecs), so the wait is exact;
  * the operation's run time is an upper bound of how long it held them.
- * Each operation that waited sends the event hb_lock_wait; one that waited
+ * Each operation that waited 1 ms or more sends the event hb_lock_wait; one
+ * that waited
  * or ran longer than hb_locks_warn is logged once, as hb_lock_slow, with
  * user, mailbox, the files that operation locks and the lock method. */
 #include "lib.h"
@@ -17,6 +18,8 @@
 #include "maildir-storage.h"
 #include "locks-settings.h"
 #include "locks-mailbox.h"
+
+#define LOCKS_WAIT_EVENT_MIN_USECS 1000
 
 #define LOCKS_USER_CONTEXT(obj) \
 	MODULE_CONTEXT(obj, locks_user_module)
@@ -74,7 +77,10 @@ static void locks_op_end(struct mailbox *box, struct locks_box *lbox,
 	run = timeval_diff_usecs(&now, &op->started);
 	if (run < 0)
 		run = 0;
-	if (wait > 0) {
+	/* an uncontended blocking lock call counts a few microseconds too:
+	   below this the event would only cost a message to stats per
+	   operation */
+	if (wait >= LOCKS_WAIT_EVENT_MIN_USECS) {
 		e_debug(event_create_passthrough(box->event)->
 			set_name("hb_lock_wait")->
 			add_str("operation", operation)->

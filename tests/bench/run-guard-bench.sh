@@ -11,6 +11,8 @@
 # The guard variants need BUILDDIR/plugins/guard/.libs/lib90_hb_guard_plugin.so (or the one in
 # $BENCH_PLUGIN_DIR); it is copied once, so a rebuild during the run changes nothing.  Without it
 # the script stops unless BENCH_VARIANTS holds only stock (a baseline-only run).
+# The variant "locks" loads hb_locks instead (BUILDDIR/plugins/locks/.libs, with the shipped
+# conf.d/91-hb-locks.conf and its metrics): its overhead goal is <= 2 % (docs/LOCKS.md).
 set -euo pipefail
 
 BUILDDIR=$(cd "${1:-${HB_BUILDDIR:-${BUILDDIR:-.}}}" && pwd)
@@ -31,10 +33,13 @@ SETTLE=${BENCH_SETTLE:-6}             # seconds after deleting a variant's mail 
 LOADGEN=$BUILDDIR/tests/bench/hb-imap-work
 SRC_PLUGIN_DIR=${BENCH_PLUGIN_DIR:-$BUILDDIR/plugins/guard/.libs}
 PLUGIN_SO=lib90_hb_guard_plugin.so
+LOCKS_SO=lib91_hb_locks_plugin.so
+SRC_LOCKS_DIR=$BUILDDIR/plugins/locks/.libs
+LOCKS_CONF=$(cd "$(dirname "$0")/../../conf.d" && pwd)/91-hb-locks.conf
 MAIL_UID=5000
 TICK=$(getconf CLK_TCK)
 
-D=""; CONF=""; CHILD_PID=""; RUNNING=0; NEED_PLUGIN=0
+D=""; CONF=""; CHILD_PID=""; RUNNING=0; NEED_PLUGIN=0; NEED_LOCKS=0
 
 log() { printf '%s\n' "$*" >&2; }
 die() { log "run-guard-bench: $*"; exit 1; }
@@ -56,6 +61,10 @@ trap 'log "interrupted"; exit 130' INT TERM
 guard_block() { # VARIANT
 	local mode=${1#guard-}
 	case $1 in stock*) return 0 ;; esac
+	if [ "$1" = locks ]; then
+		printf 'mail_plugin_dir = %s\n!include %s\n' "$D/plugins" "$LOCKS_CONF"
+		return 0
+	fi
 	printf 'mail_plugin_dir = %s\nmail_plugins = $mail_plugins hb_guard\nplugin {\n' "$D/plugins"
 	[ "$mode" != default ] && printf '  hb_guard_fsync = %s\n' "${mode/-/ }"
 	[ -n "$GUARD_SETTINGS" ] && printf '  %s\n' "$GUARD_SETTINGS"
@@ -151,10 +160,11 @@ find_mail_dev() {
 flushes() { if [ -n "$MAIL_DEV" ]; then awk '{ print $16 }' "$MAIL_DEV"; else echo 0; fi; }
 
 # Whether the running instance's imap processes have the plugin mapped.
-plugin_loaded() {
-	local p
+plugin_loaded() { # VARIANT
+	local p so=$PLUGIN_SO
+	[ "$1" = locks ] && so=$LOCKS_SO
 	for p in $(pgrep -P "$(cat "$D/run/master.pid")" -x imap || true); do
-		grep -qs "$PLUGIN_SO" "/proc/$p/maps" && { echo 1; return; }
+		grep -qs "$so" "/proc/$p/maps" && { echo 1; return; }
 	done
 	echo 0
 }
@@ -186,7 +196,7 @@ run_variant() { # ROUND VARIANT
 	"$LOADGEN" "${common[@]}" -t "$SECS" >"$D/work.out" &
 	CHILD_PID=$!
 	sleep 2
-	case $v in guard-*) loaded=$(plugin_loaded) ;; esac
+	case $v in guard-*|locks) loaded=$(plugin_loaded "$v") ;; esac
 	wait "$CHILD_PID" || true
 	CHILD_PID=""
 	t1=$(ticks_dovecot); f1=$(flushes)
@@ -202,7 +212,7 @@ run_variant() { # ROUND VARIANT
 	printf 'round %d %-14s %8s ops/s  p99 %7s ms  NO %s BAD %s errors %s%s\n' "$r" "$v" \
 		"$(field rate <"$D/work.out")" "$(field p99_ms <"$D/work.out")" "$(field no <"$D/work.out")" \
 		"$(field bad <"$D/work.out")" "$(field errors <"$D/work.out")" \
-		"$(case $v in guard-*) [ "$loaded" = 0 ] && echo '  (plugin NOT seen in imap processes)' ;; esac)"
+		"$(case $v in guard-*|locks) [ "$loaded" = 0 ] && echo '  (plugin NOT seen in imap processes)' ;; esac)"
 }
 
 field() { sed -n "s/^RESULT.* $1=\([^ ]*\).*/\1/p"; }
@@ -238,12 +248,15 @@ summarize() {
 	    pr = (v in paired) ? sprintf("%.3f", paired[v]) : "-"
 	    printf "%-14s %10.1f %9s %9s %9.2f %12.3f %13.3f %6d %6d %7d\n", v, med[v], ratio, pr, mp99[v], cpu, fpo,
 	           no[v], bad[v], err[v] }
-	  for (v in unseen) if (v ~ /^guard-/) printf "WARNING: %s: the plugin was not seen in the imap processes in %d round(s)\n", v, unseen[v]
+	  for (v in unseen) if (v ~ /^guard-|^locks$/) printf "WARNING: %s: the plugin was not seen in the imap processes in %d round(s)\n", v, unseen[v]
 	  if (base > 0 && ("guard-default" in med))
 	    printf "\nguard-default vs stock: %.2fx, paired %.2fx (goal >= 0.90)\n", med["guard-default"] / base,
 	           paired["guard-default"]
 	  else
 	    printf "\nguard-default vs stock: not measured (BENCH_VARIANTS lacks stock or guard-default)\n"
+	  if (base > 0 && ("locks" in med))
+	    printf "locks vs stock: %.3fx, paired %.3fx (goal >= 0.98: hb_locks overhead <= 2 %%)\n",
+	           med["locks"] / base, paired["locks"]
 	}' "$D/rounds"
 }
 
@@ -264,10 +277,14 @@ dovecot_errors() {
 for v in $VARIANTS; do
 	case $v in stock|stock-again) ;;
 		guard-none|guard-log|guard-dirs|guard-log-dirs|guard-default) NEED_PLUGIN=1 ;;
-		*) die "unknown variant $v (stock stock-again guard-none guard-log guard-dirs guard-log-dirs guard-default)" ;; esac
+		locks) NEED_LOCKS=1 ;;
+		*) die "unknown variant $v (stock stock-again guard-none guard-log guard-dirs guard-log-dirs guard-default locks)" ;; esac
 done
 if [ "$NEED_PLUGIN" = 1 ] && [ ! -f "$SRC_PLUGIN_DIR/$PLUGIN_SO" ]; then
 	die "hb_guard plugin not built: $SRC_PLUGIN_DIR/$PLUGIN_SO missing (build plugins/guard, or BENCH_VARIANTS=stock for a baseline-only run)"
+fi
+if [ "$NEED_LOCKS" = 1 ] && [ ! -f "$SRC_LOCKS_DIR/$LOCKS_SO" ]; then
+	die "hb_locks plugin not built: $SRC_LOCKS_DIR/$LOCKS_SO missing"
 fi
 grep -q -- '--enable-asan' "$BUILDDIR/config.status" 2>/dev/null &&
 	log "warning: $BUILDDIR is an --enable-asan build: the plugin's figures are not representative"
@@ -279,6 +296,10 @@ chown "$MAIL_UID:$MAIL_UID" "$D/mail"
 if [ "$NEED_PLUGIN" = 1 ]; then
 	cp "$SRC_PLUGIN_DIR/$PLUGIN_SO" "$D/plugins/"
 	chmod 755 "$D/plugins" && chmod 644 "$D/plugins/$PLUGIN_SO"
+fi
+if [ "$NEED_LOCKS" = 1 ]; then
+	cp "$SRC_LOCKS_DIR/$LOCKS_SO" "$D/plugins/"
+	chmod 755 "$D/plugins" && chmod 644 "$D/plugins/$LOCKS_SO"
 fi
 : >"$D/rounds"
 [ "$(df --output=fstype "$D" | tail -n 1)" = tmpfs ] && log "warning: $D is on tmpfs: fsyncs cost nothing there"

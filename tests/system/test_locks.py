@@ -141,12 +141,10 @@ def test_quiet_operations_send_no_slow_event(env):
         m.logout()
         time.sleep(1)
         st = b.stats()
-        # every blocking lock call counts some microseconds of wait (the
-        # fcntl itself); none of them near a second, none slow
+        # an uncontended lock call waits microseconds: below the 1 ms of
+        # an hb_lock_wait event, and never slow
         assert st.get("hb_lock_slow", 0) == 0, st
-        assert st.get("hb_lock_wait", 0) > 0, st
-        assert not [k for k, v in st.items() if v and k.startswith("hb_lock_wait_")
-                    and "_wait_usecs_" in k and int(k.rsplit("_", 1)[1]) > 100000], st
+        assert st.get("hb_lock_wait", 0) == 0, st
         assert "hb_locks" not in log_text(b)
     finally:
         b.stop()
