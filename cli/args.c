@@ -55,6 +55,7 @@ static const struct census_threshold {
 	{ "--crit-waiters", offsetof(struct hbctl_census_args, crit_waiters) },
 	{ "--warn-age", offsetof(struct hbctl_census_args, warn_age) },
 	{ "--crit-age", offsetof(struct hbctl_census_args, crit_age) },
+	{ "--publish-ttl", offsetof(struct hbctl_census_args, publish_ttl) },
 };
 
 static int parse_census_path(const char *opt, const char *value,
@@ -66,6 +67,13 @@ static int parse_census_path(const char *opt, const char *value,
 	}
 	if (strcmp(opt, "--proc-locks") == 0)
 		c->proc_locks = value;
+	else if (strcmp(opt, "--publish") == 0) {
+		if (hb_backend_name_valid(value) < 0) {
+			snprintf(err, err_size, "--publish: invalid backend name");
+			return -1;
+		}
+		c->publish = value;
+	}
 	else if (strcmp(opt, "--prometheus") == 0)
 		c->prometheus = value;
 	else if (c->mail_root_count == HBCTL_MAX_MAIL_ROOTS) {
@@ -83,7 +91,7 @@ static int parse_census_option(const char *opt, const char *value,
 	struct hbctl_census_args *c = &args->census;
 
 	if (strcmp(opt, "--proc-locks") == 0 || strcmp(opt, "--prometheus") == 0 ||
-	    strcmp(opt, "--mail-root") == 0) {
+	    strcmp(opt, "--mail-root") == 0 || strcmp(opt, "--publish") == 0) {
 		args->seen |= HBCTL_OPT_CENSUS;
 		return parse_census_path(opt, value, c, err, err_size);
 	}
@@ -153,7 +161,7 @@ static int parse_value_option(const char *opt, const char *value,
 static int is_census_option(const char *opt)
 {
 	if (strcmp(opt, "--proc-locks") == 0 || strcmp(opt, "--prometheus") == 0 ||
-	    strcmp(opt, "--mail-root") == 0)
+	    strcmp(opt, "--mail-root") == 0 || strcmp(opt, "--publish") == 0)
 		return 1;
 	for (size_t i = 0; i < sizeof(census_thresholds) / sizeof(census_thresholds[0]); i++) {
 		if (strcmp(opt, census_thresholds[i].name) == 0)

@@ -24,6 +24,8 @@ enum hbctl_opt {
 struct hbctl_census_args {
 	const char *proc_locks;		/* --proc-locks FILE (default /proc/locks) */
 	const char *prometheus;		/* --prometheus FILE */
+	const char *publish;		/* --publish BACKEND: to Redis (needs -c) */
+	unsigned int publish_ttl;	/* --publish-ttl SECS (0: default) */
 	const char *mail_roots[HBCTL_MAX_MAIL_ROOTS];	/* --mail-root DIR... */
 	unsigned int mail_root_count;
 	unsigned int warn_locks, crit_locks;	/* --warn-locks/--crit-locks N */

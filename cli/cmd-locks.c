@@ -2,7 +2,8 @@
  * a node_exporter textfile (--prometheus FILE), with Nagios/Icinga exit
  * codes: 0 ok, 1 warn, 2 crit, 3 unknown (the census is incomplete or
  * could not be taken, or the command line is wrong).  It needs neither the
- * configuration nor Redis: it runs on any mail node. */
+ * configuration nor Redis unless --publish sends its summary to Redis for the
+ * director (lock-publish.c). */
 #include "hbctl.h"
 #include "lock-census.h"
 
@@ -33,6 +34,11 @@ int hbctl_cmd_locks(struct hbctl *ctx)
 	if (a->census.prometheus != NULL &&
 	    lock_census_write_prometheus(&c, a->census.prometheus, now, err, sizeof(err)) < 0) {
 		lock_census_add_error(&c, "%s", err);
+		c.status = code = LC_UNKNOWN;
+	}
+	if (a->census.publish != NULL && lock_census_publish(ctx, &c, now) < 0) {
+		lock_census_add_error(&c, "%s", ctx->err);
+		ctx->err[0] = '\0';	/* reported once, with the census */
 		c.status = code = LC_UNKNOWN;
 	}
 	if (a->json)

@@ -102,4 +102,9 @@ int lock_census_write_prometheus(const struct lock_census *c, const char *path,
 				 long long now, char *err, size_t err_size);
 const char *lock_census_status_name(enum lc_status status);
 
+/* lock-publish.c: stores the summary of C for --publish BACKEND in Redis;
+ * -1 with ctx->err set */
+struct hbctl;
+int lock_census_publish(struct hbctl *ctx, const struct lock_census *c, long long now);
+
 #endif

@@ -109,7 +109,17 @@ int main(int argc, char **argv)
 	/* the lock census runs on mail nodes, which need no hummingbird.conf;
 	   its errors are Nagios' UNKNOWN (3), not a usage code */
 	if (strcmp(args.words[0], "locks") == 0) {
+		if (args.census.publish != NULL &&
+		    hb_settings_load(args.config_path != NULL ? args.config_path :
+				     HB_DEFAULT_CONFIG_PATH, &ctx.set, ctx.err, sizeof(ctx.err)) < 0) {
+			report_error(&ctx, 3);
+			return 3;
+		}
 		code = hbctl_cmd_locks(&ctx);
+		if (ctx.redis != NULL)
+			redisFree(ctx.redis);
+		if (ctx.set != NULL)
+			hb_settings_free(&ctx.set);
 		if (code == 3 && ctx.err[0] != '\0')
 			report_error(&ctx, code);
 		return code;

@@ -24,6 +24,12 @@ static void json_backend(struct hbctl_json *js, const struct hb_backend *b,
 	else
 		hbctl_json_null(js, "health_age");
 	hbctl_json_str(js, "effective", hb_state_name(hb_backend_effective(b)));
+	hbctl_json_bool(js, "degraded", b->degraded);
+	hbctl_json_str(js, "degraded_reason", b->degraded ? b->degraded_reason : NULL);
+	if (b->degraded)
+		hbctl_json_int(js, "degraded_since", b->degraded_since);
+	else
+		hbctl_json_null(js, "degraded_since");
 	hbctl_json_int(js, "fence_until_ms", b->fence_until_ms);
 	hbctl_json_int(js, "users", users);
 	hbctl_json_obj_end(js);
@@ -47,7 +53,8 @@ static void human_backend(const struct hb_backend *b, long long users, long long
 	printf("%-16s %-15s %-30s %6u %-11s %-7s %-7s %-11s %7lld %s\n", b->name, b->host,
 	       ports, b->weight, hb_state_name(b->state), hb_health_name(b->health), age,
 	       hb_state_name(hb_backend_effective(b)), users,
-	       hbctl_printable(b->health_reason, reason, sizeof(reason)));
+	       hbctl_printable(b->degraded ? b->degraded_reason : b->health_reason,
+			       reason, sizeof(reason)));
 }
 
 void hbctl_print_backends(struct hbctl *ctx, const struct hb_backend *backends,

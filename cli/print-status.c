@@ -4,8 +4,9 @@
 #include <string.h>
 
 static const enum hb_state states[] = {
-	HB_STATE_UP, HB_STATE_DRAINING, HB_STATE_DOWN, HB_STATE_MAINTENANCE
+	HB_STATE_UP, HB_STATE_DEGRADED, HB_STATE_DRAINING, HB_STATE_DOWN, HB_STATE_MAINTENANCE
 };
+#define STATE_COUNT (sizeof(states) / sizeof(states[0]))
 
 static size_t count_state(const struct hbctl_status *st, enum hb_state state)
 {
@@ -14,6 +15,23 @@ static size_t count_state(const struct hbctl_status *st, enum hb_state state)
 	for (size_t i = 0; i < st->backend_count; i++)
 		n += hb_backend_effective(&st->backends[i]) == state;
 	return n;
+}
+
+/* "degraded": [{"name", "reason", "since"}] - why new users avoid them */
+static void status_json_degraded(struct hbctl_json *js, const struct hbctl_status *st)
+{
+	hbctl_json_arr_begin(js, "degraded");
+	for (size_t i = 0; i < st->backend_count; i++) {
+		const struct hb_backend *b = &st->backends[i];
+		if (hb_backend_effective(b) != HB_STATE_DEGRADED)
+			continue;
+		hbctl_json_obj_begin(js, NULL);
+		hbctl_json_str(js, "name", b->name);
+		hbctl_json_str(js, "reason", b->degraded_reason);
+		hbctl_json_int(js, "since", b->degraded_since);
+		hbctl_json_obj_end(js);
+	}
+	hbctl_json_arr_end(js);
 }
 
 static void status_json(struct hbctl *ctx, const struct hbctl_status *st)
@@ -29,9 +47,10 @@ static void status_json(struct hbctl *ctx, const struct hbctl_status *st)
 		hbctl_json_int(js, "epoch", st->epoch);
 		hbctl_json_obj_begin(js, "backends");
 		hbctl_json_int(js, "total", (long long)st->backend_count);
-		for (size_t i = 0; i < 4; i++)
+		for (size_t i = 0; i < STATE_COUNT; i++)
 			hbctl_json_int(js, hb_state_name(states[i]), (long long)count_state(st, states[i]));
 		hbctl_json_obj_end(js);
+		status_json_degraded(js, st);
 		hbctl_json_arr_begin(js, "directors");
 		for (size_t i = 0; i < st->director_count; i++) {
 			const struct hbctl_director *d = &st->directors[i];
@@ -53,6 +72,22 @@ static void status_json(struct hbctl *ctx, const struct hbctl_status *st)
 	hbctl_json_finish(js);
 }
 
+static void print_backend_line(const struct hb_backend *b, long long now)
+{
+	char reason[HB_REASON_MAX + 1], age[32];
+
+	printf("  %-16s %-11s (admin %s, health %s)", b->name,
+	       hb_state_name(hb_backend_effective(b)), hb_state_name(b->state),
+	       hb_health_name(b->health));
+	if (hb_backend_effective(b) == HB_STATE_DEGRADED)
+		printf(" since %s ago: %s", hbctl_format_duration(now - b->degraded_since, age,
+								 sizeof(age)),
+		       hbctl_printable(b->degraded_reason, reason, sizeof(reason)));
+	else if (hb_backend_effective(b) == HB_STATE_DOWN)
+		printf(": %s", hbctl_printable(b->health_reason, reason, sizeof(reason)));
+	printf("\n");
+}
+
 void hbctl_print_status(struct hbctl *ctx, const struct hbctl_status *st,
 			const char *redis_addr, unsigned int redis_port)
 {
@@ -66,15 +101,12 @@ void hbctl_print_status(struct hbctl *ctx, const struct hbctl_status *st,
 	       redis_addr, redis_port);
 	if (!st->redis_up)
 		return;
-	printf("backends:  %zu (up %zu, draining %zu, down %zu, maintenance %zu), epoch %lld\n",
-	       st->backend_count, count_state(st, HB_STATE_UP), count_state(st, HB_STATE_DRAINING),
+	printf("backends:  %zu (up %zu, degraded %zu, draining %zu, down %zu, maintenance %zu), "
+	       "epoch %lld\n", st->backend_count, count_state(st, HB_STATE_UP),
+	       count_state(st, HB_STATE_DEGRADED), count_state(st, HB_STATE_DRAINING),
 	       count_state(st, HB_STATE_DOWN), count_state(st, HB_STATE_MAINTENANCE), st->epoch);
-	for (size_t i = 0; i < st->backend_count; i++) {
-		const struct hb_backend *b = &st->backends[i];
-		printf("  %-16s %-11s (admin %s, health %s)\n", b->name,
-		       hb_state_name(hb_backend_effective(b)), hb_state_name(b->state),
-		       hb_health_name(b->health));
-	}
+	for (size_t i = 0; i < st->backend_count; i++)
+		print_backend_line(&st->backends[i], st->now);
 	printf("directors: %zu alive\n", st->director_count);
 	for (size_t i = 0; i < st->director_count; i++) {
 		const struct hbctl_director *d = &st->directors[i];

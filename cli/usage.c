@@ -65,7 +65,7 @@ void hbctl_usage_locks(FILE *f)
 	fputs("usage: hbctl locks [--mail-root DIR]... [--json] [--prometheus FILE]\n"
 	      "                   [--warn-locks N] [--crit-locks N] [--warn-waiters N]\n"
 	      "                   [--crit-waiters N] [--warn-age SECS] [--crit-age SECS]\n"
-	      "                   [--proc-locks FILE]\n"
+	      "                   [--proc-locks FILE] [--publish BACKEND [--publish-ttl SECS]]\n"
 	      "The locks held and waited for on this node now: kernel locks (fcntl, flock,\n"
 	      "OFD, leases; from /proc/locks, or FILE) on files under the mail roots (all\n"
 	      "files without --mail-root), by file and by process with Dovecot's user, and\n"
@@ -74,7 +74,10 @@ void hbctl_usage_locks(FILE *f)
 	      "dotlock age in seconds (60, 300).  --prometheus writes a node_exporter\n"
 	      "textfile (FILE should end in .prom).  Exit: 0 ok, 1 warn, 2 crit, 3 unknown\n"
 	      "(census incomplete, e.g. an unreadable directory, or a usage error).\n"
-	      "Needs no configuration or Redis; run it as root to see every process.\n", f);
+	      "--publish BACKEND stores the verdict and totals in Redis for the directors\n"
+	      "(with -c CONFIG; they expire after SECS, default 60): at warn or crit the\n"
+	      "backend becomes degraded and gets no new users.  Without --publish it needs\n"
+	      "no configuration or Redis.  Run it as root to see every process.\n", f);
 }
 
 void hbctl_usage_domain(FILE *f)

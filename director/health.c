@@ -1,6 +1,8 @@
 /* health.c - health lease and check rounds.  Only the lease holder probes;
  * each result goes through the `health` script so consecutive-count hysteresis
- * (health_fail_count / health_ok_count) is shared by all directors. */
+ * (health_fail_count / health_ok_count, degrade_enter_count /
+ * degrade_leave_count) is shared by all directors.  The script also reads the
+ * lock pressure the node published and marks the backend degraded. */
 #include "hb-config-auto.h"
 #include "director.h"
 #include "health.h"
@@ -34,6 +36,8 @@ struct backend_check {
 	struct probe *probes[2];
 	unsigned int probes_left;
 	int failed;
+	long long started_ms;
+	long long slowest_ms;           /* the slowest probe's time */
 	char reason[HB_REASON_MAX + 1];
 };
 
@@ -91,24 +95,56 @@ static void on_failover_kick(struct director *d, const char *name,
 	}
 }
 
+static int reply_str_is(const redisReply *reply, size_t i, const char *word)
+{
+	return reply->element[i]->type == REDIS_REPLY_STRING && strcmp(reply->element[i]->str, word) == 0;
+}
+
+static int reply_int_is(const redisReply *reply, size_t i, long long value)
+{
+	return reply->element[i]->type == REDIS_REPLY_INTEGER && reply->element[i]->integer == value;
+}
+
+static void log_health_change(struct director *d, const struct health_result *result,
+			      const redisReply *reply)
+{
+	const char *name = result->name;
+
+	if (reply_str_is(reply, 0, "failed")) {
+		hb_warn("backend %s failed its health checks (%s): its users move to other backends",
+			name, result->reason);
+		if (result->doveadm_port != 0)
+			kick_all(d, name, result->host, result->doveadm_port, on_failover_kick);
+	} else
+		hb_info("backend %s is healthy again", name);
+}
+
+static void log_degraded_change(const struct health_result *result, const redisReply *reply)
+{
+	if (reply_str_is(reply, 2, "degraded"))
+		hb_warn("backend %s is degraded (%s): it keeps its users but gets no new ones",
+			result->name, reply->element[4]->type == REDIS_REPLY_STRING ?
+			reply->element[4]->str : "?");
+	else
+		hb_info("backend %s is no longer degraded: it takes new users again", result->name);
+}
+
 static void on_health_result(struct director *d, redisReply *reply, const char *error, void *ctx)
 {
 	struct health_result *result = ctx;
-	const char *name = result->name;
 
-	if (reply != NULL && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
-	    reply->element[0]->type == REDIS_REPLY_STRING &&
-	    reply->element[1]->type == REDIS_REPLY_INTEGER && reply->element[1]->integer == 1) {
-		if (strcmp(reply->element[0]->str, "failed") == 0) {
-			hb_warn("backend %s failed its health checks (%s): its users move to other backends",
-				name, result->reason);
-			if (result->doveadm_port != 0)
-				kick_all(d, name, result->host, result->doveadm_port, on_failover_kick);
-		} else
-			hb_info("backend %s is healthy again", name);
-		table_refresh(d);
+	if (reply != NULL && reply->type == REDIS_REPLY_ARRAY && reply->elements == 5 &&
+	    reply->element[0]->type == REDIS_REPLY_STRING) {
+		int changed = reply_int_is(reply, 1, 1), dchanged = reply_int_is(reply, 3, 1);
+
+		if (changed)
+			log_health_change(d, result, reply);
+		if (dchanged)
+			log_degraded_change(result, reply);
+		if (changed || dchanged)
+			table_refresh(d);
 	} else if (reply == NULL) {
-		hb_debug("storing health result of %s failed: %s", name, error);
+		hb_debug("storing health result of %s failed: %s", result->name, error);
 	}
 	free(result);
 }
@@ -117,6 +153,7 @@ static void check_store(struct backend_check *bc)
 {
 	struct director *d = bc->h->d;
 	char now[24], fails[16], oks[16], fence_ms[16], now_ms[24];
+	char probe_ms[24], degrade_ms[16], enter[16], leave[16];
 	struct health_result *result = calloc(1, sizeof(*result));
 	const struct hb_backend *b = director_backend(d, bc->name);
 	unsigned int doveadm_port = b != NULL && kick_available(d) ?
@@ -127,9 +164,14 @@ static void check_store(struct backend_check *bc)
 	snprintf(oks, sizeof(oks), "%u", d->set->health_ok_count);
 	snprintf(fence_ms, sizeof(fence_ms), "%u", doveadm_port != 0 ? d->set->kick_timeout_ms : 0);
 	snprintf(now_ms, sizeof(now_ms), "%lld", director_now_ms());
+	snprintf(probe_ms, sizeof(probe_ms), "%lld", bc->failed ? -1LL : bc->slowest_ms);
+	snprintf(degrade_ms, sizeof(degrade_ms), "%u", d->set->degrade_probe_time_ms);
+	snprintf(enter, sizeof(enter), "%u", d->set->degrade_enter_count);
+	snprintf(leave, sizeof(leave), "%u", d->set->degrade_leave_count);
 	const char *argv[] = { "EVAL", hb_script_health, "0", d->set->key_prefix, bc->name,
 			       bc->failed ? "0" : "1", bc->failed ? bc->reason : "ok",
-			       now, fails, oks, fence_ms, now_ms };
+			       now, fails, oks, fence_ms, now_ms, probe_ms, degrade_ms,
+			       enter, leave };
 	if (result == NULL)
 		return;
 	snprintf(result->name, sizeof(result->name), "%s", bc->name);
@@ -137,7 +179,7 @@ static void check_store(struct backend_check *bc)
 	if (b != NULL)
 		snprintf(result->host, sizeof(result->host), "%s", b->host);
 	result->doveadm_port = doveadm_port;
-	director_redis_call(d, 12, argv, on_health_result, result);
+	director_redis_call(d, 16, argv, on_health_result, result);
 }
 
 static void on_probe_done(void *ctx, int ok, const char *reason)
@@ -146,6 +188,8 @@ static void on_probe_done(void *ctx, int ok, const char *reason)
 	struct backend_check *bc = slot->check;
 
 	bc->probes[slot->index] = NULL;
+	if (director_now_ms() - bc->started_ms > bc->slowest_ms)
+		bc->slowest_ms = director_now_ms() - bc->started_ms;
 
 	metrics_health_check(bc->h->d->metrics, ok);
 	if (!ok && !bc->failed) {
@@ -183,6 +227,7 @@ static void check_backend(struct health *h, const struct hb_backend *b)
 	if (bc == NULL)
 		return;
 	bc->h = h;
+	bc->started_ms = director_now_ms();
 	snprintf(bc->name, sizeof(bc->name), "%s", b->name);
 	bc->probes_left = (imap != 0) + (lmtp != 0);
 	HB_DLIST_PREPEND(h->checks, bc);

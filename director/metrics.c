@@ -162,13 +162,19 @@ static void write_backends(const struct director *d, struct evbuffer *out)
 	const struct backend_table *t = &d->table;
 
 	evbuffer_add_printf(out,
-		"# HELP hummingbird_backend_up 1 if the backend takes or keeps users (effective state up or draining).\n"
+		"# HELP hummingbird_backend_up 1 if the backend takes or keeps users (effective state up, degraded or draining).\n"
 		"# TYPE hummingbird_backend_up gauge\n");
 	for (size_t i = 0; i < t->count; i++)
 		evbuffer_add_printf(out, "hummingbird_backend_up{backend=\"%s\",state=\"%s\",health=\"%s\"} %d\n",
 				    t->backends[i].name, hb_state_name(hb_backend_effective(&t->backends[i])),
 				    hb_health_name(t->backends[i].health),
 				    hb_backend_keeps_users(&t->backends[i]));
+	evbuffer_add_printf(out,
+		"# HELP hummingbird_backend_degraded 1 while the backend gets no new users for lock pressure or slow probes.\n"
+		"# TYPE hummingbird_backend_degraded gauge\n");
+	for (size_t i = 0; i < t->count; i++)
+		evbuffer_add_printf(out, "hummingbird_backend_degraded{backend=\"%s\"} %d\n",
+				    t->backends[i].name, t->backends[i].degraded);
 	evbuffer_add_printf(out,
 		"# HELP hummingbird_assignments Users currently assigned to each backend.\n"
 		"# TYPE hummingbird_assignments gauge\n");

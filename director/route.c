@@ -76,12 +76,16 @@ static void route_degraded(struct route_request *req)
 		return;
 	}
 	n = table_candidates(d, req->user, names);
-	for (size_t i = 0; i < n; i++) {
-		b = director_backend(d, names[i]);
-		if (b != NULL && hb_backend_takes_users(b)) {
-			user_cache_put(d->cache, req->user, b->name);
-			route_finish(req, ROUTE_OK, b, LOOKUP_DEGRADED, NULL);
-			return;
+	/* as the route script: up backends first, degraded ones as a last resort */
+	for (int last = 0; last < 2; last++) {
+		for (size_t i = 0; i < n; i++) {
+			b = director_backend(d, names[i]);
+			if (b != NULL && (last ? hb_backend_takes_users_last(b) :
+					  hb_backend_takes_users(b))) {
+				user_cache_put(d->cache, req->user, b->name);
+				route_finish(req, ROUTE_OK, b, LOOKUP_DEGRADED, NULL);
+				return;
+			}
 		}
 	}
 	route_finish(req, ROUTE_TEMPFAIL, NULL, LOOKUP_TEMPFAIL,

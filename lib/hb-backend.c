@@ -15,7 +15,8 @@ static const char *const service_port_fields[HB_SERVICE_COUNT] = {
 	"imap_port", "pop3_port", "lmtp_port", "submission_port",
 	"sieve_port", "doveadm_port"
 };
-static const char *const state_names[] = { "up", "down", "draining", "maintenance" };
+static const char *const state_names[] = { "up", "down", "draining", "maintenance", "degraded" };
+#define ADMIN_STATE_COUNT 4
 static const char *const health_names[] = { "unknown", "ok", "failed" };
 
 static int name_index(const char *const *names, int count, const char *name)
@@ -48,12 +49,12 @@ const char *hb_service_port_field(enum hb_service service)
 
 const char *hb_state_name(enum hb_state state)
 {
-	return (unsigned)state < 4 ? state_names[state] : "?";
+	return (unsigned)state <= HB_STATE_DEGRADED ? state_names[state] : "?";
 }
 
 int hb_state_parse(const char *name, enum hb_state *state_r)
 {
-	int i = name_index(state_names, 4, name);
+	int i = name_index(state_names, ADMIN_STATE_COUNT, name);
 	if (i < 0)
 		return -1;
 	*state_r = (enum hb_state)i;
@@ -79,18 +80,25 @@ enum hb_state hb_backend_effective(const struct hb_backend *backend)
 	if (backend->health == HB_HEALTH_FAILED &&
 	    (backend->state == HB_STATE_UP || backend->state == HB_STATE_DRAINING))
 		return HB_STATE_DOWN;
+	if (backend->state == HB_STATE_UP && backend->degraded)
+		return HB_STATE_DEGRADED;
 	return backend->state;
 }
 
 int hb_backend_keeps_users(const struct hb_backend *backend)
 {
 	enum hb_state state = hb_backend_effective(backend);
-	return state == HB_STATE_UP || state == HB_STATE_DRAINING;
+	return state == HB_STATE_UP || state == HB_STATE_DRAINING || state == HB_STATE_DEGRADED;
 }
 
 int hb_backend_takes_users(const struct hb_backend *backend)
 {
 	return hb_backend_effective(backend) == HB_STATE_UP && backend->weight > 0;
+}
+
+int hb_backend_takes_users_last(const struct hb_backend *backend)
+{
+	return hb_backend_effective(backend) == HB_STATE_DEGRADED && backend->weight > 0;
 }
 
 int hb_backend_name_valid(const char *name)
@@ -170,6 +178,16 @@ static int backend_set_field(struct hb_backend *backend, const char *field, cons
 			backend->health_fails = (unsigned int)num;
 		else
 			backend->health_oks = (unsigned int)num;
+	} else if (strcmp(field, "degraded") == 0) {
+		if (parse_uint(value, 1, &num) < 0)
+			return -1;
+		backend->degraded = (int)num;
+	} else if (strcmp(field, "degraded_since") == 0) {
+		if (parse_uint(value, 1ULL << 62, &num) < 0)
+			return -1;
+		backend->degraded_since = (long long)num;
+	} else if (strcmp(field, "degraded_reason") == 0) {
+		snprintf(backend->degraded_reason, sizeof(backend->degraded_reason), "%s", value);
 	} else if (strcmp(field, "fence_until") == 0) {
 		if (parse_uint(value, 1ULL << 62, &num) < 0)
 			return -1;

@@ -17,7 +17,11 @@ enum hb_service {
 	HB_SERVICE_COUNT
 };
 
-enum hb_state { HB_STATE_UP, HB_STATE_DOWN, HB_STATE_DRAINING, HB_STATE_MAINTENANCE };
+/* The first four are admin states (the `state` field); DEGRADED is only ever
+ * effective: an `up` backend whose lock pressure or probe latency crossed its
+ * threshold (the `degraded` field, set by the health checks). */
+enum hb_state { HB_STATE_UP, HB_STATE_DOWN, HB_STATE_DRAINING, HB_STATE_MAINTENANCE,
+		HB_STATE_DEGRADED };
 enum hb_health { HB_HEALTH_UNKNOWN, HB_HEALTH_OK, HB_HEALTH_FAILED };
 
 struct hb_backend {
@@ -31,6 +35,9 @@ struct hb_backend {
 	char health_reason[HB_REASON_MAX + 1];
 	unsigned int health_fails, health_oks;
 	long long fence_until_ms;
+	int degraded;			/* 1: no new users (health, docs/DESIGN.md 5) */
+	long long degraded_since;	/* s; when it last became degraded */
+	char degraded_reason[HB_REASON_MAX + 1];
 };
 
 const char *hb_service_name(enum hb_service service);
@@ -40,16 +47,21 @@ int hb_service_parse(const char *name, enum hb_service *service_r);
 const char *hb_service_port_field(enum hb_service service);
 
 const char *hb_state_name(enum hb_state state);
+/* Admin states only: "degraded" is refused. */
 int hb_state_parse(const char *name, enum hb_state *state_r);
 const char *hb_health_name(enum hb_health health);
 int hb_health_parse(const char *name, enum hb_health *health_r);
 
-/* Admin state corrected by health: up/draining + failed health = down. */
+/* Admin state corrected by health: up/draining + failed health = down;
+ * up + degraded = degraded. */
 enum hb_state hb_backend_effective(const struct hb_backend *backend);
-/* Users already assigned may stay (effective up or draining). */
+/* Users already assigned may stay (effective up, draining or degraded). */
 int hb_backend_keeps_users(const struct hb_backend *backend);
 /* New users may be assigned (effective up and weight > 0). */
 int hb_backend_takes_users(const struct hb_backend *backend);
+/* New users may be assigned when no backend takes users: a degraded backend
+ * is slow, refusing every new login would be worse (weight > 0). */
+int hb_backend_takes_users_last(const struct hb_backend *backend);
 
 /* Backend names: 1..64 of [A-Za-z0-9_.-]. Returns 0 if valid. */
 int hb_backend_name_valid(const char *name);

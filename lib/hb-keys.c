@@ -25,6 +25,7 @@ static const char *key_suffix(enum hb_key_kind kind, int *needs_name_r,
 	case HB_KEY_ADMIN: return "admin:";
 	case HB_KEY_ADMIN_DOMAINS: *tail_r = ":domains"; return "admin:";
 	case HB_KEY_SESSION: return "session:";
+	case HB_KEY_PRESSURE: return "pressure:";
 	}
 	return NULL;
 }

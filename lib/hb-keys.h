@@ -23,6 +23,7 @@ enum hb_key_kind {
 	HB_KEY_ADMIN,         /* P admin:NAME */
 	HB_KEY_ADMIN_DOMAINS, /* P admin:NAME:domains */
 	HB_KEY_SESSION,       /* P session:HASH (hex SHA-256 of an admind token) */
+	HB_KEY_PRESSURE,      /* P pressure:NAME (lock pressure a node publishes) */
 };
 
 /* Write the key into BUF; returns its length, or 0 if it does not fit or NAME

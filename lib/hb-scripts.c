@@ -4,20 +4,22 @@
 #include "hb-scripts.h"
 
 /* Effective state of a backend as in hb_backend_effective(), from its admin
- * state and health. */
+ * state, health and degraded flag. */
 #define LUA_EFFECTIVE_STATE \
-	"local function eff_state(st, health)\n" \
+	"local function eff_state(st, health, degraded)\n" \
 	"  if health == 'failed' and (st == 'up' or st == 'draining') then return 'down' end\n" \
+	"  if st == 'up' and degraded == '1' then return 'degraded' end\n" \
 	"  return st\n" \
-	"end\n"
+	"end\n" \
+	"local function keeps(st) return st == 'up' or st == 'draining' or st == 'degraded' end\n"
 
 /* The same for backend NAME, with its weight and fence_until. */
 #define LUA_EFFECTIVE \
 	LUA_EFFECTIVE_STATE \
 	"local function eff(name)\n" \
-	"  local f = redis.call('HMGET', p..'backend:'..name, 'state', 'health', 'weight', 'fence_until')\n" \
+	"  local f = redis.call('HMGET', p..'backend:'..name, 'state', 'health', 'weight', 'fence_until', 'degraded')\n" \
 	"  if not f[1] then return nil, 0, 0 end\n" \
-	"  return eff_state(f[1], f[2]), tonumber(f[3]) or 0, tonumber(f[4]) or 0\n" \
+	"  return eff_state(f[1], f[2], f[5]), tonumber(f[3]) or 0, tonumber(f[4]) or 0\n" \
 	"end\n"
 
 /* A live assignment of USER to CUR is used: its idle expiry starts again.
@@ -42,20 +44,24 @@ const char hb_script_route[] =
 	"local cur = redis.call('GET', ukey)\n"
 	"if cur then\n"
 	"  local st, w, fence = eff(cur)\n"
-	"  if st == 'up' or st == 'draining' then\n"
+	"  if keeps(st) then\n"
 	"    keep(ukey, cur, user, now_s, expire)\n"
 	"    return {'OK', cur}\n"
 	"  end\n"
 	"  if st and fence > now_ms then return {'WAIT', 'fenced'} end\n"
 	"end\n"
-	"for i = 6, #ARGV do\n"
-	"  local name = ARGV[i]\n"
-	"  local st, w = eff(name)\n"
-	"  if st == 'up' and w > 0 then\n"
-	"    redis.call('SET', ukey, name, 'EX', expire)\n"
-	"    redis.call('ZADD', p..'users:'..name, now_s, user)\n"
-	"    if cur then redis.call('ZREM', p..'users:'..cur, user) end\n"
-	"    return {'NEW', name, cur or ''}\n"
+	/* new users go to backends that are up; to a degraded one only when
+	 * none is (a slow login beats none) */
+	"for _, wanted in ipairs({'up', 'degraded'}) do\n"
+	"  for i = 6, #ARGV do\n"
+	"    local name = ARGV[i]\n"
+	"    local st, w = eff(name)\n"
+	"    if st == wanted and w > 0 then\n"
+	"      redis.call('SET', ukey, name, 'EX', expire)\n"
+	"      redis.call('ZADD', p..'users:'..name, now_s, user)\n"
+	"      if cur then redis.call('ZREM', p..'users:'..cur, user) end\n"
+	"      return {'NEW', name, cur or ''}\n"
+	"    end\n"
 	"  end\n"
 	"end\n"
 	"return {'NONE'}\n";
@@ -75,9 +81,9 @@ const char hb_script_route_known[] =
 	"local ukey = p..'user:'..user\n"
 	"local cur = redis.call('GET', ukey)\n"
 	"if not cur then return {'ASK', 'not assigned'} end\n"
-	"local b = redis.call('HMGET', p..'backend:'..cur, 'state', 'health', 'host', field)\n"
-	"local st = b[1] and eff_state(b[1], b[2])\n"
-	"if st ~= 'up' and st ~= 'draining' then return {'ASK', 'backend not usable'} end\n"
+	"local b = redis.call('HMGET', p..'backend:'..cur, 'state', 'health', 'host', field, 'degraded')\n"
+	"local st = b[1] and eff_state(b[1], b[2], b[5])\n"
+	"if not keeps(st) then return {'ASK', 'backend not usable'} end\n"
 	"if not b[3] or (tonumber(b[4]) or 0) <= 0 then return {'ASK', 'no port for the service'} end\n"
 	"keep(ukey, cur, user, now_s, r[1])\n"
 	"return {'OK', cur, b[3], b[4]}\n";
@@ -128,8 +134,51 @@ const char hb_script_health[] =
 	"end\n"
 	"redis.call('HSET', k, 'health', h, 'health_fails', fails, 'health_oks', oks,\n"
 	"           'health_time', ARGV[5], 'health_reason', ARGV[4])\n"
-	"if changed == 1 then redis.call('INCR', ARGV[1]..'epoch') end\n"
-	"return {h, changed}\n";
+	/* degraded: lock pressure the node published (its key expires when the
+	 * node stops publishing) or a slow probe, with consecutive-round
+	 * hysteresis in both directions */
+	"local why = {}\n"
+	"local pr = redis.call('HMGET', ARGV[1]..'pressure:'..ARGV[2], 'level', 'reason')\n"
+	"if pr[1] == 'warn' or pr[1] == 'crit' then\n"
+	"  table.insert(why, 'lock pressure '..pr[1]..' ('..(pr[2] or '')..')')\n"
+	"end\n"
+	"local took, limit = tonumber(ARGV[10]) or -1, tonumber(ARGV[11]) or 0\n"
+	"if limit > 0 and took > limit then\n"
+	"  table.insert(why, 'probe took '..took..' ms (limit '..limit..' ms)')\n"
+	"end\n"
+	"local g = redis.call('HMGET', k, 'degraded', 'degrade_hits', 'degrade_clears')\n"
+	"local deg, hits, clears = g[1] == '1', tonumber(g[2]) or 0, tonumber(g[3]) or 0\n"
+	"local dchanged, reason = 0, table.concat(why, '; ')\n"
+	"if #why > 0 then\n"
+	"  hits, clears = hits + 1, 0\n"
+	"  if not deg and hits >= tonumber(ARGV[12]) then\n"
+	"    deg, dchanged = true, 1\n"
+	"    redis.call('HSET', k, 'degraded_since', ARGV[5])\n"
+	"  end\n"
+	"  if deg then redis.call('HSET', k, 'degraded_reason', reason) end\n"
+	"else\n"
+	"  hits, clears = 0, clears + 1\n"
+	"  if deg and clears >= tonumber(ARGV[13]) then\n"
+	"    deg, dchanged = false, 1\n"
+	"    redis.call('HDEL', k, 'degraded_reason')\n"
+	"  end\n"
+	"end\n"
+	"redis.call('HSET', k, 'degraded', deg and '1' or '0', 'degrade_hits', hits,\n"
+	"           'degrade_clears', clears)\n"
+	"if changed == 1 or dchanged == 1 then redis.call('INCR', ARGV[1]..'epoch') end\n"
+	"return {h, changed, deg and 'degraded' or 'normal', dchanged, reason}\n";
+
+const char hb_script_pressure[] =
+	"local p, name = ARGV[1], ARGV[2]\n"
+	"if redis.call('EXISTS', p..'backend:'..name) == 0 then\n"
+	"  return redis.error_reply('unknown backend '..name)\n"
+	"end\n"
+	"local k = p..'pressure:'..name\n"
+	"redis.call('DEL', k)\n"
+	"redis.call('HSET', k, 'level', ARGV[3], 'reason', ARGV[4], 'held', ARGV[5],\n"
+	"           'waiting', ARGV[6], 'oldest_s', ARGV[7], 'time', ARGV[8])\n"
+	"redis.call('PEXPIRE', k, ARGV[9])\n"
+	"return 1\n";
 
 const char hb_script_census[] =
 	"local p, b, now, expire = ARGV[1], ARGV[2], ARGV[3], ARGV[4]\n"

@@ -20,9 +20,17 @@ extern const char hb_script_move_commit[];
  * Returns 1 if this instance holds it, 0 otherwise. */
 extern const char hb_script_lease[];
 /* ARGV: prefix, name, ok(1|0), reason, now_s, fail_count, ok_count,
- * fence_ms, now_ms.  Counts a health result; on the change to failed sets
- * fence_until = now_ms + fence_ms (when > 0).  Returns {health, changed(1|0)}. */
+ * fence_ms, now_ms, probe_ms (-1: unknown), degrade_probe_ms (0: off),
+ * degrade_enter_count, degrade_leave_count.  Counts a health result; on the
+ * change to failed sets fence_until = now_ms + fence_ms (when > 0).  Also
+ * sets `degraded` from the node's published lock pressure and probe_ms, with
+ * the enter/leave round counts as hysteresis.  Returns {health, changed(1|0),
+ * "degraded"|"normal", degraded_changed(1|0), reason}. */
 extern const char hb_script_health[];
+/* ARGV: prefix, name, level (ok|warn|crit|unknown), reason, held, waiting,
+ * oldest_s, now_s, ttl_ms.  Stores a node's lock census summary in
+ * P pressure:NAME for ttl_ms; an error reply if backend NAME does not exist. */
+extern const char hb_script_pressure[];
 /* ARGV: prefix, backend, now_s, expire_s, users...  The users have sessions
  * open on BACKEND (session census, docs/DESIGN.md 4): an assignment to
  * BACKEND is refreshed, a missing one is set to BACKEND (unless move:USER

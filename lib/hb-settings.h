@@ -35,6 +35,9 @@ struct hb_settings {
 	unsigned int health_timeout_ms;
 	unsigned int health_fail_count;
 	unsigned int health_ok_count;
+	unsigned int degrade_probe_time_ms;	/* 0: probe time is no input */
+	unsigned int degrade_enter_count;
+	unsigned int degrade_leave_count;
 	unsigned int health_lease_ttl_ms;
 	unsigned int cache_size;
 	char *instance_id;

@@ -12,7 +12,8 @@
 # $BENCH_PLUGIN_DIR); it is copied once, so a rebuild during the run changes nothing.  Without it
 # the script stops unless BENCH_VARIANTS holds only stock (a baseline-only run).
 # The variant "locks" loads hb_locks instead (BUILDDIR/plugins/locks/.libs, with the shipped
-# conf.d/91-hb-locks.conf and its metrics): its overhead goal is <= 2 % (docs/LOCKS.md).
+# conf.d/91-hb-locks.conf and its metrics): its overhead goal is <= 2 % (docs/LOCKS.md);
+# "locks-nometrics" loads the plugin without the metric blocks.
 set -euo pipefail
 
 BUILDDIR=$(cd "${1:-${HB_BUILDDIR:-${BUILDDIR:-.}}}" && pwd)
@@ -63,6 +64,10 @@ guard_block() { # VARIANT
 	case $1 in stock*) return 0 ;; esac
 	if [ "$1" = locks ]; then
 		printf 'mail_plugin_dir = %s\n!include %s\n' "$D/plugins" "$LOCKS_CONF"
+		return 0
+	fi
+	if [ "$1" = locks-nometrics ]; then	# the plugin alone: what the metrics cost
+		printf 'mail_plugin_dir = %s\nmail_plugins = $mail_plugins hb_locks\n' "$D/plugins"
 		return 0
 	fi
 	printf 'mail_plugin_dir = %s\nmail_plugins = $mail_plugins hb_guard\nplugin {\n' "$D/plugins"
@@ -162,7 +167,7 @@ flushes() { if [ -n "$MAIL_DEV" ]; then awk '{ print $16 }' "$MAIL_DEV"; else ec
 # Whether the running instance's imap processes have the plugin mapped.
 plugin_loaded() { # VARIANT
 	local p so=$PLUGIN_SO
-	[ "$1" = locks ] && so=$LOCKS_SO
+	case $1 in locks*) so=$LOCKS_SO ;; esac
 	for p in $(pgrep -P "$(cat "$D/run/master.pid")" -x imap || true); do
 		grep -qs "$so" "/proc/$p/maps" && { echo 1; return; }
 	done
@@ -196,7 +201,7 @@ run_variant() { # ROUND VARIANT
 	"$LOADGEN" "${common[@]}" -t "$SECS" >"$D/work.out" &
 	CHILD_PID=$!
 	sleep 2
-	case $v in guard-*|locks) loaded=$(plugin_loaded "$v") ;; esac
+	case $v in guard-*|locks*) loaded=$(plugin_loaded "$v") ;; esac
 	wait "$CHILD_PID" || true
 	CHILD_PID=""
 	t1=$(ticks_dovecot); f1=$(flushes)
@@ -212,7 +217,7 @@ run_variant() { # ROUND VARIANT
 	printf 'round %d %-14s %8s ops/s  p99 %7s ms  NO %s BAD %s errors %s%s\n' "$r" "$v" \
 		"$(field rate <"$D/work.out")" "$(field p99_ms <"$D/work.out")" "$(field no <"$D/work.out")" \
 		"$(field bad <"$D/work.out")" "$(field errors <"$D/work.out")" \
-		"$(case $v in guard-*|locks) [ "$loaded" = 0 ] && echo '  (plugin NOT seen in imap processes)' ;; esac)"
+		"$(case $v in guard-*|locks*) [ "$loaded" = 0 ] && echo '  (plugin NOT seen in imap processes)' ;; esac)"
 }
 
 field() { sed -n "s/^RESULT.* $1=\([^ ]*\).*/\1/p"; }
@@ -248,7 +253,7 @@ summarize() {
 	    pr = (v in paired) ? sprintf("%.3f", paired[v]) : "-"
 	    printf "%-14s %10.1f %9s %9s %9.2f %12.3f %13.3f %6d %6d %7d\n", v, med[v], ratio, pr, mp99[v], cpu, fpo,
 	           no[v], bad[v], err[v] }
-	  for (v in unseen) if (v ~ /^guard-|^locks$/) printf "WARNING: %s: the plugin was not seen in the imap processes in %d round(s)\n", v, unseen[v]
+	  for (v in unseen) if (v ~ /^guard-|^locks/) printf "WARNING: %s: the plugin was not seen in the imap processes in %d round(s)\n", v, unseen[v]
 	  if (base > 0 && ("guard-default" in med))
 	    printf "\nguard-default vs stock: %.2fx, paired %.2fx (goal >= 0.90)\n", med["guard-default"] / base,
 	           paired["guard-default"]
@@ -257,6 +262,9 @@ summarize() {
 	  if (base > 0 && ("locks" in med))
 	    printf "locks vs stock: %.3fx, paired %.3fx (goal >= 0.98: hb_locks overhead <= 2 %%)\n",
 	           med["locks"] / base, paired["locks"]
+	  if (base > 0 && ("locks-nometrics" in med))
+	    printf "locks-nometrics vs stock: %.3fx, paired %.3fx (the plugin without its metric blocks)\n",
+	           med["locks-nometrics"] / base, paired["locks-nometrics"]
 	}' "$D/rounds"
 }
 
@@ -277,8 +285,8 @@ dovecot_errors() {
 for v in $VARIANTS; do
 	case $v in stock|stock-again) ;;
 		guard-none|guard-log|guard-dirs|guard-log-dirs|guard-default) NEED_PLUGIN=1 ;;
-		locks) NEED_LOCKS=1 ;;
-		*) die "unknown variant $v (stock stock-again guard-none guard-log guard-dirs guard-log-dirs guard-default locks)" ;; esac
+		locks|locks-nometrics) NEED_LOCKS=1 ;;
+		*) die "unknown variant $v (stock stock-again guard-none guard-log guard-dirs guard-log-dirs guard-default locks locks-nometrics)" ;; esac
 done
 if [ "$NEED_PLUGIN" = 1 ] && [ ! -f "$SRC_PLUGIN_DIR/$PLUGIN_SO" ]; then
 	die "hb_guard plugin not built: $SRC_PLUGIN_DIR/$PLUGIN_SO missing (build plugins/guard, or BENCH_VARIANTS=stock for a baseline-only run)"

@@ -38,8 +38,8 @@ class LocksBackend(harness.DovecotBackend):
     """A backend with hb_locks from this build and the shipped
     91-hb-locks.conf, imap processes titled with their user."""
 
-    def __init__(self, env, name, plugin_settings=""):
-        super().__init__(env, name, IP)
+    def __init__(self, env, name, plugin_settings="", ip=IP):
+        super().__init__(env, name, ip)
         with open(self.conf_path, "a") as f:
             f.write("verbose_proctitle = yes\n")
             f.write("mail_plugin_dir = %s\n" % locks_plugin_dir())

@@ -22,7 +22,7 @@ ACL_IP = "127.0.0.17"
 SRCDIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 TEMPLATE = os.path.join(SRCDIR, "conf.d", "redis-users.acl")
 MAKE_ACL = os.path.join(SRCDIR, "scripts", "make-redis-acl.sh")
-USERS = ("hb-operator", "hb-director", "hb-auth", "hb-milter", "hb-admind")
+USERS = ("hb-operator", "hb-director", "hb-auth", "hb-milter", "hb-admind", "hb-node")
 
 
 class AclSetup:
@@ -142,17 +142,28 @@ def test_each_redis_user_is_refused_what_it_must_not_do(acl):
                       ("SET", "hb:d:acl.example", "x")),
         "hb-admind": (("GET", "hb:user:x"), ("HSET", "hb:backend:be1", "state", "down"),
                       ("SET", "hb:rl:x", "1")),
+        "hb-node": (("HSET", "hb:backend:be1", "degraded", "0"), ("GET", "hb:user:x"),
+                    ("EVAL", "return redis.call('HSET', 'hb:backend:be1', 'state', 'up')", "0"),
+                    ("SET", "hb:pressure:be1", "x")),
     }
     for name, commands in forbidden.items():
         for command in commands:
             why = _refused(acl.call_as, name, *command)
             # a script's refused command says so in words of its own
-            assert "NOPERM" in why or "can't run this command" in why, (name, command, why)
+            assert ("NOPERM" in why or "can't run this command" in why or
+                    "can't access at least one of the keys" in why), (name, command, why)
     # and what each needs is allowed
     assert acl.call_as("hb-milter", "SET", "hb:rl:acltest", "1") == "OK"
     assert acl.call_as("hb-milter", "HGET", "hb:d:acl.example", "state") is None
     assert acl.call_as("hb-admind", "HSET", "hb:d:acl.example", "state", "active") == 1
     assert acl.call_as("hb-director", "HGET", "hb:d:acl.example", "state") == "active"
+    # a mail node publishes its lock census, and the director may read it
+    node_conf = acl.conf_as("node.conf", "hb-node")
+    r = subprocess.run([harness.hbctl_binary(), "-c", node_conf, "locks", "--json",
+                        "--mail-root", acl.dir, "--publish", "be1"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert acl.call_as("hb-director", "HGET", "hb:pressure:be1", "level") == "ok"
     why = _refused(clients.redis_call, acl.redis.host, acl.redis.port, "PING")
     assert "NOAUTH" in why, why
 

@@ -20,6 +20,7 @@ UNIT_TESTS += \
 	tests/unit/test-userdb-reply
 UNIT_TESTS += tests/unit/test-hb-ratelimit
 UNIT_TESTS += tests/unit/test-hb-route-scripts
+UNIT_TESTS += tests/unit/test-hb-degrade-scripts
 UNIT_TESTS += tests/unit/test-hb-domain-scripts
 UNIT_TESTS += tests/unit/test-hb-policy
 UNIT_TESTS += tests/unit/test-hb-mailhdr
@@ -82,17 +83,22 @@ tests_unit_test_census_who_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_census_who_LDADD = $(UNIT_LIBS)
 
 tests_unit_test_hb_ratelimit_SOURCES = tests/unit/test-hb-ratelimit.c \
-	tests/unit/redis-fixture.c tests/unit/redis-fixture.h
+	tests/unit/redis-fixture.c tests/unit/redis-fixture.h tests/unit/redis-fixture-cmd.h
 tests_unit_test_hb_ratelimit_CFLAGS = $(UNIT_CFLAGS) $(HIREDIS_CFLAGS)
 tests_unit_test_hb_ratelimit_LDADD = lib/libhb.a $(HIREDIS_LIBS) $(CMOCKA_LIBS) -lm
 
 tests_unit_test_hb_route_scripts_SOURCES = tests/unit/test-hb-route-scripts.c \
-	tests/unit/redis-fixture.c tests/unit/redis-fixture.h
+	tests/unit/redis-fixture.c tests/unit/redis-fixture.h tests/unit/redis-fixture-cmd.h
 tests_unit_test_hb_route_scripts_CFLAGS = $(UNIT_CFLAGS) $(HIREDIS_CFLAGS)
 tests_unit_test_hb_route_scripts_LDADD = lib/libhb.a $(HIREDIS_LIBS) $(CMOCKA_LIBS) -lm
 
+tests_unit_test_hb_degrade_scripts_SOURCES = tests/unit/test-hb-degrade-scripts.c \
+	tests/unit/redis-fixture.c tests/unit/redis-fixture.h tests/unit/redis-fixture-cmd.h
+tests_unit_test_hb_degrade_scripts_CFLAGS = $(UNIT_CFLAGS) $(HIREDIS_CFLAGS)
+tests_unit_test_hb_degrade_scripts_LDADD = lib/libhb.a $(HIREDIS_LIBS) $(CMOCKA_LIBS) -lm
+
 tests_unit_test_hb_domain_scripts_SOURCES = tests/unit/test-hb-domain-scripts.c \
-	tests/unit/redis-fixture.c tests/unit/redis-fixture.h
+	tests/unit/redis-fixture.c tests/unit/redis-fixture.h tests/unit/redis-fixture-cmd.h
 tests_unit_test_hb_domain_scripts_CFLAGS = $(UNIT_CFLAGS) $(HIREDIS_CFLAGS)
 tests_unit_test_hb_domain_scripts_LDADD = lib/libhb.a $(HIREDIS_LIBS) $(CMOCKA_LIBS) -lm
 

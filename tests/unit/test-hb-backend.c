@@ -58,7 +58,10 @@ static void test_state_names(void **state)
 		assert_int_equal(hb_state_parse(names[i], &parsed), 0);
 		assert_int_equal(parsed, states[i]);
 	}
-	assert_string_equal(hb_state_name((enum hb_state)4), "?");
+	/* degraded is a name, never an admin state someone may set */
+	assert_string_equal(hb_state_name(HB_STATE_DEGRADED), "degraded");
+	assert_int_equal(hb_state_parse("degraded", &parsed), -1);
+	assert_string_equal(hb_state_name((enum hb_state)5), "?");
 	assert_string_equal(hb_state_name((enum hb_state)-1), "?");
 	parsed = HB_STATE_DRAINING;
 	assert_int_equal(hb_state_parse("", &parsed), -1);
@@ -111,6 +114,20 @@ static void test_effective_state_table(void **state)
 		{ HB_STATE_MAINTENANCE, HB_HEALTH_OK, HB_STATE_MAINTENANCE, 0, 0 },
 		{ HB_STATE_MAINTENANCE, HB_HEALTH_FAILED, HB_STATE_MAINTENANCE, 0, 0 },
 	};
+	/* the same with degraded set: only an up, not failed backend changes */
+	static const struct {
+		enum hb_state admin;
+		enum hb_health health;
+		enum hb_state effective;
+		int keeps, takes, takes_last;
+	} degraded[] = {
+		{ HB_STATE_UP, HB_HEALTH_OK, HB_STATE_DEGRADED, 1, 0, 1 },
+		{ HB_STATE_UP, HB_HEALTH_UNKNOWN, HB_STATE_DEGRADED, 1, 0, 1 },
+		{ HB_STATE_UP, HB_HEALTH_FAILED, HB_STATE_DOWN, 0, 0, 0 },
+		{ HB_STATE_DRAINING, HB_HEALTH_OK, HB_STATE_DRAINING, 1, 0, 0 },
+		{ HB_STATE_DOWN, HB_HEALTH_OK, HB_STATE_DOWN, 0, 0, 0 },
+		{ HB_STATE_MAINTENANCE, HB_HEALTH_OK, HB_STATE_MAINTENANCE, 0, 0, 0 },
+	};
 	struct hb_backend b;
 
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
@@ -125,6 +142,23 @@ static void test_effective_state_table(void **state)
 				 hb_state_name(table[i].admin), hb_health_name(table[i].health),
 				 hb_state_name(hb_backend_effective(&b)),
 				 hb_backend_keeps_users(&b), hb_backend_takes_users(&b));
+		assert_false(hb_backend_takes_users_last(&b));
+	}
+	for (size_t i = 0; i < sizeof(degraded) / sizeof(degraded[0]); i++) {
+		memset(&b, 0, sizeof(b));
+		b.state = degraded[i].admin;
+		b.health = degraded[i].health;
+		b.weight = 100;
+		b.degraded = 1;
+		if (hb_backend_effective(&b) != degraded[i].effective ||
+		    !hb_backend_keeps_users(&b) != !degraded[i].keeps ||
+		    !hb_backend_takes_users(&b) != !degraded[i].takes ||
+		    !hb_backend_takes_users_last(&b) != !degraded[i].takes_last)
+			fail_msg("degraded admin %s + health %s: effective %s",
+				 hb_state_name(degraded[i].admin), hb_health_name(degraded[i].health),
+				 hb_state_name(hb_backend_effective(&b)));
+		b.weight = 0;
+		assert_false(hb_backend_takes_users_last(&b));
 	}
 }
 
@@ -200,6 +234,8 @@ static void test_from_fields_good(void **state)
 		"weight", "250", "state", "draining", "health", "failed",
 		"health_time", "1700000000", "health_reason", "connect: refused",
 		"health_fails", "3", "health_oks", "0", "fence_until", "1700000000123",
+		"degraded", "1", "degraded_since", "1700000001",
+		"degraded_reason", "lock pressure warn",
 		"some_future_field", "ignored",
 	};
 	struct hb_backend b;
@@ -223,6 +259,9 @@ static void test_from_fields_good(void **state)
 	assert_int_equal(b.health_fails, 3);
 	assert_int_equal(b.health_oks, 0);
 	assert_int_equal(b.fence_until_ms, 1700000000123LL);
+	assert_int_equal(b.degraded, 1);
+	assert_int_equal(b.degraded_since, 1700000001LL);
+	assert_string_equal(b.degraded_reason, "lock pressure warn");
 	assert_int_equal(hb_backend_effective(&b), HB_STATE_DOWN);
 }
 
@@ -294,6 +333,9 @@ static void test_from_fields_malformed(void **state)
 	expect_bad_field("health_fails", "-1");
 	expect_bad_field("health_oks", "2147483648");
 	expect_bad_field("fence_until", "soon");
+	expect_bad_field("degraded", "2");
+	expect_bad_field("degraded", "yes");
+	expect_bad_field("degraded_since", "-1");
 	expect_bad_field("host", "mail.example.com");
 	expect_bad_field("host", "");
 }

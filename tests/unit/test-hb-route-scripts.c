@@ -16,30 +16,14 @@
 
 #include "hb-scripts.h"
 #include "redis-fixture.h"
+#include "redis-fixture-cmd.h"
 
 #define USER "ann@example.com"
-#define RUN(ctx, argv) run((ctx), (int)(sizeof(argv) / sizeof((argv)[0])), (argv))
 
 struct route_test {
 	struct redis_fixture fx;
 	redisContext *ctx;
 };
-
-static redisReply *cmd(redisContext *ctx, int argc, const char **argv)
-{
-	redisReply *r = redisCommandArgv(ctx, argc, argv, NULL);
-
-	assert_non_null(r);
-	return r;
-}
-
-static void run(redisContext *ctx, int argc, const char **argv)
-{
-	redisReply *r = cmd(ctx, argc, argv);
-
-	assert_int_not_equal(r->type, REDIS_REPLY_ERROR);
-	freeReplyObject(r);
-}
 
 static int setup(void **state)
 {
@@ -57,10 +41,10 @@ static int setup(void **state)
 	const char *b2[] = { "HSET", "hb:backend:b2", "host", "127.0.0.3", "imap_port", "143",
 			     "weight", "100", "state", "up", "health", "ok" };
 	const char *assign[] = { "SET", "hb:user:" USER, "b1", "EX", "100" };
-	RUN(t->ctx, routing);
-	RUN(t->ctx, b1);
-	RUN(t->ctx, b2);
-	RUN(t->ctx, assign);
+	FX_RUN(t->ctx, routing);
+	FX_RUN(t->ctx, b1);
+	FX_RUN(t->ctx, b2);
+	FX_RUN(t->ctx, assign);
 	*state = t;
 	return 0;
 }
@@ -83,7 +67,7 @@ static void known(struct route_test *t, const char *field, const char *delim,
 {
 	const char *argv[] = { "EVAL", hb_script_route_known, "0", "hb:", USER, field,
 			       "1700000000", delim };
-	redisReply *r = cmd(t->ctx, 8, argv);
+	redisReply *r = fx_cmd(t->ctx, 8, argv);
 
 	assert_int_equal(r->type, REDIS_REPLY_ARRAY);
 	out[0] = '\0';
@@ -100,7 +84,7 @@ static void route(struct route_test *t, char *out, size_t size)
 {
 	const char *argv[] = { "EVAL", hb_script_route, "0", "hb:", USER, "1700000000",
 			       "1700000000000", "900", "b2", "b1" };
-	redisReply *r = cmd(t->ctx, 10, argv);
+	redisReply *r = fx_cmd(t->ctx, 10, argv);
 
 	assert_int_equal(r->type, REDIS_REPLY_ARRAY);
 	snprintf(out, size, "%s %s", r->element[0]->str,
@@ -111,7 +95,7 @@ static void route(struct route_test *t, char *out, size_t size)
 static long long ttl(struct route_test *t)
 {
 	const char *argv[] = { "TTL", "hb:user:" USER };
-	redisReply *r = cmd(t->ctx, 2, argv);
+	redisReply *r = fx_cmd(t->ctx, 2, argv);
 	long long v = r->integer;
 
 	freeReplyObject(r);
@@ -122,7 +106,7 @@ static void set_field(struct route_test *t, const char *field, const char *value
 {
 	const char *argv[] = { "HSET", "hb:backend:b1", field, value };
 
-	RUN(t->ctx, argv);
+	FX_RUN(t->ctx, argv);
 }
 
 static void test_live_assignment_is_answered_and_refreshed_like_route(void **state)
@@ -142,6 +126,14 @@ static void test_live_assignment_is_answered_and_refreshed_like_route(void **sta
 	route(t, out, sizeof(out));
 	assert_string_equal(out, "OK b1");
 	set_field(t, "state", "up");
+
+	/* a degraded backend keeps its users, on both paths */
+	set_field(t, "degraded", "1");
+	known(t, "imap_port", "+", out, sizeof(out));
+	assert_string_equal(out, "OK b1 127.0.0.2 143");
+	route(t, out, sizeof(out));
+	assert_string_equal(out, "OK b1");
+	set_field(t, "degraded", "0");
 }
 
 static void test_unusable_backend_goes_to_a_director(void **state)
@@ -161,10 +153,10 @@ static void test_unusable_backend_goes_to_a_director(void **state)
 	}
 	const char *del[] = { "RENAME", "hb:backend:b1", "hb:gone" };
 	const char *back[] = { "RENAME", "hb:gone", "hb:backend:b1" };
-	RUN(t->ctx, del);
+	FX_RUN(t->ctx, del);
 	known(t, "imap_port", "+", out, sizeof(out));
 	assert_string_equal(out, "ASK backend not usable");
-	RUN(t->ctx, back);
+	FX_RUN(t->ctx, back);
 }
 
 static void test_no_port_for_the_service_goes_to_a_director(void **state)
@@ -186,14 +178,14 @@ static void test_move_and_missing_assignment_go_to_a_director(void **state)
 	const char *drop[] = { "DEL", "hb:user:" USER };
 	char out[256];
 
-	RUN(t->ctx, hold);
+	FX_RUN(t->ctx, hold);
 	known(t, "imap_port", "+", out, sizeof(out));
 	assert_string_equal(out, "ASK moving");
 	route(t, out, sizeof(out));
 	assert_string_equal(out, "WAIT moving");
-	RUN(t->ctx, unhold);
+	FX_RUN(t->ctx, unhold);
 
-	RUN(t->ctx, drop);
+	FX_RUN(t->ctx, drop);
 	known(t, "imap_port", "+", out, sizeof(out));
 	assert_string_equal(out, "ASK not assigned");
 	route(t, out, sizeof(out));                 /* the director assigns: b2 first */
@@ -201,7 +193,7 @@ static void test_move_and_missing_assignment_go_to_a_director(void **state)
 	known(t, "imap_port", "+", out, sizeof(out));
 	assert_string_equal(out, "OK b2 127.0.0.3 143");
 	const char *reset[] = { "SET", "hb:user:" USER, "b1", "EX", "100" };
-	RUN(t->ctx, reset);
+	FX_RUN(t->ctx, reset);
 }
 
 static void test_settings_must_match_the_directors(void **state)
@@ -216,10 +208,10 @@ static void test_settings_must_match_the_directors(void **state)
 	assert_string_equal(out, "DELIM +");
 	known(t, "imap_port", "-", out, sizeof(out));
 	assert_string_equal(out, "DELIM +");
-	RUN(t->ctx, drop);
+	FX_RUN(t->ctx, drop);
 	known(t, "imap_port", "+", out, sizeof(out));
 	assert_string_equal(out, "ASK no director has published its settings");
-	RUN(t->ctx, put);
+	FX_RUN(t->ctx, put);
 }
 
 int main(void)

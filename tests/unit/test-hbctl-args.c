@@ -176,6 +176,27 @@ static void test_census_options(void **state)
 	assert_string_equal(err, "--crit-locks needs a value");
 }
 
+static void test_census_publish(void **state)
+{
+	const char *argv[] = { "locks", "--publish", "mail-1.dc1", "--publish-ttl", "45",
+			       "-c", "/etc/hb.conf" };
+	const char *bad_name[] = { "locks", "--publish", "a/b" };
+	const char *bad_ttl[] = { "locks", "--publish", "m1", "--publish-ttl", "0" };
+	struct hbctl_args a;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(&a, err, argv, 7), 0);
+	assert_string_equal(a.census.publish, "mail-1.dc1");
+	assert_int_equal(a.census.publish_ttl, 45);
+	assert_string_equal(a.config_path, "/etc/hb.conf");
+	assert_int_equal(hbctl_args_check(&a, HBCTL_OPT_CENSUS, err, sizeof(err)), 0);
+	assert_int_equal(parse(&a, err, bad_name, 3), -1);
+	assert_string_equal(err, "--publish: invalid backend name");
+	assert_int_equal(parse(&a, err, bad_ttl, 5), -1);
+	assert_string_equal(err, "--publish-ttl: must be 1..100000000");
+}
+
 static void test_parse_uint(void **state)
 {
 	unsigned int v;
@@ -203,6 +224,7 @@ int main(void)
 		cmocka_unit_test(test_too_many_words),
 		cmocka_unit_test(test_mailbox_options),
 		cmocka_unit_test(test_census_options),
+		cmocka_unit_test(test_census_publish),
 		cmocka_unit_test(test_parse_uint),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
