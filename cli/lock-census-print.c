@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define LC_SHOW_MAX 50	/* rows per human table; --json has all */
@@ -93,6 +94,8 @@ static void print_summary(const struct lock_census *c, FILE *f)
 		c->dotlock_count, c->dotlock_count == 1 ? "" : "s");
 	if (c->oldest_dotlock_secs >= 0)
 		fprintf(f, " (oldest %llds)", c->oldest_dotlock_secs);
+	if (c->oldest_op_secs >= 0)
+		fprintf(f, "; oldest locking operation %llds", c->oldest_op_secs);
 	if (c->other > 0)
 		fprintf(f, "; %u more on files outside the mail roots", c->other);
 	fputc('\n', f);
@@ -131,6 +134,20 @@ static void print_files(const struct lock_census *c, FILE *f)
 	free(v);
 }
 
+/* "sync of INBOX for 12s" from hb_locks' record, "-" without one */
+static void print_op(const struct lc_op *op, FILE *f)
+{
+	char box[sizeof(op->mailbox) * 4];
+	long long age = (long long)time(NULL) - op->since_ms / 1000;
+
+	if (op->name[0] == '\0') {
+		fputs("-\n", f);
+		return;
+	}
+	fprintf(f, "%s of %s for %llds\n", op->name,
+		hbctl_printable(op->mailbox, box, sizeof(box)), age < 0 ? 0 : age);
+}
+
 static void print_procs(const struct lock_census *c, FILE *f)
 {
 	size_t n;
@@ -142,13 +159,15 @@ static void print_procs(const struct lock_census *c, FILE *f)
 		free(v);
 		return;
 	}
-	fprintf(f, "\n%-8s %-16s %-6s %-7s %s\n", "PID", "PROCESS", "HELD", "WAITING", "USER");
+	fprintf(f, "\n%-8s %-16s %-6s %-7s %-20s %s\n", "PID", "PROCESS", "HELD", "WAITING",
+		"USER", "OPERATION");
 	for (size_t i = 0; i < n && i < LC_SHOW_MAX; i++) {
 		const struct lc_proc *p = v[i];
 
-		fprintf(f, "%-8ld %-16s %-6u %-7u %s\n", p->pid,
+		fprintf(f, "%-8ld %-16s %-6u %-7u %-20s ", p->pid,
 			hbctl_printable(p->name, name, sizeof(name)), p->held, p->waiting,
 			p->user[0] != '\0' ? hbctl_printable(p->user, user, sizeof(user)) : "-");
+		print_op(&p->op, f);
 	}
 	if (n > LC_SHOW_MAX)
 		fprintf(f, "(%zu more processes; --json lists all)\n", n - LC_SHOW_MAX);
@@ -215,6 +234,20 @@ static void json_files(const struct lock_census *c, struct hbctl_json *js)
 	free(v);
 }
 
+/* "operation": {"name", "mailbox", "since_ms"} from hb_locks, or null */
+static void json_op(struct hbctl_json *js, const struct lc_op *op)
+{
+	if (op->name[0] == '\0') {
+		hbctl_json_null(js, "operation");
+		return;
+	}
+	hbctl_json_obj_begin(js, "operation");
+	hbctl_json_str(js, "name", op->name);
+	hbctl_json_str(js, "mailbox", op->mailbox);
+	hbctl_json_int(js, "since_ms", op->since_ms);
+	hbctl_json_obj_end(js);
+}
+
 static void json_procs(const struct lock_census *c, struct hbctl_json *js)
 {
 	size_t n;
@@ -234,6 +267,7 @@ static void json_procs(const struct lock_census *c, struct hbctl_json *js)
 			hbctl_json_null(js, "user");
 		hbctl_json_int(js, "held", p->held);
 		hbctl_json_int(js, "waiting", p->waiting);
+		json_op(js, &p->op);
 		hbctl_json_obj_end(js);
 	}
 	hbctl_json_arr_end(js);
@@ -289,6 +323,10 @@ void lock_census_print_json(const struct lock_census *c, struct hbctl_json *js)
 		hbctl_json_int(js, "oldest_dotlock_secs", c->oldest_dotlock_secs);
 	else
 		hbctl_json_null(js, "oldest_dotlock_secs");
+	if (c->oldest_op_secs >= 0)
+		hbctl_json_int(js, "oldest_operation_secs", c->oldest_op_secs);
+	else
+		hbctl_json_null(js, "oldest_operation_secs");
 	hbctl_json_obj_end(js);
 	json_files(c, js);
 	json_procs(c, js);
@@ -326,6 +364,10 @@ static void write_prometheus(const struct lock_census *c, FILE *f, long long now
 		   "Age of the oldest dotlock under the mail roots (0: none).");
 	fprintf(f, "hummingbird_dotlock_oldest_age_seconds %lld\n",
 		c->oldest_dotlock_secs < 0 ? 0 : c->oldest_dotlock_secs);
+	prom_gauge(f, "hummingbird_locks_oldest_operation_age_seconds",
+		   "Age of the oldest hb_locks operation of a process holding or waiting for locks (0: none).");
+	fprintf(f, "hummingbird_locks_oldest_operation_age_seconds %lld\n",
+		c->oldest_op_secs < 0 ? 0 : c->oldest_op_secs);
 	prom_gauge(f, "hummingbird_locks_status", "Census verdict: 0 ok, 1 warn, 2 crit, 3 unknown.");
 	fprintf(f, "hummingbird_locks_status %d\n", (int)c->status);
 	prom_gauge(f, "hummingbird_locks_census_errors", "Problems that left the census incomplete.");

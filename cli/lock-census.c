@@ -240,9 +240,51 @@ int lock_census_proctitle_user(const char *cmdline, char *user, size_t size)
 	return 0;
 }
 
+/* copies [start, end) into BUF of SIZE; -1 if empty or too long */
+static int copy_part(const char *start, const char *end, char *buf, size_t size)
+{
+	if (end <= start || (size_t)(end - start) >= size)
+		return -1;
+	memcpy(buf, start, end - start);
+	buf[end - start] = '\0';
+	return 0;
+}
+
+int lock_census_proctitle_op(const char *cmdline, struct lc_op *op)
+{
+	const char *rec = NULL, *p, *user, *box, *end;
+	char *num_end;
+
+	for (p = strstr(cmdline, "[hb_locks "); p != NULL; p = strstr(p + 1, "[hb_locks "))
+		rec = p;
+	memset(op, 0, sizeof(*op));
+	if (rec == NULL)
+		return -1;
+	p = rec + strlen("[hb_locks ");
+	end = strrchr(p, ']');
+	user = strstr(p, " user=");
+	box = user == NULL ? NULL : strstr(user, " box=");
+	if (end == NULL || end[1] != '\0' || box == NULL || box > end ||
+	    copy_part(p, p + strcspn(p, " "), op->name, sizeof(op->name)) < 0 ||
+	    strncmp(p + strlen(op->name), " since=", 7) != 0)
+		goto broken;
+	p += strlen(op->name) + 7;
+	if (*p < '0' || *p > '9')
+		goto broken;
+	op->since_ms = strtoll(p, &num_end, 10);
+	if (num_end != user ||
+	    copy_part(user + 6, box, op->user, sizeof(op->user)) < 0 ||
+	    copy_part(box + 5, end, op->mailbox, sizeof(op->mailbox)) < 0)
+		goto broken;
+	return 0;
+broken:
+	memset(op, 0, sizeof(*op));
+	return -1;
+}
+
 static void describe_proc(struct lc_proc *p)
 {
-	char path[64], cmdline[512];
+	char path[64], cmdline[1024];
 
 	snprintf(path, sizeof(path), "/proc/%ld/comm", p->pid);
 	read_small_file(path, p->name, sizeof(p->name));
@@ -251,6 +293,9 @@ static void describe_proc(struct lc_proc *p)
 	read_small_file(path, cmdline, sizeof(cmdline));
 	if (lock_census_proctitle_user(cmdline, p->user, sizeof(p->user)) < 0)
 		p->user[0] = '\0';
+	/* without verbose_proctitle the user is only in hb_locks' record */
+	if (lock_census_proctitle_op(cmdline, &p->op) == 0 && p->user[0] == '\0')
+		snprintf(p->user, sizeof(p->user), "%s", p->op.user);
 }
 
 /* the distinct pids (> 0) of all locks, described, their fds scanned */
@@ -442,11 +487,30 @@ static void walk_dotlocks(struct lock_census *c, const char *dir,
 	closedir(dp);
 }
 
+/* the age of the oldest hb_locks operation among the processes that hold or
+ * wait for counted locks: the age /proc/locks cannot give */
+static void oldest_operation(struct lock_census *c, long long now)
+{
+	for (size_t i = 0; i < c->proc_count; i++) {
+		const struct lc_proc *p = &c->procs[i];
+		long long age;
+
+		if (p->op.name[0] == '\0' || p->held + p->waiting == 0)
+			continue;
+		age = now - p->op.since_ms / 1000;
+		if (age < 0)
+			age = 0;
+		if (age > c->oldest_op_secs)
+			c->oldest_op_secs = age;
+	}
+}
+
 int lock_census_collect(struct lock_census *c, const struct hbctl_census_args *args,
 			long long now)
 {
 	memset(c, 0, sizeof(*c));
 	c->oldest_dotlock_secs = -1;
+	c->oldest_op_secs = -1;
 	if (read_table(c, args->proc_locks != NULL ? args->proc_locks : "/proc/locks") < 0)
 		return -1;
 	if (build_files(c) < 0 || build_procs(c) < 0) {
@@ -454,6 +518,7 @@ int lock_census_collect(struct lock_census *c, const struct hbctl_census_args *a
 		return -1;
 	}
 	count_locks(c, args);
+	oldest_operation(c, now);
 	for (unsigned int i = 0; i < args->mail_root_count; i++)
 		walk_dotlocks(c, args->mail_roots[i], 0, now);
 	return 0;
@@ -495,6 +560,10 @@ void lock_census_judge(struct lock_census *c, const struct hbctl_census_args *a)
 		  pick(a, 3, a->crit_waiters, LC_DEFAULT_CRIT_WAITERS));
 	if (c->oldest_dotlock_secs >= 0)
 		judge_one(c, "oldest dotlock age (s)", c->oldest_dotlock_secs,
+			  pick(a, 4, a->warn_age, LC_DEFAULT_WARN_AGE),
+			  pick(a, 5, a->crit_age, LC_DEFAULT_CRIT_AGE));
+	if (c->oldest_op_secs >= 0)
+		judge_one(c, "oldest locking operation (s)", c->oldest_op_secs,
 			  pick(a, 4, a->warn_age, LC_DEFAULT_WARN_AGE),
 			  pick(a, 5, a->crit_age, LC_DEFAULT_CRIT_AGE));
 	if (c->error_count > 0 && c->status != LC_CRIT)

@@ -28,11 +28,21 @@ struct lc_file {
 	unsigned int held, waiting;
 };
 
+/* hb_locks' record in a Dovecot process title (plugins/locks/locks-title.c):
+ * the locking mailbox operation it is in, since when */
+struct lc_op {
+	char name[16];			/* open, sync, commit; "" if none */
+	long long since_ms;
+	char user[LC_USER_LEN];
+	char mailbox[128];
+};
+
 struct lc_proc {
 	long pid;
 	char name[32];			/* /proc/PID/comm, "" if gone */
 	char user[LC_USER_LEN];		/* Dovecot's proctitle [user ...], or "" */
 	unsigned int held, waiting;
+	struct lc_op op;		/* hb_locks' record, if op.name[0] */
 };
 
 struct lc_dotlock {
@@ -60,10 +70,11 @@ struct lock_census {
 	unsigned int held, waiting, held_by_class[5];
 	unsigned int other;		/* locks on files outside the mail roots */
 	long long oldest_dotlock_secs;	/* -1: none */
+	long long oldest_op_secs;	/* hb_locks operation of a locker; -1: none */
 	char errors[LC_ERRORS_MAX][LC_ERROR_LEN];
 	unsigned int error_count;	/* may exceed LC_ERRORS_MAX */
 	enum lc_status status;
-	char reasons[3][96];
+	char reasons[4][96];
 	unsigned int reason_count;
 };
 
@@ -85,6 +96,9 @@ int lock_census_parse_dotlock(const char *content, long *pid_r,
 /* The user in a Dovecot proctitle "dovecot/imap [alice 1.2.3.4 SELECT]"
  * (the part before the slash is Dovecot's instance_name) */
 int lock_census_proctitle_user(const char *cmdline, char *user, size_t size);
+/* hb_locks' "[hb_locks OP since=MS user=U box=MAILBOX]" at the end of a
+ * process title; 0 and OP filled, or -1 if there is none (or it is broken) */
+int lock_census_proctitle_op(const char *cmdline, struct lc_op *op);
 
 #define LC_DEFAULT_WARN_LOCKS 1000
 #define LC_DEFAULT_CRIT_LOCKS 10000

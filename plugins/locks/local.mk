@@ -7,7 +7,8 @@ locksdir = $(dovecot_moduledir)
 plugins_locks_lib91_hb_locks_plugin_la_SOURCES = \
 	plugins/locks/hb-locks-plugin.c \
 	plugins/locks/locks-mailbox.c plugins/locks/locks-mailbox.h \
-	plugins/locks/locks-settings.c plugins/locks/locks-settings.h
+	plugins/locks/locks-settings.c plugins/locks/locks-settings.h \
+	plugins/locks/locks-title.c plugins/locks/locks-title.h
 # Dovecot's headers need its own config.h (found via LIBDOVECOT_INCLUDE)
 plugins_locks_lib91_hb_locks_plugin_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DHAVE_CONFIG_H $(LIBDOVECOT_INCLUDE) $(LIBDOVECOT_STORAGE_INCLUDE)

@@ -18,6 +18,7 @@
 #include "maildir-storage.h"
 #include "locks-settings.h"
 #include "locks-mailbox.h"
+#include "locks-title.h"
 
 #define LOCKS_WAIT_EVENT_MIN_USECS 1000
 
@@ -34,6 +35,7 @@ struct locks_user {
 struct locks_op {
 	struct timeval started;
 	uint64_t wait_at_start;
+	bool titled;
 };
 
 struct locks_box {
@@ -47,10 +49,17 @@ static MODULE_CONTEXT_DEFINE_INIT(locks_user_module,
 static MODULE_CONTEXT_DEFINE_INIT(locks_box_module,
 				  &mail_storage_module_register);
 
-static void locks_op_start(struct locks_op *op)
+static void locks_op_start(struct mailbox *box, struct locks_op *op,
+			   const char *operation)
 {
+	struct locks_box *lbox = LOCKS_BOX_CONTEXT(box);
+
 	i_gettimeofday(&op->started);
 	op->wait_at_start = file_lock_wait_get_total_usecs();
+	op->titled = lbox->luser->set.title;
+	if (op->titled)
+		locks_title_begin(operation, &op->started, box->storage->user->username,
+				  mailbox_get_vname(box));
 }
 
 /* the files an operation of this mailbox locks, for the warning */
@@ -73,6 +82,8 @@ static void locks_op_end(struct mailbox *box, struct locks_box *lbox,
 	long long run;
 	unsigned int warn_msecs = lbox->luser->set.warn_msecs;
 
+	if (op->titled)
+		locks_title_end();
 	i_gettimeofday(&now);
 	run = timeval_diff_usecs(&now, &op->started);
 	if (run < 0)
@@ -115,7 +126,7 @@ static int locks_open(struct mailbox *box)
 	struct locks_op op;
 	int ret;
 
-	locks_op_start(&op);
+	locks_op_start(box, &op, "open");
 	ret = lbox->module_ctx.super.open(box);
 	locks_op_end(box, lbox, &op, "open");
 	return ret;
@@ -126,7 +137,7 @@ locks_sync_init(struct mailbox *box, enum mailbox_sync_flags flags)
 {
 	struct locks_box *lbox = LOCKS_BOX_CONTEXT(box);
 
-	locks_op_start(&lbox->sync);
+	locks_op_start(box, &lbox->sync, "sync");
 	return lbox->module_ctx.super.sync_init(box, flags);
 }
 
@@ -150,7 +161,7 @@ static int locks_transaction_commit(struct mailbox_transaction_context *t,
 	struct locks_op op;
 	int ret;
 
-	locks_op_start(&op);
+	locks_op_start(box, &op, "commit");
 	ret = lbox->module_ctx.super.transaction_commit(t, changes_r);
 	locks_op_end(box, lbox, &op, "commit");
 	return ret;

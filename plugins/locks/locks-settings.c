@@ -42,5 +42,14 @@ int locks_settings_read(struct mail_user *user, struct locks_settings *set_r,
 					   value);
 		return -1;
 	}
+	value = mail_user_plugin_getenv(user, "hb_locks_title");
+	set_r->title = TRUE;
+	if (value == NULL || strcmp(value, "yes") == 0)
+		return 0;
+	if (strcmp(value, "no") != 0) {
+		*error_r = t_strdup_printf("hb_locks_title: not yes or no: %s", value);
+		return -1;
+	}
+	set_r->title = FALSE;
 	return 0;
 }

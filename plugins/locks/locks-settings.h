@@ -12,6 +12,9 @@ struct locks_settings {
 	/* an operation that waited for locks, or ran holding them, this long
 	   is logged (once, when it ends); 0 disables the warning */
 	unsigned int warn_msecs;
+	/* keep a record of the running locking operation in the process
+	   title for `hbctl locks` (hb_locks_title = yes|no, default yes) */
+	bool title;
 };
 
 int locks_settings_read(struct mail_user *user, struct locks_settings *set_r,

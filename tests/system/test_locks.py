@@ -14,6 +14,8 @@ import sys
 import threading
 import time
 
+import pytest
+
 import harness
 from test_guard import log_text, stats_of, wait_for_log, wait_for_stat
 
@@ -102,6 +104,11 @@ def test_blocked_store_is_seen_by_census_and_plugin(env):
             waiter = [p for p in out["processes"] if p["waiting"] == 1]
             assert len(waiter) == 1 and waiter[0]["name"] == "imap"
             assert waiter[0]["user"] == "alice"
+            # hb_locks' record in its title: the operation it is blocked in
+            op = waiter[0]["operation"]
+            assert op is not None and op["name"] in ("sync", "commit"), waiter
+            assert op["mailbox"] == "INBOX"
+            assert out["totals"]["oldest_operation_secs"] is not None, out["totals"]
             # a waiters threshold of 1 makes the same state a warning
             r = subprocess.run([harness.hbctl_binary(), "locks", "--mail-root", b.mail_root,
                                 "--warn-waiters", "1"], capture_output=True, text=True,
@@ -150,8 +157,12 @@ def test_quiet_operations_send_no_slow_event(env):
         b.stop()
 
 
-def test_bad_setting_refuses_login_with_clear_error(env):
-    b = env.add(LocksBackend(env, "locks-bad", "  hb_locks_warn = soon\n"))
+@pytest.mark.parametrize("name,setting,message", [
+    ("locks-bad", "hb_locks_warn = soon", "hb_locks: hb_locks_warn: not a duration"),
+    ("locks-bad-title", "hb_locks_title = maybe", "hb_locks: hb_locks_title: not yes or no: maybe"),
+])
+def test_bad_setting_refuses_login_with_clear_error(env, name, setting, message):
+    b = env.add(LocksBackend(env, name, "  %s\n" % setting))
     b.start()
     try:
         m = imaplib.IMAP4(*b.imap, timeout=20)
@@ -162,6 +173,6 @@ def test_bad_setting_refuses_login_with_clear_error(env):
         except imaplib.IMAP4.error:
             refused = True
         assert refused
-        assert wait_for_log(b, "hb_locks: hb_locks_warn: not a duration")
+        assert wait_for_log(b, message)
     finally:
         b.stop()

@@ -103,7 +103,8 @@ def test_quiet_mail_root_is_zero_and_ok(root):
     assert out["status"] == "ok" and out["ok"] is True
     assert out["totals"] == {"held": 0, "waiting": 0, "outside_mail_roots":
                              out["totals"]["outside_mail_roots"], "dotlocks": 0,
-                             "oldest_dotlock_secs": None}
+                             "oldest_dotlock_secs": None,
+                             "oldest_operation_secs": None}
     assert out["files"] == [] and out["dotlocks"] == []
     r = census("--mail-root", str(root), check_rc=0)
     assert r.stdout.startswith("ok: 0 held, 0 waiting, 0 dotlocks")

@@ -65,6 +65,65 @@ static void test_proctitle_user(void **state)
 		"dovecot/imap [a-very-long-user-name-beyond-thirty-two@x y]", user, sizeof(user)), -1);
 }
 
+static void test_proctitle_op(void **state)
+{
+	struct lc_op op;
+
+	(void)state;
+	assert_int_equal(lock_census_proctitle_op("dovecot/imap [alice 10.0.0.1 STORE] [hb_locks "
+						  "sync since=1733440000123 user=alice box=INBOX]",
+						  &op), 0);
+	assert_string_equal(op.name, "sync");
+	assert_int_equal(op.since_ms, 1733440000123LL);
+	assert_string_equal(op.user, "alice");
+	assert_string_equal(op.mailbox, "INBOX");
+	/* any printable mailbox name, spaces and " box=" included; no verbose title */
+	assert_int_equal(lock_census_proctitle_op("dovecot/imap [hb_locks commit since=5 "
+						  "user=bob@x box=Old [2019] box=y]", &op), 0);
+	assert_string_equal(op.name, "commit");
+	assert_int_equal(op.since_ms, 5);
+	assert_string_equal(op.user, "bob@x");
+	assert_string_equal(op.mailbox, "Old [2019] box=y");
+	static const char *const bad[] = {
+		"dovecot/imap [alice 10.0.0.1 STORE]",
+		"dovecot/imap [hb_locks sync since=1 user=a box=INBOX",
+		"dovecot/imap [hb_locks sync since=1 user=a box=INBOX] trailing",
+		"dovecot/imap [hb_locks sync since=x user=a box=INBOX]",
+		"dovecot/imap [hb_locks sync since=1x user=a box=INBOX]",
+		"dovecot/imap [hb_locks sync since=1 box=INBOX]",
+		"dovecot/imap [hb_locks sync since=1 user= box=INBOX]",
+		"dovecot/imap [hb_locks sync since=1 user=a box=]",
+		"dovecot/imap [hb_locks since=1 user=a box=INBOX]",
+		"dovecot/imap [hb_locks averyveryverylongoperation since=1 user=a box=I]",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (lock_census_proctitle_op(bad[i], &op) == 0)
+			fail_msg("accepted: %s", bad[i]);
+		assert_int_equal(op.name[0], '\0');
+	}
+}
+
+static void test_operation_age_is_judged_like_dotlock_age(void **state)
+{
+	struct hbctl_census_args a;
+	struct lock_census c;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	memset(&c, 0, sizeof(c));
+	c.oldest_dotlock_secs = -1;
+	c.oldest_op_secs = 61;
+	lock_census_judge(&c, &a);
+	assert_int_equal(c.status, LC_WARN);
+	assert_string_equal(c.reasons[0], "oldest locking operation (s) 61 >= 60");
+	c.oldest_op_secs = 300;
+	lock_census_judge(&c, &a);
+	assert_int_equal(c.status, LC_CRIT);
+	c.oldest_op_secs = -1;
+	lock_census_judge(&c, &a);
+	assert_int_equal(c.status, LC_OK);
+}
+
 static void judge(struct lock_census *c, unsigned int held, unsigned int waiting,
 		  long long oldest, const struct hbctl_census_args *a)
 {
@@ -72,6 +131,7 @@ static void judge(struct lock_census *c, unsigned int held, unsigned int waiting
 	c->held = held;
 	c->waiting = waiting;
 	c->oldest_dotlock_secs = oldest;
+	c->oldest_op_secs = -1;
 	lock_census_judge(c, a);
 }
 
@@ -222,6 +282,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dotlock_content),
 		cmocka_unit_test(test_proctitle_user),
+		cmocka_unit_test(test_proctitle_op),
+		cmocka_unit_test(test_operation_age_is_judged_like_dotlock_age),
 		cmocka_unit_test(test_thresholds),
 		cmocka_unit_test(test_recorded_table_counts_each_line_once),
 		cmocka_unit_test(test_dotlocks_in_mail_root),
