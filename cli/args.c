@@ -56,6 +56,8 @@ static const struct census_threshold {
 	{ "--warn-age", offsetof(struct hbctl_census_args, warn_age) },
 	{ "--crit-age", offsetof(struct hbctl_census_args, crit_age) },
 	{ "--publish-ttl", offsetof(struct hbctl_census_args, publish_ttl) },
+	{ "--warn-wait-p99", offsetof(struct hbctl_census_args, warn_wait_p99) },
+	{ "--crit-wait-p99", offsetof(struct hbctl_census_args, crit_wait_p99) },
 };
 
 static int parse_census_path(const char *opt, const char *value,

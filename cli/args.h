@@ -31,6 +31,7 @@ struct hbctl_census_args {
 	unsigned int warn_locks, crit_locks;	/* --warn-locks/--crit-locks N */
 	unsigned int warn_waiters, crit_waiters;
 	unsigned int warn_age, crit_age;	/* seconds */
+	unsigned int warn_wait_p99, crit_wait_p99;	/* milliseconds */
 	unsigned int set;			/* which thresholds were given */
 };
 

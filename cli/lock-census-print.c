@@ -96,6 +96,8 @@ static void print_summary(const struct lock_census *c, FILE *f)
 		fprintf(f, " (oldest %llds)", c->oldest_dotlock_secs);
 	if (c->oldest_op_secs >= 0)
 		fprintf(f, "; oldest locking operation %llds", c->oldest_op_secs);
+	if (c->wait_p99_ms >= 0)
+		fprintf(f, "; wait p99 %lldms", c->wait_p99_ms);
 	if (c->other > 0)
 		fprintf(f, "; %u more on files outside the mail roots", c->other);
 	fputc('\n', f);
@@ -327,6 +329,10 @@ void lock_census_print_json(const struct lock_census *c, struct hbctl_json *js)
 		hbctl_json_int(js, "oldest_operation_secs", c->oldest_op_secs);
 	else
 		hbctl_json_null(js, "oldest_operation_secs");
+	if (c->wait_p99_ms >= 0)
+		hbctl_json_int(js, "wait_p99_ms", c->wait_p99_ms);
+	else
+		hbctl_json_null(js, "wait_p99_ms");
 	hbctl_json_obj_end(js);
 	json_files(c, js);
 	json_procs(c, js);
@@ -368,6 +374,10 @@ static void write_prometheus(const struct lock_census *c, FILE *f, long long now
 		   "Age of the oldest hb_locks operation of a process holding or waiting for locks (0: none).");
 	fprintf(f, "hummingbird_locks_oldest_operation_age_seconds %lld\n",
 		c->oldest_op_secs < 0 ? 0 : c->oldest_op_secs);
+	prom_gauge(f, "hummingbird_locks_wait_p99_seconds",
+		   "99th percentile of how long the waiting processes have waited so far (hb_locks; 0: none).");
+	fprintf(f, "hummingbird_locks_wait_p99_seconds %.3f\n",
+		c->wait_p99_ms < 0 ? 0.0 : (double)c->wait_p99_ms / 1000.0);
 	prom_gauge(f, "hummingbird_locks_status", "Census verdict: 0 ok, 1 warn, 2 crit, 3 unknown.");
 	fprintf(f, "hummingbird_locks_status %d\n", (int)c->status);
 	prom_gauge(f, "hummingbird_locks_census_errors", "Problems that left the census incomplete.");

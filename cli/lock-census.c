@@ -487,22 +487,40 @@ static void walk_dotlocks(struct lock_census *c, const char *dir,
 	closedir(dp);
 }
 
-/* the age of the oldest hb_locks operation among the processes that hold or
- * wait for counted locks: the age /proc/locks cannot give */
-static void oldest_operation(struct lock_census *c, long long now)
+static int cmp_llong(const void *a, const void *b)
 {
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* From hb_locks' records of the processes that hold or wait for counted
+ * locks (the ages /proc/locks cannot give): the oldest operation, and the
+ * 99th percentile of how long the waiting ones have waited so far. */
+static void operation_ages(struct lock_census *c, long long now)
+{
+	long long *waits = malloc((c->proc_count + 1) * sizeof(*waits));
+	size_t n = 0;
+
 	for (size_t i = 0; i < c->proc_count; i++) {
 		const struct lc_proc *p = &c->procs[i];
-		long long age;
+		long long age_ms;
 
 		if (p->op.name[0] == '\0' || p->held + p->waiting == 0)
 			continue;
-		age = now - p->op.since_ms / 1000;
-		if (age < 0)
-			age = 0;
-		if (age > c->oldest_op_secs)
-			c->oldest_op_secs = age;
+		age_ms = now * 1000 - p->op.since_ms;
+		if (age_ms < 0)
+			age_ms = 0;
+		if (age_ms / 1000 > c->oldest_op_secs)
+			c->oldest_op_secs = age_ms / 1000;
+		if (p->waiting > 0 && waits != NULL)
+			waits[n++] = age_ms;
 	}
+	if (n > 0) {
+		qsort(waits, n, sizeof(*waits), cmp_llong);
+		c->wait_p99_ms = waits[(n * 99 + 99) / 100 - 1];
+	}
+	free(waits);
 }
 
 int lock_census_collect(struct lock_census *c, const struct hbctl_census_args *args,
@@ -511,6 +529,7 @@ int lock_census_collect(struct lock_census *c, const struct hbctl_census_args *a
 	memset(c, 0, sizeof(*c));
 	c->oldest_dotlock_secs = -1;
 	c->oldest_op_secs = -1;
+	c->wait_p99_ms = -1;
 	if (read_table(c, args->proc_locks != NULL ? args->proc_locks : "/proc/locks") < 0)
 		return -1;
 	if (build_files(c) < 0 || build_procs(c) < 0) {
@@ -518,7 +537,7 @@ int lock_census_collect(struct lock_census *c, const struct hbctl_census_args *a
 		return -1;
 	}
 	count_locks(c, args);
-	oldest_operation(c, now);
+	operation_ages(c, now);
 	for (unsigned int i = 0; i < args->mail_root_count; i++)
 		walk_dotlocks(c, args->mail_roots[i], 0, now);
 	return 0;
@@ -566,6 +585,10 @@ void lock_census_judge(struct lock_census *c, const struct hbctl_census_args *a)
 		judge_one(c, "oldest locking operation (s)", c->oldest_op_secs,
 			  pick(a, 4, a->warn_age, LC_DEFAULT_WARN_AGE),
 			  pick(a, 5, a->crit_age, LC_DEFAULT_CRIT_AGE));
+	if (c->wait_p99_ms >= 0)
+		judge_one(c, "wait p99 (ms)", c->wait_p99_ms,
+			  pick(a, 7, a->warn_wait_p99, LC_DEFAULT_WARN_WAIT_P99_MS),
+			  pick(a, 8, a->crit_wait_p99, LC_DEFAULT_CRIT_WAIT_P99_MS));
 	if (c->error_count > 0 && c->status != LC_CRIT)
 		c->status = LC_UNKNOWN;
 }

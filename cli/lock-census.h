@@ -71,10 +71,11 @@ struct lock_census {
 	unsigned int other;		/* locks on files outside the mail roots */
 	long long oldest_dotlock_secs;	/* -1: none */
 	long long oldest_op_secs;	/* hb_locks operation of a locker; -1: none */
+	long long wait_p99_ms;		/* of the waiters' operations so far; -1: none */
 	char errors[LC_ERRORS_MAX][LC_ERROR_LEN];
 	unsigned int error_count;	/* may exceed LC_ERRORS_MAX */
 	enum lc_status status;
-	char reasons[4][96];
+	char reasons[5][96];
 	unsigned int reason_count;
 };
 
@@ -106,6 +107,8 @@ int lock_census_proctitle_op(const char *cmdline, struct lc_op *op);
 #define LC_DEFAULT_CRIT_WAITERS 100
 #define LC_DEFAULT_WARN_AGE 60
 #define LC_DEFAULT_CRIT_AGE 300
+#define LC_DEFAULT_WARN_WAIT_P99_MS 5000
+#define LC_DEFAULT_CRIT_WAIT_P99_MS 30000
 
 /* lock-census-print.c */
 void lock_census_print(const struct lock_census *c, FILE *f);

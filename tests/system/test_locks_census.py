@@ -104,7 +104,7 @@ def test_quiet_mail_root_is_zero_and_ok(root):
     assert out["totals"] == {"held": 0, "waiting": 0, "outside_mail_roots":
                              out["totals"]["outside_mail_roots"], "dotlocks": 0,
                              "oldest_dotlock_secs": None,
-                             "oldest_operation_secs": None}
+                             "oldest_operation_secs": None, "wait_p99_ms": None}
     assert out["files"] == [] and out["dotlocks"] == []
     r = census("--mail-root", str(root), check_rc=0)
     assert r.stdout.startswith("ok: 0 held, 0 waiting, 0 dotlocks")

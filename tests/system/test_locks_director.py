@@ -164,15 +164,20 @@ def test_lock_pressure_degrades_backend_for_new_users_only(env):
             assert time.monotonic() < deadline, c.director.metrics_text()
             time.sleep(0.1)
         # the ages /proc/locks lacks, from hb_locks' records: the blocked
-        # STOREs have run for a second or more, an age threshold sees it
+        # STOREs have run for a second or more, the age and wait thresholds
+        # see it
         deadline = time.monotonic() + 10
         while True:
-            rc, out, _ = c.census("--warn-waiters", "100", "--warn-age", "1")
+            rc, out, _ = c.census("--warn-waiters", "100", "--warn-age", "1",
+                                  "--warn-wait-p99", "1000")
             if (out["totals"]["oldest_operation_secs"] or 0) >= 1 or time.monotonic() > deadline:
                 break
             time.sleep(0.2)
+        t = out["totals"]
+        assert t["wait_p99_ms"] >= 1000, t     # the longest of 4 waiters
         assert rc == 1 and out["reasons"] == [
-            "oldest locking operation (s) %d >= 1" % out["totals"]["oldest_operation_secs"]], out
+            "oldest locking operation (s) %d >= 1" % t["oldest_operation_secs"],
+            "wait p99 (ms) %d >= 1000" % t["wait_p99_ms"]], out
         ops = [p["operation"] for p in out["processes"] if p["waiting"]]
         assert len(ops) == WAITERS and all(o and o["mailbox"] == "INBOX" for o in ops), ops
         # new users all go to lk2; the existing user stays on lk1

@@ -112,6 +112,7 @@ static void test_operation_age_is_judged_like_dotlock_age(void **state)
 	memset(&a, 0, sizeof(a));
 	memset(&c, 0, sizeof(c));
 	c.oldest_dotlock_secs = -1;
+	c.wait_p99_ms = -1;
 	c.oldest_op_secs = 61;
 	lock_census_judge(&c, &a);
 	assert_int_equal(c.status, LC_WARN);
@@ -122,6 +123,21 @@ static void test_operation_age_is_judged_like_dotlock_age(void **state)
 	c.oldest_op_secs = -1;
 	lock_census_judge(&c, &a);
 	assert_int_equal(c.status, LC_OK);
+	/* the waiters' p99, default 5 s / 30 s, and its options */
+	c.wait_p99_ms = 4999;
+	lock_census_judge(&c, &a);
+	assert_int_equal(c.status, LC_OK);
+	c.wait_p99_ms = 5000;
+	lock_census_judge(&c, &a);
+	assert_int_equal(c.status, LC_WARN);
+	assert_string_equal(c.reasons[0], "wait p99 (ms) 5000 >= 5000");
+	c.wait_p99_ms = 30000;
+	lock_census_judge(&c, &a);
+	assert_int_equal(c.status, LC_CRIT);
+	a.crit_wait_p99 = 40000;
+	a.set |= 1U << 8;
+	lock_census_judge(&c, &a);
+	assert_int_equal(c.status, LC_WARN);
 }
 
 static void judge(struct lock_census *c, unsigned int held, unsigned int waiting,
@@ -132,6 +148,7 @@ static void judge(struct lock_census *c, unsigned int held, unsigned int waiting
 	c->waiting = waiting;
 	c->oldest_dotlock_secs = oldest;
 	c->oldest_op_secs = -1;
+	c->wait_p99_ms = -1;
 	lock_census_judge(c, a);
 }
 
