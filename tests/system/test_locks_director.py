@@ -10,6 +10,7 @@ stats.  Once the holder is gone and the census is calm again, lk1 is up and
 takes new users again (after degrade_leave_count calm rounds)."""
 import imaplib
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -132,6 +133,7 @@ def test_lock_pressure_degrades_backend_for_new_users_only(env):
                               stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "locked"
+        blocked_at = time.monotonic()
         for t in threads:
             t.start()
         # the census sees the true numbers: 1 holder, WAITERS imap waiters
@@ -186,6 +188,7 @@ def test_lock_pressure_degrades_backend_for_new_users_only(env):
         assert c.login(stay) == "lk1"
         assert c.redis("GET", PREFIX + "user:" + stay) == "lk1"
     finally:
+        held_secs = time.monotonic() - blocked_at
         holder.kill()
         holder.wait()
     for t in threads:
@@ -198,6 +201,11 @@ def test_lock_pressure_degrades_backend_for_new_users_only(env):
     slow = [l for l in log_text(lk1).splitlines() if "hb_locks: slow " in l]
     assert len(slow) == WAITERS, slow
     assert all("(user %s)" % stay in l and "dovecot.index.log" in l for l in slow), slow
+    # and the time each waited is the time the test held the lock (less the
+    # moments before its thread's STORE reached the lock)
+    waited = [float(re.search(r"waited (\d+\.\d+) s", l).group(1)) for l in slow]
+    assert all(held_secs - 1.0 <= w <= held_secs + 0.5 for w in waited), (held_secs, waited)
+    assert wait_for_stat(lk1, "hb_lock_wait", WAITERS)
 
     # calm again: after two calm rounds lk1 is up and takes new users
     rc, out, _ = c.census("--warn-waiters", "2", "--publish", "lk1")
