@@ -1,9 +1,10 @@
 """Lock pressure steers new users away from a backend (docs/LOCKS.md,
 "Director integration"; docs/DESIGN.md 5), with real Dovecot, Redis, a
 director and a proxy: while a process the test starts holds the fcntl lock
-of one user's dovecot.index.log on backend lk1 and WAITERS sessions of that
-user block behind it, `hbctl locks` on lk1 counts exactly that holder and
-those waiters, and publishes a warning; the director marks lk1 degraded
+of one user's dovecot.index.log on backend lk1, then is stopped (SIGSTOP, a
+stalled holder), and WAITERS sessions of that user block behind it, `hbctl
+locks` on lk1 counts exactly that holder and those waiters, gives them ages
+from hb_locks' records and publishes a warning; the director marks lk1 degraded
 (hbctl status says why), new users log in on lk2 while the existing user
 still lands on lk1; hb_locks counts every blocked operation in Dovecot's
 stats.  Once the holder is gone and the census is calm again, lk1 is up and
@@ -11,6 +12,7 @@ takes new users again (after degrade_leave_count calm rounds)."""
 import imaplib
 import json
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -23,7 +25,7 @@ from test_locks import HOLDER, LocksBackend
 
 BACKEND_IPS = {"lk1": "127.0.0.54", "lk2": "127.0.0.55"}
 PROXY_IP = "127.0.0.56"
-WAITERS = 4
+WAITERS = 8
 PREFIX = "hb:"
 
 
@@ -133,6 +135,7 @@ def test_lock_pressure_degrades_backend_for_new_users_only(env):
                               stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "locked"
+        holder.send_signal(signal.SIGSTOP)     # a stalled holder, as on NFS
         blocked_at = time.monotonic()
         for t in threads:
             t.start()
