@@ -13,7 +13,8 @@
 # the script stops unless BENCH_VARIANTS holds only stock (a baseline-only run).
 # The variant "locks" loads hb_locks instead (BUILDDIR/plugins/locks/.libs, with the shipped
 # conf.d/91-hb-locks.conf and its metrics): its overhead goal is <= 2 % (docs/LOCKS.md);
-# "locks-nometrics" loads the plugin without the metric blocks.
+# "locks-nometrics" loads the plugin without the metric blocks, "locks-notitle" with
+# hb_locks_title = no.
 set -euo pipefail
 
 BUILDDIR=$(cd "${1:-${HB_BUILDDIR:-${BUILDDIR:-.}}}" && pwd)
@@ -68,6 +69,11 @@ guard_block() { # VARIANT
 	fi
 	if [ "$1" = locks-nometrics ]; then	# the plugin alone: what the metrics cost
 		printf 'mail_plugin_dir = %s\nmail_plugins = $mail_plugins hb_locks\n' "$D/plugins"
+		return 0
+	fi
+	if [ "$1" = locks-notitle ]; then	# what the process-title record costs
+		printf 'mail_plugin_dir = %s\n!include %s\nplugin {\n  hb_locks_title = no\n}\n' \
+			"$D/plugins" "$LOCKS_CONF"
 		return 0
 	fi
 	printf 'mail_plugin_dir = %s\nmail_plugins = $mail_plugins hb_guard\nplugin {\n' "$D/plugins"
@@ -262,6 +268,9 @@ summarize() {
 	  if (base > 0 && ("locks" in med))
 	    printf "locks vs stock: %.3fx, paired %.3fx (goal >= 0.98: hb_locks overhead <= 2 %%)\n",
 	           med["locks"] / base, paired["locks"]
+	  if (base > 0 && ("locks-notitle" in med))
+	    printf "locks-notitle vs stock: %.3fx, paired %.3fx (the plugin without its title record)\n",
+	           med["locks-notitle"] / base, paired["locks-notitle"]
 	  if (base > 0 && ("locks-nometrics" in med))
 	    printf "locks-nometrics vs stock: %.3fx, paired %.3fx (the plugin without its metric blocks)\n",
 	           med["locks-nometrics"] / base, paired["locks-nometrics"]
@@ -285,8 +294,8 @@ dovecot_errors() {
 for v in $VARIANTS; do
 	case $v in stock|stock-again) ;;
 		guard-none|guard-log|guard-dirs|guard-log-dirs|guard-default) NEED_PLUGIN=1 ;;
-		locks|locks-nometrics) NEED_LOCKS=1 ;;
-		*) die "unknown variant $v (stock stock-again guard-none guard-log guard-dirs guard-log-dirs guard-default locks locks-nometrics)" ;; esac
+		locks|locks-nometrics|locks-notitle) NEED_LOCKS=1 ;;
+		*) die "unknown variant $v (stock stock-again guard-none guard-log guard-dirs guard-log-dirs guard-default locks locks-nometrics locks-notitle)" ;; esac
 done
 if [ "$NEED_PLUGIN" = 1 ] && [ ! -f "$SRC_PLUGIN_DIR/$PLUGIN_SO" ]; then
 	die "hb_guard plugin not built: $SRC_PLUGIN_DIR/$PLUGIN_SO missing (build plugins/guard, or BENCH_VARIANTS=stock for a baseline-only run)"
