@@ -21,6 +21,8 @@ EXTRA_DIST += \
 	tests/system/test_crashfs.py \
 	tests/system/test_locks_census.py \
 	tests/system/test_locks.py \
+	tests/system/test_locks_director.py \
+	tests/system/test_proxy_metrics.py \
 	tests/system/test_guard_faults.py \
 	tests/system/guard_harness.py \
 	tests/system/imap_ledger.py
