@@ -15,11 +15,13 @@
 #include "hb-keys.h"
 #include "kick.h"
 #include "hb-dlist.h"
+#include "hb-settings.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 
 struct backend_check;
 
@@ -43,6 +45,14 @@ struct backend_check {
 
 struct health {
 	struct director *d;
+	struct probe_login login;       /* user NULL: greeting only */
+	char *login_password;           /* read each round, wiped after it */
+	int login_error_logged;
+	/* a refused health login is not tried again until the password file
+	   changes: Dovecot's auth penalty would slow every probe until it
+	   timed out, failing a healthy backend */
+	int login_refused;
+	struct timespec refused_file_mtime;
 	int lease_held;
 	struct event *round_timer;
 	struct backend_check *checks;   /* running, for cancelling at shutdown */
@@ -182,16 +192,36 @@ static void check_store(struct backend_check *bc)
 	director_redis_call(d, 16, argv, on_health_result, result);
 }
 
+/* a wrong health_login_user/password is the operator's to fix, not a
+ * failure of every backend: said once, and no more logins until the password
+ * file changes (login_load) */
+static void login_refused(struct health *h, const char *name)
+{
+	struct stat st;
+
+	if (h->login_refused)
+		return;
+	h->login_refused = 1;
+	if (stat(h->d->set->health_login_password_file, &st) == 0)
+		h->refused_file_mtime = st.st_mtim;
+	hb_warn("backend %s refused the health login of %s: check health_login_user and "
+		"health_login_password_file; probes only wait for the greeting until that "
+		"file changes", name, h->d->set->health_login_user);
+}
+
 static void on_probe_done(void *ctx, int ok, const char *reason)
 {
 	struct probe_slot *slot = ctx;
 	struct backend_check *bc = slot->check;
 
 	bc->probes[slot->index] = NULL;
-	if (director_now_ms() - bc->started_ms > bc->slowest_ms)
+	/* a refused health login is slow on purpose (auth_failure_delay) */
+	if (!(ok && reason != NULL) && director_now_ms() - bc->started_ms > bc->slowest_ms)
 		bc->slowest_ms = director_now_ms() - bc->started_ms;
 
 	metrics_health_check(bc->h->d->metrics, ok);
+	if (ok && reason != NULL)
+		login_refused(bc->h, bc->name);
 	if (!ok && !bc->failed) {
 		bc->failed = 1;
 		snprintf(bc->reason, sizeof(bc->reason), "%s", reason);
@@ -207,11 +237,12 @@ static void check_start_probe(struct backend_check *bc, unsigned int index,
 			      enum probe_kind kind, const char *host, unsigned int port)
 {
 	struct director *d = bc->h->d;
+	const struct probe_login *login = bc->h->login.user != NULL ? &bc->h->login : NULL;
 
 	bc->slots[index].check = bc;
 	bc->slots[index].index = index;
 	bc->probes[index] = probe_start(d->base, kind, host, port, d->set->health_timeout_ms,
-					on_probe_done, &bc->slots[index]);
+					login, on_probe_done, &bc->slots[index]);
 	if (bc->probes[index] == NULL)
 		on_probe_done(&bc->slots[index], 0, "out of memory");
 }
@@ -238,6 +269,57 @@ static void check_backend(struct health *h, const struct hb_backend *b)
 		check_start_probe(bc, 1, PROBE_LMTP, b->host, lmtp);
 }
 
+static void login_forget(struct health *h)
+{
+	if (h->login_password != NULL) {
+		explicit_bzero(h->login_password, strlen(h->login_password));
+		free(h->login_password);
+		h->login_password = NULL;
+	}
+	h->login.user = h->login.password = NULL;
+}
+
+/* health_login_user and its password file, read each round (a changed file
+ * or a reload takes effect at once); any problem leaves greeting-only probes,
+ * logged once until it is fixed */
+static void login_load(struct health *h)
+{
+	const struct hb_settings *set = h->d->set;
+	char err[256];
+
+	struct stat st;
+
+	h->login.user = NULL;
+	if (set->health_login_user[0] == '\0')
+		return;
+	if (h->login_refused) {
+		if (stat(set->health_login_password_file, &st) == 0 &&
+		    st.st_mtim.tv_sec == h->refused_file_mtime.tv_sec &&
+		    st.st_mtim.tv_nsec == h->refused_file_mtime.tv_nsec)
+			return;
+		h->login_refused = 0;	/* changed: try it again */
+	}
+	if (hb_read_secret_file(set->health_login_password_file, &h->login_password,
+				err, sizeof(err)) < 0) {
+		if (!h->login_error_logged)
+			hb_error("health login disabled: %s", err);
+		h->login_error_logged = 1;
+		return;
+	}
+	if (!probe_login_valid(set->health_login_user) ||
+	    !probe_login_valid(h->login_password)) {
+		if (!h->login_error_logged)
+			hb_error("health login disabled: health_login_user or its password "
+				 "contains a quote, backslash or line break");
+		h->login_error_logged = 1;
+		login_forget(h);
+		return;
+	}
+	h->login_error_logged = 0;
+	h->login.user = set->health_login_user;
+	h->login.password = h->login_password;
+}
+
 static void on_round_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct health *h = arg;
@@ -248,8 +330,10 @@ static void on_round_timer(evutil_socket_t fd, short what, void *arg)
 	/* skip a round while the previous one still runs: slow backends must
 	 * not pile up probes */
 	if (h->lease_held && h->checks_running == 0 && director_redis_usable(d)) {
+		login_load(h);
 		for (size_t i = 0; i < d->table.count; i++)
 			check_backend(h, &d->table.backends[i]);
+		login_forget(h);	/* the probes keep their own copies */
 	}
 	evtimer_add(h->round_timer, &tv);
 }
@@ -312,6 +396,7 @@ void health_destroy(struct health **_h)
 		check_unlink(bc);
 		free(bc);
 	}
+	login_forget(h);
 	event_free(h->round_timer);
 	free(h);
 	*_h = NULL;

@@ -1,6 +1,9 @@
 /* probe.c - checks that a backend speaks its protocol, not just that a port is
- * open: IMAP must greet "* OK", LMTP must greet 220 and answer LHLO with 250.
- * Input is bounded (PROBE_INPUT_MAX) and every probe ends within its timeout. */
+ * open: IMAP must greet "* OK" (and answer a health user's LOGIN, when one is
+ * configured: then the probe times a whole login), LMTP must greet 220 and
+ * answer LHLO with 250.  Input is bounded (PROBE_INPUT_MAX) and every probe
+ * ends within its timeout. */
+#include "hb-config-auto.h"
 #include "probe.h"
 
 #include <stdio.h>
@@ -15,14 +18,25 @@
 struct probe {
 	enum probe_kind kind;
 	int lhlo_sent;
+	int login_sent;
+	char *login_cmd;		/* "h1 LOGIN ...", wiped when freed */
 	struct bufferevent *bev;
 	struct event *timer;
 	probe_done_cb *done;
 	void *ctx;
 };
 
+int probe_login_valid(const char *value)
+{
+	return value[0] != '\0' && strpbrk(value, "\"\\\r\n") == NULL;
+}
+
 void probe_cancel(struct probe *p)
 {
+	if (p->login_cmd != NULL) {
+		explicit_bzero(p->login_cmd, strlen(p->login_cmd));
+		free(p->login_cmd);
+	}
 	if (p->bev != NULL)
 		bufferevent_free(p->bev);
 	event_free(p->timer);
@@ -43,17 +57,36 @@ static void on_invalid_address(evutil_socket_t fd, short what, void *arg)
 	probe_finish(arg, 0, "invalid address");
 }
 
-/* Handle one greeting/reply line; returns 1 = success, -1 = failure, 0 = more. */
-static int probe_line(struct probe *p, const char *line, const char **reason_r)
+/* IMAP: the greeting, then the health LOGIN's tagged answer if one is sent;
+ * untagged lines in between are skipped. */
+static int probe_imap_line(struct probe *p, const char *line, const char **reason_r)
 {
-	if (p->kind == PROBE_IMAP) {
-		if (strncmp(line, "* OK", 4) == 0) {
+	if (!p->login_sent) {
+		if (strncmp(line, "* OK", 4) != 0) {
+			*reason_r = "IMAP greeting is not * OK";
+			return -1;
+		}
+		if (p->login_cmd == NULL) {
 			bufferevent_write(p->bev, "h LOGOUT\r\n", 10);
 			return 1;
 		}
-		*reason_r = "IMAP greeting is not * OK";
-		return -1;
+		bufferevent_write(p->bev, p->login_cmd, strlen(p->login_cmd));
+		p->login_sent = 1;
+		return 0;
 	}
+	if (strncmp(line, "h1 ", 3) != 0)
+		return 0;
+	bufferevent_write(p->bev, "h2 LOGOUT\r\n", 11);
+	if (strncmp(line, "h1 OK", 5) != 0)
+		*reason_r = "the backend refused the health login";
+	return 1;
+}
+
+/* Handle one greeting/reply line; returns 1 = success, -1 = failure, 0 = more. */
+static int probe_line(struct probe *p, const char *line, const char **reason_r)
+{
+	if (p->kind == PROBE_IMAP)
+		return probe_imap_line(p, line, reason_r);
 	if (!p->lhlo_sent) {
 		if (strncmp(line, "220-", 4) == 0)
 			return 0;
@@ -114,7 +147,7 @@ static void on_probe_timeout(evutil_socket_t fd, short what, void *arg)
 
 struct probe *probe_start(struct event_base *base, enum probe_kind kind, const char *host,
 			  unsigned int port, unsigned int timeout_ms,
-			  probe_done_cb *done, void *ctx)
+			  const struct probe_login *login, probe_done_cb *done, void *ctx)
 {
 	struct probe *p = calloc(1, sizeof(*p));
 	struct sockaddr_storage ss;
@@ -125,6 +158,10 @@ struct probe *probe_start(struct event_base *base, enum probe_kind kind, const c
 	if (p == NULL)
 		return NULL;
 	p->kind = kind;
+	if (kind == PROBE_IMAP && login != NULL &&
+	    asprintf(&p->login_cmd, "h1 LOGIN \"%s\" \"%s\"\r\n", login->user,
+		     login->password) < 0)
+		p->login_cmd = NULL;	/* then the greeting alone */
 	p->done = done;
 	p->ctx = ctx;
 	p->timer = evtimer_new(base, on_probe_timeout, p);

@@ -63,6 +63,8 @@ static const struct setting_def setting_defs[] = {
 	D(degrade_probe_time, degrade_probe_time_ms, T_DURATION_MS, "1s", 0, 600000),
 	S(degrade_enter_count, T_UINT, "3", 1, 100),
 	S(degrade_leave_count, T_UINT, "5", 1, 100),
+	S(health_login_user, T_STR, "", 0, 0),
+	S(health_login_password_file, T_STR, "", 0, 0),
 	D(health_lease_ttl, health_lease_ttl_ms, T_DURATION_MS, "5s", 1000, 600000),
 	S(cache_size, T_UINT, "100000", 0, 100000000),
 	S(instance_id, T_STR, "", 0, 0),
@@ -262,6 +264,10 @@ static int parse_line(struct hb_settings *set, char *line, char *err, size_t err
 /* Checks that involve more than one value. */
 static int settings_validate(const struct hb_settings *set, char *err, size_t err_size)
 {
+	if (set->health_login_user[0] != '\0' && set->health_login_password_file[0] == '\0') {
+		snprintf(err, err_size, "health_login_user needs health_login_password_file");
+		return -1;
+	}
 	if (set->health_timeout_ms > set->health_interval_ms * 10) {
 		snprintf(err, err_size, "health_timeout must not exceed 10 x health_interval");
 		return -1;

@@ -38,6 +38,8 @@ struct hb_settings {
 	unsigned int degrade_probe_time_ms;	/* 0: probe time is no input */
 	unsigned int degrade_enter_count;
 	unsigned int degrade_leave_count;
+	char *health_login_user;		/* "": IMAP probes greet only */
+	char *health_login_password_file;
 	unsigned int health_lease_ttl_ms;
 	unsigned int cache_size;
 	char *instance_id;

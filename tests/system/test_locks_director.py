@@ -11,6 +11,7 @@ stats.  Once the holder is gone and the census is calm again, lk1 is up and
 takes new users again (after degrade_leave_count calm rounds)."""
 import imaplib
 import json
+import os
 import re
 import signal
 import subprocess
@@ -247,3 +248,48 @@ def test_publish_errors_are_clear_and_unknown(env):
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 3 and "publishing the census of backend x" in r.stdout + r.stderr, \
         (r.returncode, r.stdout, r.stderr)
+
+
+def test_health_login_probes_time_a_whole_login(env):
+    """With health_login_user, the IMAP probe logs in (its time is a login's,
+    an input of `degraded`); a wrong password is said in the director's log
+    and fails nothing: the backend stays up, not degraded."""
+    redis = env.add(harness.RedisServer(env, "redis-hlogin")).start()
+    be = env.add(harness.DovecotBackend(env, "hlogin1", BACKEND_IPS["lk1"])).start()
+    secret = os.path.join(env.root, "health-login.pass")
+    harness.write(secret, "pass\n", mode=0o600)
+    d = harness.Director(env, "dhlogin", redis)
+    d.write_conf("health_login_user = hbhealth\nhealth_login_password_file = %s\n" % secret)
+    env.add(d).start()
+    r = subprocess.run([harness.hbctl_binary(), "-c", d.conf_path, "backend", "add", "hlogin1",
+                        be.ip, "--imap-port", str(be.imap_port), "--lmtp-port", str(be.lmtp_port)],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    deadline = time.monotonic() + 15
+    while redis("HGET", PREFIX + "backend:hlogin1", "health") != "ok" or \
+            "Login: user=<hbhealth>" not in harness.tail(be.log_path, 400):
+        assert time.monotonic() < deadline, harness.tail(be.log_path, 30)
+        time.sleep(0.1)
+
+    harness.write(secret, "wrong\n", mode=0o600)
+    deadline = time.monotonic() + 15
+    while "refused the health login of hbhealth" not in harness.tail(d.log_path, 400):
+        assert time.monotonic() < deadline, harness.tail(d.log_path, 30)
+        time.sleep(0.1)
+    # no more logins until the file changes: Dovecot's auth penalty would
+    # slow every probe past its timeout and fail a healthy backend
+    refused = harness.tail(be.log_path, 2000).count("user=<hbhealth>")
+    time.sleep(4)
+    state = redis("HGETALL", PREFIX + "backend:hlogin1")
+    fields = dict(zip(state[0::2], state[1::2]))
+    assert fields["health"] == "ok" and fields.get("degraded", "0") == "0", fields
+    assert harness.tail(be.log_path, 2000).count("user=<hbhealth>") == refused
+    log = harness.tail(d.log_path, 400)
+    assert log.count("refused the health login") == 1 and "wrong" not in log, log
+    # the right password again: logins resume
+    logins = harness.tail(be.log_path, 2000).count("Login: user=<hbhealth>")
+    harness.write(secret, "pass\n", mode=0o600)
+    deadline = time.monotonic() + 15
+    while harness.tail(be.log_path, 2000).count("Login: user=<hbhealth>") <= logins:
+        assert time.monotonic() < deadline, harness.tail(be.log_path, 30)
+        time.sleep(0.1)

@@ -71,6 +71,11 @@ static void check_defaults(const struct hb_settings *set)
 	assert_int_equal(set->health_fail_count, 3);
 	assert_int_equal(set->health_ok_count, 2);
 	assert_int_equal(set->health_lease_ttl_ms, 5000);
+	assert_int_equal(set->degrade_probe_time_ms, 1000);
+	assert_int_equal(set->degrade_enter_count, 3);
+	assert_int_equal(set->degrade_leave_count, 5);
+	assert_string_equal(set->health_login_user, "");
+	assert_string_equal(set->health_login_password_file, "");
 	assert_int_equal(set->cache_size, 100000);
 	assert_string_equal(set->instance_id, "");
 	assert_string_equal(set->log, "stderr");
@@ -323,6 +328,18 @@ static void test_cross_field_validation(void **state)
 	parse_fails("log =\n", NAME ":1: ", "must be stderr or syslog");
 	parse_fails("key_prefix = a b\n", NAME ": ", "key_prefix");
 	parse_fails("census_interval = 99ms\n", NAME ": ", "census_interval");
+	parse_fails("health_login_user = hbhealth\n", NAME ": ",
+		    "health_login_user needs health_login_password_file");
+	parse_fails("degrade_enter_count = 0\n", NAME ":1: ", "degrade_enter_count");
+	parse_fails("degrade_probe_time = soon\n", NAME ":1: ", "degrade_probe_time");
+	set = parse_ok("health_login_user = hbhealth\nhealth_login_password_file = /p\n"
+		       "degrade_probe_time = 0\ndegrade_enter_count = 1\ndegrade_leave_count = 100\n");
+	assert_string_equal(set->health_login_user, "hbhealth");
+	assert_string_equal(set->health_login_password_file, "/p");
+	assert_int_equal(set->degrade_probe_time_ms, 0);
+	assert_int_equal(set->degrade_enter_count, 1);
+	assert_int_equal(set->degrade_leave_count, 100);
+	hb_settings_free(&set);
 	set = parse_ok("census_interval = 0\n");
 	assert_int_equal(set->census_interval_ms, 0);
 	hb_settings_free(&set);
