@@ -49,6 +49,21 @@ void guard_event_rebuild(struct event *parent, const char *result,
 	       result, wait_msecs);
 }
 
+void guard_event_uidlist_behind(struct event *parent, const char *path,
+				uint32_t file_next_uid,
+				uint32_t index_next_uid)
+{
+	e_warning(event_create_passthrough(parent)->
+		  set_name("hb_guard_uidlist_behind")->
+		  add_str("uidlist", path)->
+		  add_int("uidlist_next_uid", file_next_uid)->
+		  add_int("index_next_uid", index_next_uid)->event(),
+		  "hb_guard: %s names UIDs up to %u but the index only up to "
+		  "%u (a writer was killed between its two commits): reading "
+		  "it before giving out UIDs, so none is given twice",
+		  path, file_next_uid - 1, index_next_uid - 1);
+}
+
 void guard_event_dir_fsync(struct event *parent, const char *dir,
 			   long long usecs)
 {

@@ -4,6 +4,8 @@
 #ifndef GUARD_EVENTS_H
 #define GUARD_EVENTS_H
 
+#include <stdint.h>
+
 struct event;
 
 void guard_event_fenced(struct event *parent, const char *index_path,
@@ -16,6 +18,9 @@ void guard_event_rebuild(struct event *parent, const char *result,
 			 unsigned int wait_msecs);
 void guard_event_dir_fsync(struct event *parent, const char *dir,
 			   long long usecs);
+void guard_event_uidlist_behind(struct event *parent, const char *path,
+				uint32_t file_next_uid,
+				uint32_t index_next_uid);
 void guard_event_log_fsync(struct event *parent, const char *path,
 			   long long usecs);
 

@@ -18,6 +18,7 @@
 #include "guard-index.h"
 #include "guard-rebuild.h"
 #include "guard-corruption.h"
+#include "guard-uidlist.h"
 #include "guard-mailbox.h"
 
 #define GUARD_USER_CONTEXT(obj) \
@@ -214,6 +215,18 @@ static int guard_transaction_commit(struct mailbox_transaction_context *t,
 	return ret;
 }
 
+/* maildir saves assign UIDs here: see guard-uidlist.c */
+static int guard_save_commit_pre(struct mail_save_context *ctx)
+{
+	struct guard_box *gbox = GUARD_BOX_CONTEXT(ctx->transaction->box);
+	struct maildir_uidlist *locked = guard_uidlist_save_prepare(ctx);
+	int ret;
+
+	ret = gbox->module_ctx.super.transaction_save_commit_pre(ctx);
+	guard_uidlist_save_done(locked);
+	return ret;
+}
+
 static struct mailbox_sync_context *
 guard_sync_init(struct mailbox *box, enum mailbox_sync_flags flags)
 {
@@ -369,6 +382,8 @@ void guard_mailbox_allocated(struct mailbox *box)
 	v->sync_deinit = guard_sync_deinit;
 	v->sync_notify = guard_sync_notify;
 	v->transaction_commit = guard_transaction_commit;
+	if (v->transaction_save_commit_pre != NULL)
+		v->transaction_save_commit_pre = guard_save_commit_pre;
 	MODULE_CONTEXT_SET(box, guard_box_module, gbox);
 }
 

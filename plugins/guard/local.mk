@@ -15,7 +15,9 @@ plugins_guard_lib90_hb_guard_plugin_la_SOURCES = \
 	plugins/guard/guard-mailbox.c plugins/guard/guard-mailbox.h \
 	plugins/guard/guard-quarantine.c plugins/guard/guard-quarantine.h \
 	plugins/guard/guard-rebuild.c plugins/guard/guard-rebuild.h \
-	plugins/guard/guard-settings.c plugins/guard/guard-settings.h
+	plugins/guard/guard-settings.c plugins/guard/guard-settings.h \
+	plugins/guard/guard-uidlist.c plugins/guard/guard-uidlist.h \
+	plugins/guard/guard-uidlist-tail.c plugins/guard/guard-uidlist-tail.h
 # Dovecot's headers need its own config.h (found via LIBDOVECOT_INCLUDE)
 plugins_guard_lib90_hb_guard_plugin_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DHAVE_CONFIG_H $(LIBDOVECOT_INCLUDE) $(LIBDOVECOT_STORAGE_INCLUDE)
@@ -44,7 +46,8 @@ plugins_guard_test_guard_parse_SOURCES = plugins/guard/test-guard-parse.c \
 	plugins/guard/guard-events.c plugins/guard/guard-events.h \
 	plugins/guard/guard-quarantine.c plugins/guard/guard-quarantine.h \
 	plugins/guard/guard-rebuild.c plugins/guard/guard-rebuild.h \
-	plugins/guard/guard-settings.c plugins/guard/guard-settings.h
+	plugins/guard/guard-settings.c plugins/guard/guard-settings.h \
+	plugins/guard/guard-uidlist-tail.c plugins/guard/guard-uidlist-tail.h
 plugins_guard_test_guard_parse_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DHAVE_CONFIG_H $(LIBDOVECOT_INCLUDE)
 plugins_guard_test_guard_parse_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
