@@ -257,6 +257,9 @@ def test_corruption_is_counted_and_quarantined(guard):
     assert wait_for_log(guard, "Corrupted transaction log file")
     assert wait_for_log(guard, "hb_guard: corruption seen in %s/dovecot.index.log" % md)
     assert wait_for_stat(guard, "hb_guard_corruption", 1)
+    # counted per user and mailbox too (group_by user mailbox)
+    assert wait_for_stat(guard, "hb_guard_corruption_by_mailbox_dave_INBOX", 1), \
+        sorted(n for n in guard.stats() if n.startswith("hb_guard_corruption"))
     qdir = os.path.join(guard.mail_root, "dave", "hb-quarantine")
     cases = os.listdir(qdir)
     assert cases, "nothing quarantined"
