@@ -23,6 +23,7 @@
 #include "guard-settings.h"
 #include "guard-events.h"
 #include "guard-fence.h"
+#include "guard-uidlist.h"
 #include "guard-index.h"
 
 #define GUARD_ITRANS_CONTEXT(obj) \
@@ -205,7 +206,7 @@ static void guard_itrans_created(struct mail_index_transaction *t)
 	v->commit = guard_itrans_commit;
 	v->rollback = guard_itrans_rollback;
 	MODULE_CONTEXT_SET(t, guard_itrans_module, gt);
-
+	guard_uidlist_index_transaction(t->view->index);
 }
 
 void guard_index_init(void)

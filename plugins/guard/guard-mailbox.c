@@ -215,15 +215,16 @@ static int guard_transaction_commit(struct mailbox_transaction_context *t,
 	return ret;
 }
 
-/* maildir saves assign UIDs here: see guard-uidlist.c */
+/* maildir saves give out UIDs in here: see guard-uidlist.c */
 static int guard_save_commit_pre(struct mail_save_context *ctx)
 {
-	struct guard_box *gbox = GUARD_BOX_CONTEXT(ctx->transaction->box);
-	struct maildir_uidlist *locked = guard_uidlist_save_prepare(ctx);
+	struct mailbox *box = ctx->transaction->box;
+	struct guard_box *gbox = GUARD_BOX_CONTEXT(box);
+	struct mailbox *previous = guard_uidlist_save_begin(box);
 	int ret;
 
 	ret = gbox->module_ctx.super.transaction_save_commit_pre(ctx);
-	guard_uidlist_save_done(locked);
+	guard_uidlist_save_end(previous);
 	return ret;
 }
 

@@ -4,18 +4,19 @@
 #ifndef GUARD_UIDLIST_H
 #define GUARD_UIDLIST_H
 
-#include <stdbool.h>
+struct mailbox;
+struct mail_index;
 
-struct mail_save_context;
-struct maildir_uidlist;
+/* Around a save commit of BOX (Dovecot's transaction_save_commit_pre):
+   begin returns the mailbox whose save was running before, to give back
+   to end (saves do not nest in practice; this keeps them right if so). */
+struct mailbox *guard_uidlist_save_begin(struct mailbox *box);
+void guard_uidlist_save_end(struct mailbox *previous);
 
-/* Before a maildir save commit: takes the uidlist lock (waiting when the
-   save assigns UIDs, else only if it is free, as Dovecot does) and, if the
-   index vouches for a uidlist that names UIDs past the index's next UID,
-   makes Dovecot read the uidlist first.  Returns the uidlist if its lock
-   was taken (NULL if not): release it with guard_uidlist_save_done() after
-   the commit, which may have freed CTX. */
-struct maildir_uidlist *guard_uidlist_save_prepare(struct mail_save_context *ctx);
-void guard_uidlist_save_done(struct maildir_uidlist *locked);
+/* Called when a transaction of INDEX is created: the first one of the
+   saving mailbox's index is its index sync, which Dovecot begins with the
+   uidlist locked, after deciding where next_uid comes from and before it
+   gives UIDs out. */
+void guard_uidlist_index_transaction(struct mail_index *index);
 
 #endif
