@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <stdbool.h>
-#include <string.h>
 #include <unistd.h>
 
 /* the decimal number at P (LEN bytes), which must end at END or, when
