@@ -1,7 +1,8 @@
 /* backend-fence.c - `hbctl backend down|maintenance NAME` (docs/DESIGN.md, 4):
- * set the state with fence_until = now + kick_timeout in one step, kick every
- * session on the backend through doveadm, wait until none is left, then clear
- * the fence.  A fence that cannot be cleared simply expires. */
+ * set the state with fence_until = now + the passdb cache wait + kick_timeout
+ * in one step, wait until the passdb modules' cached answers have expired,
+ * kick every session on the backend through doveadm, wait until none is
+ * left, then clear the fence.  A fence that cannot be cleared simply expires. */
 #include "backend-cmds.h"
 #include "doveadm.h"
 #include "hb-scripts-admin.h"
@@ -88,17 +89,22 @@ int hbctl_backend_fence(struct hbctl *ctx, const char *verb)
 	const char *note = "";
 	struct hb_backend b;
 	char fence[32], old[32];
+	unsigned int cache_wait_ms;
 	int ret;
 
 	if (a->word_count != 3)
 		return hbctl_fail(ctx, HBCTL_EXIT_USAGE, "usage: backend %s NAME", verb);
 	if ((ret = hbctl_backend_name_arg(ctx, a->words[2])) != HBCTL_EXIT_OK ||
-	    (ret = hbctl_backend_load(ctx, a->words[2], &b)) != HBCTL_EXIT_OK)
+	    (ret = hbctl_backend_load(ctx, a->words[2], &b)) != HBCTL_EXIT_OK ||
+	    (ret = hbctl_route_cache_wait_ms(ctx, &cache_wait_ms)) != HBCTL_EXIT_OK)
 		return ret;
-	snprintf(fence, sizeof(fence), "%lld", hbctl_now_ms() + (long long)ctx->set->kick_timeout_ms);
+	snprintf(fence, sizeof(fence), "%lld", hbctl_now_ms() + (long long)cache_wait_ms +
+		 (long long)ctx->set->kick_timeout_ms);
 	const char *fields[] = { "state", state, "fence_until", fence };
 	if ((ret = hbctl_backend_update(ctx, b.name, "", 4, fields, old, sizeof(old))) != HBCTL_EXIT_OK)
 		return ret;
+	/* logins answered from a cache until now are kicked below */
+	hbctl_sleep_ms(cache_wait_ms);
 	ret = kick_all(ctx, &b, &note);
 	if (ret != HBCTL_EXIT_OK) {
 		char why[HBCTL_ERR_MAX];

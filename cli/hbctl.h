@@ -53,6 +53,9 @@ int hbctl_backend_load_all(struct hbctl *ctx, struct hb_backend **backends_r,
 /* The doveadm API key from doveadm_api_key_file (malloc'd, caller frees). */
 int hbctl_api_key(struct hbctl *ctx, char **key_r);
 long long hbctl_now_ms(void);
+/* route-cache-wait.c: how long to wait before kicking users off a backend. */
+int hbctl_route_cache_wait_ms(struct hbctl *ctx, unsigned int *wait_ms_r);
+void hbctl_sleep_ms(unsigned int ms);
 
 /* Commands (cmd-*.c). */
 int hbctl_cmd_backend(struct hbctl *ctx);

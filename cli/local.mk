@@ -13,7 +13,7 @@ cli_hbctl_SOURCES = \
 	cli/cmd-user.c cli/user-cmds.h cli/user-move.c cli/user-kick.c \
 	cli/print-user.c cli/cmd-status.c cli/status.h cli/print-status.c \
 	cli/cmd-locks.c cli/lock-census.c cli/lock-census.h cli/lock-census-print.c \
-	cli/lock-publish.c \
+	cli/lock-publish.c cli/route-cache-wait.c \
 	cli/domain-cmds.h cli/domain-change.c cli/cmd-domain.c cli/cmd-policy.c \
 	cli/cmd-audit.c cli/cmd-mailbox.c cli/cmd-admin.c \
 	cli/server.h cli/server-cmds.c cli/server-print.c cli/server-session.c cli/server-tls.c

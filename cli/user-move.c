@@ -1,8 +1,9 @@
 /* user-move.c - `hbctl user move USER BACKEND` (docs/DESIGN.md, 4).  The
  * hold (move:USER) is taken before the current assignment is read, so no
- * login can assign the user meanwhile; a user is never open on two backends:
- * the commit happens only when the old backend has no session left or is
- * confirmed dead. */
+ * login can assign the user meanwhile; the kick waits until the passdb
+ * modules' cached answers from before the hold have expired; a user is never
+ * open on two backends: the commit happens only when the old backend has no
+ * session left or is confirmed dead. */
 #include "user-cmds.h"
 #include "hb-scripts.h"
 #include "hb-settings.h"
@@ -14,13 +15,14 @@
 
 #define HBCTL_MOVE_HOLD_EXTRA_S 5
 
-static int hold(struct hbctl *ctx, const char *user, const char *target)
+static int hold(struct hbctl *ctx, const char *user, const char *target,
+		unsigned int cache_wait_ms)
 {
 	char key[HB_KEY_MAX], ex[16];
 	redisReply *reply;
 	int ret;
 
-	snprintf(ex, sizeof(ex), "%u", (ctx->set->kick_timeout_ms + 999) / 1000 +
+	snprintf(ex, sizeof(ex), "%u", (ctx->set->kick_timeout_ms + cache_wait_ms + 999) / 1000 +
 		 HBCTL_MOVE_HOLD_EXTRA_S);
 	const char *argv[] = { "SET", hbctl_key(ctx, key, sizeof(key), HB_KEY_MOVE, user),
 			       target, "NX", "EX", ex };
@@ -105,6 +107,7 @@ int hbctl_user_move(struct hbctl *ctx)
 	const struct hbctl_args *a = ctx->args;
 	char user[HB_USER_MAX + 1], old[HB_BACKEND_NAME_MAX + 1];
 	const char *target = a->word_count == 4 ? a->words[3] : "", *note;
+	unsigned int cache_wait_ms;
 	long long ttl;
 	int ret;
 
@@ -112,7 +115,8 @@ int hbctl_user_move(struct hbctl *ctx)
 		return hbctl_fail(ctx, HBCTL_EXIT_USAGE, "usage: user move USER BACKEND");
 	if ((ret = hbctl_user_arg(ctx, a->words[2], user)) != HBCTL_EXIT_OK ||
 	    (ret = check_target(ctx, target)) != HBCTL_EXIT_OK ||
-	    (ret = hold(ctx, user, target)) != HBCTL_EXIT_OK)
+	    (ret = hbctl_route_cache_wait_ms(ctx, &cache_wait_ms)) != HBCTL_EXIT_OK ||
+	    (ret = hold(ctx, user, target, cache_wait_ms)) != HBCTL_EXIT_OK)
 		return ret;
 	ret = hbctl_get_with_ttl(ctx, HB_KEY_USER, user, old, sizeof(old), &ttl);
 	if (ret == HBCTL_EXIT_OK && strcmp(old, target) == 0) {
@@ -120,8 +124,11 @@ int hbctl_user_move(struct hbctl *ctx)
 		hbctl_print_moved(ctx, user, old, target, "already on that backend");
 		return HBCTL_EXIT_OK;
 	}
-	if (ret == HBCTL_EXIT_OK)
+	if (ret == HBCTL_EXIT_OK) {
+		/* logins answered from a cache until now are kicked below */
+		hbctl_sleep_ms(cache_wait_ms);
 		ret = clear_old(ctx, user, old, &note);
+	}
 	if (ret == HBCTL_EXIT_OK)
 		ret = commit(ctx, user, target);
 	if (ret != HBCTL_EXIT_OK) {

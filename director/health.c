@@ -124,7 +124,8 @@ static void log_health_change(struct director *d, const struct health_result *re
 		hb_warn("backend %s failed its health checks (%s): its users move to other backends",
 			name, result->reason);
 		if (result->doveadm_port != 0)
-			kick_all(d, name, result->host, result->doveadm_port, on_failover_kick);
+			kick_all(d, name, result->host, result->doveadm_port,
+				 hb_route_cache_wait_ms(d->set->route_cache_ttl_ms), on_failover_kick);
 	} else
 		hb_info("backend %s is healthy again", name);
 }
@@ -172,7 +173,9 @@ static void check_store(struct backend_check *bc)
 	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
 	snprintf(fails, sizeof(fails), "%u", d->set->health_fail_count);
 	snprintf(oks, sizeof(oks), "%u", d->set->health_ok_count);
-	snprintf(fence_ms, sizeof(fence_ms), "%u", doveadm_port != 0 ? d->set->kick_timeout_ms : 0);
+	/* its users wait until the passdb caches forgot it, and the kick */
+	snprintf(fence_ms, sizeof(fence_ms), "%u", hb_route_cache_wait_ms(d->set->route_cache_ttl_ms) +
+		 (doveadm_port != 0 ? d->set->kick_timeout_ms : 0));
 	snprintf(now_ms, sizeof(now_ms), "%lld", director_now_ms());
 	snprintf(probe_ms, sizeof(probe_ms), "%lld", bc->failed ? -1LL : bc->slowest_ms);
 	snprintf(degrade_ms, sizeof(degrade_ms), "%u", d->set->degrade_probe_time_ms);

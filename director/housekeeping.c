@@ -43,14 +43,16 @@ static void heartbeat(struct director *d)
  * (docs/DESIGN.md 1); every tick, so that a flushed Redis has them again. */
 static void publish_routing(struct director *d)
 {
-	char key[HB_KEY_MAX], expire[24];
+	char key[HB_KEY_MAX], expire[24], cache_ttl[24];
 
 	if (hb_key(key, sizeof(key), d->set->key_prefix, HB_KEY_ROUTING, NULL) == 0)
 		return;
 	snprintf(expire, sizeof(expire), "%u", d->set->user_expire_s);
+	snprintf(cache_ttl, sizeof(cache_ttl), "%u", d->set->route_cache_ttl_ms);
 	const char *hset[] = { "HSET", key, "user_expire", expire,
-			       "recipient_delimiter", d->set->recipient_delimiter };
-	director_redis_call(d, 6, hset, ignore_reply, NULL);
+			       "recipient_delimiter", d->set->recipient_delimiter,
+			       "route_cache_ttl_ms", cache_ttl };
+	director_redis_call(d, 8, hset, ignore_reply, NULL);
 }
 
 /* Drop users whose assignment expired from the per-backend sets, so that

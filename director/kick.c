@@ -30,6 +30,7 @@ struct kick {
 	enum kick_phase phase;
 	struct doveadm_req *req;    /* the request in flight, or NULL */
 	struct event *poll_timer;
+	struct event *delay_timer;  /* before the kick, see kick_all() */
 };
 
 static void kick_send(struct kick *k);
@@ -65,6 +66,8 @@ void kick_deinit(struct director *d)
 		doveadm_cancel(&k->req);
 		if (k->poll_timer != NULL)
 			event_free(k->poll_timer);
+		if (k->delay_timer != NULL)
+			event_free(k->delay_timer);
 		free(k);
 	}
 	if (d->doveadm_auth != NULL) {
@@ -89,6 +92,8 @@ static void kick_finish(struct kick *k, enum kick_result result, const char *det
 	HB_DLIST_REMOVE(d->kicks, k);
 	if (k->poll_timer != NULL)
 		event_free(k->poll_timer);
+	if (k->delay_timer != NULL)
+		event_free(k->delay_timer);
 	free(k);
 	done(d, backend, result, detail);
 }
@@ -176,9 +181,19 @@ static void kick_send(struct kick *k)
 		kick_finish(k, KICK_UNREACHABLE, "cannot send the request");
 }
 
-void kick_all(struct director *d, const char *backend, const char *host,
-	      unsigned int port, kick_done_cb *done)
+static void on_delay_timer(evutil_socket_t fd, short what, void *arg)
 {
+	struct kick *k = arg;
+
+	k->deadline_ms = director_now_ms() + k->d->set->kick_timeout_ms;
+	kick_send(k);
+}
+
+void kick_all(struct director *d, const char *backend, const char *host,
+	      unsigned int port, unsigned int delay_ms, kick_done_cb *done)
+{
+	struct timeval tv = { delay_ms / 1000, (delay_ms % 1000) * 1000 };
+
 	struct kick *k = calloc(1, sizeof(*k));
 
 	if (k == NULL) {
@@ -193,5 +208,14 @@ void kick_all(struct director *d, const char *backend, const char *host,
 	snprintf(k->backend, sizeof(k->backend), "%s", backend);
 	snprintf(k->host, sizeof(k->host), "%s", host);
 	HB_DLIST_PREPEND(d->kicks, k);
-	kick_send(k);
+	if (delay_ms == 0) {
+		kick_send(k);
+		return;
+	}
+	k->delay_timer = evtimer_new(d->base, on_delay_timer, k);
+	if (k->delay_timer == NULL) {
+		kick_finish(k, KICK_REFUSED, "out of memory");
+		return;
+	}
+	evtimer_add(k->delay_timer, &tv);
 }

@@ -20,8 +20,10 @@ typedef void kick_done_cb(struct director *d, const char *backend,
 int kick_init(struct director *d, char *err, size_t err_size);
 void kick_deinit(struct director *d);
 int kick_available(const struct director *d);
-/* Kick everyone on HOST:PORT; DONE is called exactly once, later. */
+/* Kick everyone on HOST:PORT after DELAY_MS (the passdb modules' answer
+   caches expire first, docs/DESIGN.md 4); DONE is called exactly once, later.
+   kick_timeout counts from the kick, not from the call. */
 void kick_all(struct director *d, const char *backend, const char *host,
-	      unsigned int port, kick_done_cb *done);
+	      unsigned int port, unsigned int delay_ms, kick_done_cb *done);
 
 #endif

@@ -69,10 +69,11 @@ const char hb_script_route[] =
 /* The passdb module's fast path (docs/AUTH-MODULE.md): only an assignment
  * that the route script would keep is answered; everything else (no
  * assignment, a move, an unusable backend, settings that differ from the
- * directors') goes to a director. */
+ * directors') goes to a director.  The answer carries the directors'
+ * route_cache_ttl_ms, for which the module may reuse it. */
 const char hb_script_route_known[] =
 	"local p, user, field, now_s, delim = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]\n"
-	"local r = redis.call('HMGET', p..'routing', 'user_expire', 'recipient_delimiter')\n"
+	"local r = redis.call('HMGET', p..'routing', 'user_expire', 'recipient_delimiter', 'route_cache_ttl_ms')\n"
 	"if not r[1] then return {'ASK', 'no director has published its settings'} end\n"
 	"if (r[2] or '') ~= delim then return {'DELIM', r[2] or ''} end\n"
 	"if redis.call('EXISTS', p..'move:'..user) == 1 then return {'ASK', 'moving'} end\n"
@@ -86,7 +87,8 @@ const char hb_script_route_known[] =
 	"if not keeps(st) then return {'ASK', 'backend not usable'} end\n"
 	"if not b[3] or (tonumber(b[4]) or 0) <= 0 then return {'ASK', 'no port for the service'} end\n"
 	"keep(ukey, cur, user, now_s, r[1])\n"
-	"return {'OK', cur, b[3], b[4]}\n";
+	/* how long the module may reuse this answer (docs/DESIGN.md 4) */
+	"return {'OK', cur, b[3], b[4], r[3] or '0'}\n";
 
 const char hb_script_move_commit[] =
 	"local p, user, target = ARGV[1], ARGV[2], ARGV[3]\n"

@@ -74,6 +74,7 @@ static const struct setting_def setting_defs[] = {
 	S(doveadm_api_key_file, T_STR, "", 0, 0),
 	D(kick_timeout, kick_timeout_ms, T_DURATION_MS, "10s", 100, 600000),
 	D(census_interval, census_interval_ms, T_DURATION_MS, "60s", 0, 86400000),
+	D(route_cache_ttl, route_cache_ttl_ms, T_DURATION_MS, "2s", 0, 60000),
 	S(milter_listen, T_STR, "inet:7303@127.0.0.1", 0, 0),
 	E(milter_fail, "tempfail", fail_choices),
 	S(milter_metrics_listen, T_STR, "127.0.0.1:9303", 0, 0),
@@ -97,6 +98,11 @@ static const struct setting_def setting_defs[] = {
 	S(admind_addr_failures, T_UINT, "20", 1, 100000),
 };
 #define SETTING_COUNT (sizeof(setting_defs) / sizeof(setting_defs[0]))
+
+unsigned int hb_route_cache_wait_ms(unsigned int route_cache_ttl_ms)
+{
+	return route_cache_ttl_ms == 0 ? 0 : route_cache_ttl_ms + HB_ROUTE_CACHE_MARGIN_MS;
+}
 
 int hb_parse_duration_ms(const char *str, unsigned long long *ms_r)
 {
@@ -274,6 +280,11 @@ static int settings_validate(const struct hb_settings *set, char *err, size_t er
 	}
 	if (set->census_interval_ms != 0 && set->census_interval_ms < 100) {
 		snprintf(err, err_size, "census_interval: 0 (off) or at least 100ms");
+		return -1;
+	}
+	if ((unsigned long long)set->route_cache_ttl_ms * 4 > set->user_expire_s * 1000ULL) {
+		/* a cached answer must never outlive the assignment it names */
+		snprintf(err, err_size, "route_cache_ttl must be at most a quarter of user_expire");
 		return -1;
 	}
 	if (set->milter_stale_ttl_ms != 0 && set->milter_stale_ttl_ms < set->milter_cache_ttl_ms) {

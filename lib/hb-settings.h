@@ -50,6 +50,7 @@ struct hb_settings {
 	char *doveadm_api_key_file;
 	unsigned int kick_timeout_ms;
 	unsigned int census_interval_ms;   /* 0 = no session census */
+	unsigned int route_cache_ttl_ms;   /* passdb answer cache; 0 = off */
 
 	/* hummingbird-milter (docs/MILTER.md) */
 	char *milter_listen;               /* libmilter socket: inet:PORT@HOST, unix:PATH */
@@ -93,5 +94,13 @@ int hb_parse_duration_ms(const char *str, unsigned long long *ms_r);
 /* Read a secret (first line, without newline) from PATH into a malloc'd string.
  * Refuses files readable by others than the owner and group. */
 int hb_read_secret_file(const char *path, char **secret_r, char *err, size_t err_size);
+
+/* How long a change that takes users away from their backend (move, down,
+ * failover) waits before it kicks, so that every passdb module's cached
+ * answer given before the change has expired (docs/DESIGN.md 4): the
+ * route_cache_ttl plus a margin for clocks that run at slightly different
+ * rates and for a proxy still connecting with an answer it just got. */
+#define HB_ROUTE_CACHE_MARGIN_MS 200
+unsigned int hb_route_cache_wait_ms(unsigned int route_cache_ttl_ms);
 
 #endif

@@ -1,7 +1,7 @@
 # plugins/auth/local.mk - build rules for plugins/auth (included from the top
 # Makefile.am): the Dovecot 2.3 passdb module libauthdb_hummingbird.so, which
-# Dovecot loads from <moduledir>/auth, and the unit test of its reply parser
-# (docs/AUTH-MODULE.md).
+# Dovecot loads from <moduledir>/auth, and the unit tests of its reply parsers
+# and answer cache (docs/AUTH-MODULE.md).
 
 authdb_LTLIBRARIES += plugins/auth/libauthdb_hummingbird.la
 plugins_auth_libauthdb_hummingbird_la_SOURCES = \
@@ -18,6 +18,8 @@ plugins_auth_libauthdb_hummingbird_la_SOURCES = \
 	plugins/auth/redis-client.h \
 	plugins/auth/redis-route.c \
 	plugins/auth/redis-route.h \
+	plugins/auth/route-cache.c \
+	plugins/auth/route-cache.h \
 	plugins/auth/userdb-hummingbird.c \
 	lib/hb-backend.c \
 	lib/hb-scripts.c \
@@ -56,6 +58,15 @@ plugins_auth_test_director_userdb_SOURCES = \
 	plugins/auth/director-reply.h
 plugins_auth_test_director_userdb_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 plugins_auth_test_director_userdb_LDADD = $(CMOCKA_LIBS)
+
+check_PROGRAMS += plugins/auth/test-route-cache
+TESTS += plugins/auth/test-route-cache
+plugins_auth_test_route_cache_SOURCES = \
+	plugins/auth/test-route-cache.c \
+	plugins/auth/route-cache.c \
+	plugins/auth/route-cache.h
+plugins_auth_test_route_cache_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+plugins_auth_test_route_cache_LDADD = $(CMOCKA_LIBS)
 endif
 
 # the libFuzzer target of the reply parser is tests/fuzz/fuzz-director-reply.c

@@ -197,7 +197,8 @@ static void hb_request_finish(struct hummingbird_request *hreq,
 	auth_request_unref(&request);
 }
 
-/* PATH is "redis" (fast path) or "director": a named event that Dovecot's
+/* PATH is "redis" (fast path), "cache" (a fast-path answer reused) or
+   "director": a named event that Dovecot's
    stats can count per path and backend (metric in conf.d/dovecot-proxy.conf.ext),
    since the director's own /metrics no longer sees fast-path logins. */
 static void hb_set_proxy_fields(struct hummingbird_request *hreq,
@@ -351,7 +352,7 @@ static void hb_redis_route_callback(const struct redis_route_answer *answer,
 		hb_ask_director(hreq);
 		return;
 	}
-	hb_set_proxy_fields(hreq, &reply, "redis");
+	hb_set_proxy_fields(hreq, &reply, answer->cached ? "cache" : "redis");
 	hb_request_finish(hreq, PASSDB_RESULT_OK);
 }
 

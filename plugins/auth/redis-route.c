@@ -2,13 +2,17 @@
  * passdb module.  The user name is normalised exactly as the director does
  * (lib/hb-user.c, with the recipient delimiter the directors publish in
  * P routing); the script refuses a delimiter that differs and returns the
- * right one, and the request is sent once more with it. */
+ * right one, and the request is sent once more with it.  An OK answer is
+ * reused for route_cache_ttl (published by the directors, returned by the
+ * script) counted from the moment it was asked, see route-cache.h. */
 #include "lib.h"
 #include "ioloop.h"
 #include "sha1.h"
 #include "hex-binary.h"
 #include "safe-memset.h"
+#include "strnum.h"
 #include "redis-route.h"
+#include "route-cache.h"
 #include "director-reply.h"
 #include "hb-backend.h"
 #include "hb-settings.h"
@@ -17,11 +21,18 @@
 
 #include <hiredis/hiredis.h>
 
+/* answers kept at most; at 2 s each this is far more than any frontend's
+   logins in that time */
+#define REDIS_ROUTE_CACHE_MAX 100000
+/* a TTL above the directors' maximum (lib/hb-settings.c) is not used */
+#define REDIS_ROUTE_CACHE_TTL_MAX_MS 60000
+
 struct redis_route {
 	struct redis_client *client;
 	char *key_prefix;
 	char *delimiter;	/* as last published by the directors */
 	char script_sha[SHA1_RESULTLEN * 2 + 1];
+	struct route_cache *cache;	/* NULL: out of memory, no caching */
 };
 
 struct redis_route_request {
@@ -31,6 +42,7 @@ struct redis_route_request {
 	const char *port_field;
 	char *login_user;	/* as the client sent it */
 	char user[HB_USER_MAX + 1];	/* normalised */
+	long long asked_ms;	/* monotonic, before the first send */
 	bool sent_body;		/* EVAL after NOSCRIPT */
 	bool relearned;		/* sent again with a new delimiter */
 };
@@ -59,6 +71,30 @@ static const char *element_str(const redisReply *reply, size_t idx)
 static void route_send(struct redis_route_request *req);
 static void route_normalize_and_send(struct redis_route_request *req);
 
+/* Keep an OK answer for the TTL the script returned, counted from before the
+   request was sent: a mover that starts waiting route_cache_ttl after this
+   answer was given sees it gone by then. */
+static void route_remember(struct redis_route_request *req,
+			   const struct redis_route_answer *answer,
+			   const char *ttl_str)
+{
+	struct route_cache_answer cached = {
+		.backend = answer->backend, .host = answer->host,
+		.port = answer->port,
+	};
+	unsigned int ttl_ms;
+	const char *error;
+
+	if (req->route->cache == NULL || ttl_str == NULL ||
+	    str_to_uint(ttl_str, &ttl_ms) < 0 || ttl_ms == 0 ||
+	    ttl_ms > REDIS_ROUTE_CACHE_TTL_MAX_MS ||
+	    director_reply_check_ok(answer->backend, answer->host,
+				    answer->port, &error) < 0)
+		return;
+	route_cache_put(req->route->cache, req->port_field, req->user,
+			&cached, req->asked_ms + ttl_ms, route_cache_now_ms());
+}
+
 static void on_route_reply(const redisReply *reply, const char *error,
 			   void *context)
 {
@@ -78,16 +114,21 @@ static void on_route_reply(const redisReply *reply, const char *error,
 		return;
 	}
 	word = reply->type == REDIS_REPLY_ARRAY ? element_str(reply, 0) : NULL;
-	if (word != NULL && strcmp(word, "OK") == 0 && reply->elements == 4 &&
+	if (word != NULL && strcmp(word, "OK") == 0 &&
+	    (reply->elements == 4 || reply->elements == 5) &&
 	    (answer.backend = element_str(reply, 1)) != NULL &&
 	    (answer.host = element_str(reply, 2)) != NULL &&
 	    (answer.port = element_str(reply, 3)) != NULL) {
+		route_remember(req, &answer, element_str(reply, 4));
 		req->callback(&answer, req->context);
 		route_request_free(req);
 	} else if (word != NULL && strcmp(word, "DELIM") == 0 &&
 		   element_str(reply, 1) != NULL && !req->relearned) {
 		i_free(req->route->delimiter);
 		req->route->delimiter = i_strdup(element_str(reply, 1));
+		/* its answers were for names normalised the old way */
+		if (req->route->cache != NULL)
+			route_cache_clear(req->route->cache);
 		req->relearned = TRUE;
 		route_normalize_and_send(req);
 	} else if (word != NULL && strcmp(word, "ASK") == 0) {
@@ -118,12 +159,25 @@ static void route_send(struct redis_route_request *req)
 
 static void route_normalize_and_send(struct redis_route_request *req)
 {
+	struct route_cache_answer cached;
 	const char *error;
 
 	if (hb_user_normalize(req->login_user, req->route->delimiter,
 			      req->user, &error) < 0) {
 		/* the director answers with the reason */
 		route_ask(req, error);
+		return;
+	}
+	if (req->route->cache != NULL && !req->relearned &&
+	    route_cache_get(req->route->cache, req->port_field, req->user,
+			    route_cache_now_ms(), &cached)) {
+		struct redis_route_answer answer = {
+			.routed = TRUE, .cached = TRUE,
+			.backend = cached.backend, .host = cached.host,
+			.port = cached.port,
+		};
+		req->callback(&answer, req->context);
+		route_request_free(req);
 		return;
 	}
 	route_send(req);
@@ -146,6 +200,7 @@ void redis_route_start(struct redis_route *route, const char *user,
 	}
 	req->port_field = hb_service_port_field(hb_service);
 	req->login_user = i_strdup(user);
+	req->asked_ms = route_cache_now_ms();
 	route_normalize_and_send(req);
 }
 
@@ -199,6 +254,7 @@ struct redis_route *redis_route_create(const struct redis_route_config *config)
 	route->client = redis_client_create(&config->redis);
 	route->key_prefix = i_strdup(config->key_prefix);
 	route->delimiter = i_strdup("");
+	route->cache = route_cache_create(REDIS_ROUTE_CACHE_MAX);
 	sha1_get_digest(hb_script_route_known, strlen(hb_script_route_known),
 			digest);
 	i_strocpy(route->script_sha, binary_to_hex(digest, sizeof(digest)),
@@ -214,5 +270,6 @@ void redis_route_destroy(struct redis_route **_route)
 	redis_client_destroy(&route->client);
 	i_free(route->key_prefix);
 	i_free(route->delimiter);
+	route_cache_destroy(&route->cache);
 	i_free(route);
 }

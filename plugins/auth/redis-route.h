@@ -2,7 +2,8 @@
  * with a live assignment to a usable backend is answered straight from Redis
  * by the route_known script, one round trip and no director on the way.
  * Everything else (a new user, a move, a backend going away, Redis trouble)
- * is answered "ask a director", which alone assigns, moves and waits. */
+ * is answered "ask a director", which alone assigns, moves and waits.
+ * Answers are reused for the directors' route_cache_ttl (route-cache.h). */
 #ifndef REDIS_ROUTE_H
 #define REDIS_ROUTE_H
 
@@ -12,6 +13,7 @@ struct redis_route;
 
 struct redis_route_answer {
 	bool routed;			/* FALSE: ask a director, see WHY */
+	bool cached;			/* from the answer cache, not Redis */
 	const char *backend, *host, *port;
 	const char *why;
 };

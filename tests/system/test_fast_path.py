@@ -1,7 +1,10 @@
 """test_fast_path.py - system tests of the passdb module's Redis fast path
 (`config=`, docs/AUTH-MODULE.md): a user with a live assignment is routed from
 Redis without a director, and everything a director must decide (new users,
-moves, unusable backends) is never decided by the module.  The proxy here has
+moves, unusable backends) is never decided by the module.  The module reuses
+an answer for route_cache_ttl (2 s here); hbctl's moves and downs wait that
+long before they kick, and the tests that change Redis behind hbctl's back
+wait it out too.  The proxy here has
 no director at all (its socket path does not exist), so any login that needs a
 director fails and shows that the module did not route it on its own.  Each
 test's docstring says on its first line what it proves; each repairs what it
@@ -33,6 +36,15 @@ def fast(cluster):
     p.stop()
 
 
+def _cache_ttl(cluster):
+    return int(cluster.redis("HGET", PREFIX + "routing", "route_cache_ttl_ms")) / 1000.0
+
+
+def _forget_cached(cluster):
+    """Wait until the module's cached answers have expired."""
+    time.sleep(_cache_ttl(cluster) + 0.3)
+
+
 def _refused(addr, who):
     try:
         landed = clients.imap_login(addr, who, timeout=15)
@@ -45,6 +57,7 @@ def test_directors_publish_the_settings_the_fast_path_shares(cluster):
     """Every director writes user_expire and recipient_delimiter to P routing, and writes them back within seconds after they are deleted."""
     assert cluster.redis("HGET", PREFIX + "routing", "user_expire") == "900"
     assert cluster.redis("HGET", PREFIX + "routing", "recipient_delimiter") == "+"
+    assert cluster.redis("HGET", PREFIX + "routing", "route_cache_ttl_ms") == "2000"
     cluster.redis("DEL", PREFIX + "routing")
     deadline = time.monotonic() + 5
     while cluster.redis("HGET", PREFIX + "routing", "user_expire") != "900":
@@ -89,12 +102,126 @@ def test_fast_path_leaves_moves_and_unusable_backends_to_a_director(cluster, fas
     assert clients.imap_login(fast.imap, u) == home
 
     cluster.redis("HSET", PREFIX + "backend:" + home, "state", "maintenance")
+    _forget_cached(cluster)
     try:
         _refused(fast.imap, u)
     finally:
         cluster.redis("HSET", PREFIX + "backend:" + home, "state", "up")
     assert cluster.assigned(u) == home
     assert clients.imap_login(fast.imap, u) == home
+
+
+def test_cached_answer_is_used_for_at_most_route_cache_ttl(cluster, fast):
+    """An answer from Redis is reused (Dovecot's stats count path "cache") until route_cache_ttl after it was asked, and not after: a change made behind hbctl's back shows within that time."""
+    u = user("fastcache", 1)
+    home = cluster.imap(u)
+    ttl = _cache_ttl(cluster)
+    t0 = time.monotonic()
+    assert clients.imap_login(fast.imap, u) == home      # from Redis, kept
+    key = PREFIX + "move:" + u
+    cluster.redis("SET", key, home, "EX", "30")
+    try:
+        assert clients.imap_login(fast.imap, u) == home  # from the cache
+        assert time.monotonic() - t0 < ttl, "too slow to see the cache"
+        assert "hummingbird_route_cache_" + home in _stats(fast)
+        time.sleep(max(0.0, t0 + ttl + 0.05 - time.monotonic()))
+        _refused(fast.imap, u)
+    finally:
+        cluster.redis("DEL", key)
+    assert clients.imap_login(fast.imap, u) == home
+
+
+def test_hbctl_move_and_down_outwait_cached_answers(cluster, fast):
+    """With the user's answer freshly cached, `hbctl user move` and `hbctl backend down` take at least route_cache_ttl, and the very next login lands on the new backend, never on the old one."""
+    ttl = _cache_ttl(cluster)
+    u = user("fastcmove", 1)
+    home = cluster.imap(u)
+    new = next(n for n in sorted(cluster.backends) if n != home)
+    assert clients.imap_login(fast.imap, u) == home      # cached now
+    t0 = time.monotonic()
+    cluster.hbctl_ok("user", "move", u, new)
+    assert time.monotonic() - t0 >= ttl
+    assert clients.imap_login(fast.imap, u) == new
+
+    v = user("fastcdown", 1)
+    victim = cluster.imap(v)
+    assert clients.imap_login(fast.imap, v) == victim    # cached now
+    t0 = time.monotonic()
+    try:
+        cluster.hbctl_ok("backend", "down", victim)
+        assert time.monotonic() - t0 >= ttl
+        # the fast path leaves a down backend's users to a director: this
+        # proxy has none, so the login fails instead of landing on victim
+        _refused(fast.imap, v)
+        landed = cluster.imap(v)
+        assert landed != victim
+        assert clients.imap_login(fast.imap, v) == landed
+    finally:
+        cluster.hbctl_ok("backend", "up", victim)
+
+
+def _open_until_refused(cluster, fast, u, victim, conns):
+    """Open sessions of U through the fast proxy, kept open, until it refuses;
+    returns how many were opened after Redis said VICTIM failed, i.e. only
+    through an answer cached before the failure."""
+    after_failure = 0
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        failed = cluster.backend_state(victim).get("health") == "failed"
+        try:
+            landed, conn = clients.imap_login(fast.imap, u, keep=True, source="127.0.0.90")
+        except clients.LoginFailed as e:
+            print("refused after %d sessions from the cache: %s" % (after_failure, e))
+            return after_failure
+        assert landed == victim
+        if failed:
+            # kept open: the kick must find it (at most 8 in 2s, below
+            # Dovecot's 10 connections per user and address)
+            conns.append(conn)
+            after_failure += 1
+        else:
+            conn.close()
+        time.sleep(0.25)
+    raise AssertionError("the fast proxy still routed %s to %s after 15s" % (u, victim))
+
+
+def _wait_unfenced(cluster, victim):
+    deadline = time.monotonic() + 20
+    while cluster.backend_state(victim).get("fence_until", "0") not in ("0", None):
+        assert time.monotonic() < deadline, "fence of %s not lifted" % victim
+        time.sleep(0.1)
+
+
+def test_failover_kick_outwaits_cached_answers(cluster, fast):
+    """A backend fails its health checks (LMTP) while its IMAP port still serves: sessions that the fast proxy opened there after the failure, from an answer cached before it, are kicked too, because the director waits route_cache_ttl before kicking; none is left when the fence is lifted."""
+    u = user("fastcfail", 1)
+    victim = cluster.imap(u)
+    be = cluster.backends[victim]
+    key = PREFIX + "backend:" + victim
+    # the cached answer may expire just as the backend fails: then nothing
+    # went through the cache after the failure and the round proves nothing
+    for attempt in range(4):
+        conns = []
+        try:
+            assert clients.imap_login(fast.imap, u) == victim
+            cluster.redis("HSET", key, "lmtp_port", harness.free_port(be.ip))
+            after_failure = _open_until_refused(cluster, fast, u, victim, conns)
+            cluster.wait_health(victim, "failed", timeout=10)
+            _wait_unfenced(cluster, victim)
+            assert be.sessions(u) == 0, "%d sessions of %s left on %s after the failover kick" % (
+                be.sessions(u), u, victim)
+            assert all(c.read_eof(5) for c in conns), "a session was not disconnected"
+        finally:
+            for c in conns:
+                c.close()
+            cluster.redis("HSET", key, "lmtp_port", be.lmtp_port)
+            cluster.wait_health(victim, "ok")
+            cluster.wait_directors_see_all_up()
+        if after_failure > 0:
+            print("attempt %d: %d sessions opened from the cache after the failure, all kicked"
+                  % (attempt + 1, after_failure))
+            return
+    raise AssertionError("no login went through a cached answer after the failure in 4 attempts")
 
 
 def test_fast_path_falls_back_when_redis_answers_nothing_useful(cluster, fast):
@@ -121,5 +248,6 @@ def test_dovecot_stats_count_logins_per_routing_path(cluster, fast):
         assert clients.imap_login(fast.imap, u) == home
     text = _stats(fast)
     assert "hummingbird_route_redis_" + home in text, text
+    assert "hummingbird_route_cache_" + home in text, text
     text = _stats(cluster.proxies[1])
     assert "hummingbird_route_director_" + home in text, text

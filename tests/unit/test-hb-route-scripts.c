@@ -115,14 +115,14 @@ static void test_live_assignment_is_answered_and_refreshed_like_route(void **sta
 	char out[256];
 
 	known(t, "imap_port", "+", out, sizeof(out));
-	assert_string_equal(out, "OK b1 127.0.0.2 143");
+	assert_string_equal(out, "OK b1 127.0.0.2 143 0");
 	assert_true(ttl(t) > 800);
 	route(t, out, sizeof(out));
 	assert_string_equal(out, "OK b1");
 
 	set_field(t, "state", "draining");
 	known(t, "imap_port", "+", out, sizeof(out));
-	assert_string_equal(out, "OK b1 127.0.0.2 143");
+	assert_string_equal(out, "OK b1 127.0.0.2 143 0");
 	route(t, out, sizeof(out));
 	assert_string_equal(out, "OK b1");
 	set_field(t, "state", "up");
@@ -130,10 +130,25 @@ static void test_live_assignment_is_answered_and_refreshed_like_route(void **sta
 	/* a degraded backend keeps its users, on both paths */
 	set_field(t, "degraded", "1");
 	known(t, "imap_port", "+", out, sizeof(out));
-	assert_string_equal(out, "OK b1 127.0.0.2 143");
+	assert_string_equal(out, "OK b1 127.0.0.2 143 0");
 	route(t, out, sizeof(out));
 	assert_string_equal(out, "OK b1");
 	set_field(t, "degraded", "0");
+}
+
+static void test_answer_carries_the_directors_cache_ttl(void **state)
+{
+	struct route_test *t = *state;
+	const char *put[] = { "HSET", "hb:routing", "route_cache_ttl_ms", "2500" };
+	const char *drop[] = { "HDEL", "hb:routing", "route_cache_ttl_ms" };
+	char out[256];
+
+	FX_RUN(t->ctx, put);
+	known(t, "imap_port", "+", out, sizeof(out));
+	assert_string_equal(out, "OK b1 127.0.0.2 143 2500");
+	FX_RUN(t->ctx, drop);
+	known(t, "imap_port", "+", out, sizeof(out));
+	assert_string_equal(out, "OK b1 127.0.0.2 143 0");
 }
 
 static void test_unusable_backend_goes_to_a_director(void **state)
@@ -191,7 +206,7 @@ static void test_move_and_missing_assignment_go_to_a_director(void **state)
 	route(t, out, sizeof(out));                 /* the director assigns: b2 first */
 	assert_string_equal(out, "NEW b2");
 	known(t, "imap_port", "+", out, sizeof(out));
-	assert_string_equal(out, "OK b2 127.0.0.3 143");
+	assert_string_equal(out, "OK b2 127.0.0.3 143 0");
 	const char *reset[] = { "SET", "hb:user:" USER, "b1", "EX", "100" };
 	FX_RUN(t->ctx, reset);
 }
@@ -218,6 +233,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_live_assignment_is_answered_and_refreshed_like_route),
+		cmocka_unit_test(test_answer_carries_the_directors_cache_ttl),
 		cmocka_unit_test(test_unusable_backend_goes_to_a_director),
 		cmocka_unit_test(test_no_port_for_the_service_goes_to_a_director),
 		cmocka_unit_test(test_move_and_missing_assignment_go_to_a_director),

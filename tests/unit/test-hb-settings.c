@@ -84,6 +84,9 @@ static void check_defaults(const struct hb_settings *set)
 	assert_string_equal(set->doveadm_api_key_file, "");
 	assert_int_equal(set->kick_timeout_ms, 10000);
 	assert_int_equal(set->census_interval_ms, 60000);
+	assert_int_equal(set->route_cache_ttl_ms, 2000);
+	assert_int_equal(hb_route_cache_wait_ms(set->route_cache_ttl_ms),
+			 2000 + HB_ROUTE_CACHE_MARGIN_MS);
 }
 
 static void test_defaults(void **state)
@@ -342,6 +345,17 @@ static void test_cross_field_validation(void **state)
 	hb_settings_free(&set);
 	set = parse_ok("census_interval = 0\n");
 	assert_int_equal(set->census_interval_ms, 0);
+	hb_settings_free(&set);
+	/* a cached passdb answer must never outlive its assignment */
+	parse_fails("user_expire = 4s\nroute_cache_ttl = 1001ms\n", NAME ": ",
+		    "route_cache_ttl must be at most a quarter of user_expire");
+	parse_fails("route_cache_ttl = 61s\n", NAME ":1: ", "route_cache_ttl");
+	set = parse_ok("user_expire = 4s\nroute_cache_ttl = 1s\n");
+	assert_int_equal(set->route_cache_ttl_ms, 1000);
+	hb_settings_free(&set);
+	set = parse_ok("user_expire = 1s\nroute_cache_ttl = 0\n");
+	assert_int_equal(set->route_cache_ttl_ms, 0);
+	assert_int_equal(hb_route_cache_wait_ms(set->route_cache_ttl_ms), 0);
 	hb_settings_free(&set);
 	parse_fails("key_prefix = "
 		    "12345678901234567890123456789012345678901234567890123456789012345\n",
