@@ -374,27 +374,39 @@ run_child() {
 	CHILD_PID=""
 }
 
+# Routing scripts Redis has run (EVALSHA: route_known from the passdb module, route from the
+# director): with the answer cache, fewer than one per login.
+script_calls() {
+	local n
+	n=$(rcli INFO commandstats | sed -n 's/^cmdstat_evalsha:calls=\([0-9]*\).*/\1/p' | head -n 1)
+	echo "${n:-0}"
+}
+
 # --- one load round -------------------------------------------------------------------------
 # run_round PATH ADDR: writes the loadgen's RESULT line plus CPU ticks to $D/last, and the
 # frontend's per-process ticks to $D/breakdown
 run_round() {
-	local path=$1 addr=$2 fe="" dir0=0 red0=0 be0 res dir1=0 red1=0 be1
+	local path=$1 addr=$2 fe="" dir0=0 red0=0 be0 res dir1=0 red1=0 be1 sc0=0 sc1=0
 	case $path in
 		hb) fe=$D/hbfe ;;
 		dd) fe=$D/dd ;;
 	esac
 	be0=$(($(ticks_dovecot "$D/b1") + $(ticks_dovecot "$D/b2")))
 	if [ -n "$fe" ]; then snap_dovecot "$fe" >"$D/snap0"; else : >"$D/snap0"; fi
-	if [ "$path" = hb ]; then dir0=$(ticks_self "$DIRECTOR_PID"); red0=$(ticks_self "$REDIS_PID"); fi
+	if [ "$path" = hb ]; then
+		dir0=$(ticks_self "$DIRECTOR_PID"); red0=$(ticks_self "$REDIS_PID"); sc0=$(script_calls)
+	fi
 	run_child "$D/loadgen.out" "$LOADGEN" -H "$addr" -p "$IMAP_PORT" -c "$CLIENTS" -t "$SECS" -U "$USERS" -q
 	be1=$(($(ticks_dovecot "$D/b1") + $(ticks_dovecot "$D/b2")))
 	if [ -n "$fe" ]; then snap_dovecot "$fe" >"$D/snap1"; else : >"$D/snap1"; fi
-	if [ "$path" = hb ]; then dir1=$(ticks_self "$DIRECTOR_PID"); red1=$(ticks_self "$REDIS_PID"); fi
+	if [ "$path" = hb ]; then
+		dir1=$(ticks_self "$DIRECTOR_PID"); red1=$(ticks_self "$REDIS_PID"); sc1=$(script_calls)
+	fi
 	snap_diff "$D/snap0" "$D/snap1" | sed "s/^/$path /" >"$D/snapd"
 	res=$(grep '^RESULT ' "$D/loadgen.out" || echo "RESULT logins=0 rate=0 p50_ms=0 p99_ms=0 failures=-1")
-	printf '%s fe_ticks=%d dir_ticks=%d redis_ticks=%d be_ticks=%d\n' "$res" >"$D/last" \
+	printf '%s fe_ticks=%d dir_ticks=%d redis_ticks=%d be_ticks=%d scripts=%d\n' "$res" >"$D/last" \
 		"$(awk '{ t += $3 } END { print t + 0 }' "$D/snapd")" \
-		$((dir1 - dir0)) $((red1 - red0)) $((be1 - be0))
+		$((dir1 - dir0)) $((red1 - red0)) $((be1 - be0)) $((sc1 - sc0))
 }
 
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
@@ -459,7 +471,12 @@ summarize_load() {
 	function f(name,   i, kv) { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == name) return kv[2] } return 0 }
 	{ p = $1; n[p]++; lg[p] += f("logins"); el[p] += f("elapsed"); fl[p] += f("failures")
 	  fe[p] += f("fe_ticks"); di[p] += f("dir_ticks"); rd[p] += f("redis_ticks"); be[p] += f("be_ticks")
-	  lc[p] += f("loadgen_cpu_s") }
+	  lc[p] += f("loadgen_cpu_s"); sc[p] += f("scripts")
+	  # per-round rates, paired by their order: the k-th round of each path ran in round k
+	  rr[p, n[p]] = f("elapsed") > 0 ? f("logins") / f("elapsed") : 0 }
+	function median(a, m,   i, j, t) {   # sorts a[1..m] (insertion sort: mawk has no asort)
+	  for (i = 2; i <= m; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+	  return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2 }
 	function ms(t, l) { return l > 0 ? 1000 * t / tick / l : 0 }
 	END {
 	  printf "\n%-38s %9s %9s %10s %10s %10s %10s %8s %8s\n", "path (sum of rounds)", "logins", "logins/s",
@@ -475,11 +492,16 @@ summarize_load() {
 	  if (("hb" in n) && ("dd" in n) && lg["dd"] > 0 && lg["hb"] > 0 && fe["dd"] > 0) {
 	    printf "\nratio hummingbird / dovecot-director:\n"
 	    printf "  logins/s                                 %.3f  (goal >= 1.0)\n", rate["hb"] / rate["dd"]
+	    m = 0
+	    for (k = 1; k <= n["hb"] && k <= n["dd"]; k++) if (rr["dd", k] > 0) pr[++m] = rr["hb", k] / rr["dd", k]
+	    if (m > 0) printf "  logins/s, paired (median of per-round ratios) %.3f\n", median(pr, m)
 	    printf "  frontend CPU per login (dovecot proxy)   %.3f  (goal <= 1.0)\n", ms(fe["hb"], lg["hb"]) / ms(fe["dd"], lg["dd"])
 	    printf "  frontend host CPU per login (proxy + hummingbird-director) %.3f\n",
 	           ms(fe["hb"] + di["hb"], lg["hb"]) / ms(fe["dd"], lg["dd"])
 	    printf "  routing CPU per login (proxy+director+redis vs. director proxy) %.3f\n",
 	           ms(fe["hb"] + di["hb"] + rd["hb"], lg["hb"]) / ms(fe["dd"], lg["dd"])
+	    printf "\nRedis routing scripts per hummingbird login: %.2f (the rest answered from the passdb cache)\n",
+	           sc["hb"] / lg["hb"]
 	  } else if (!("hb" in n)) {
 	    printf "\nhummingbird side not measured (director or passdb module not built)\n"
 	  }
