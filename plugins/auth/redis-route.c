@@ -168,7 +168,7 @@ static void route_normalize_and_send(struct redis_route_request *req)
 		route_ask(req, error);
 		return;
 	}
-	if (req->route->cache != NULL && !req->relearned &&
+	if (req->route->cache != NULL &&
 	    route_cache_get(req->route->cache, req->port_field, req->user,
 			    route_cache_now_ms(), &cached)) {
 		struct redis_route_answer answer = {
