@@ -1,5 +1,5 @@
-/* hb-keys.c - builds every Redis key name from the configured prefix
- * (docs/DESIGN.md, 1).  No other file may spell a key. */
+/* hb-keys.c - builds every Redis key and pub/sub channel name from the
+ * configured prefix (docs/DESIGN.md, 1).  No other file may spell a key. */
 #include "hb-keys.h"
 
 #include <stdio.h>
@@ -26,6 +26,7 @@ static const char *key_suffix(enum hb_key_kind kind, int *needs_name_r,
 	case HB_KEY_ADMIN_DOMAINS: *tail_r = ":domains"; return "admin:";
 	case HB_KEY_SESSION: return "session:";
 	case HB_KEY_PRESSURE: return "pressure:";
+	case HB_KEY_EVENTS: *needs_name_r = 0; return "events";
 	}
 	return NULL;
 }

@@ -1,5 +1,6 @@
 /* hb-keys.h - the Redis key schema (docs/DESIGN.md, 1).  This is the only
- * place where key names are formed; callers pass the configured prefix. */
+ * place where key and pub/sub channel names are formed; callers pass the
+ * configured prefix. */
 #ifndef HB_KEYS_H
 #define HB_KEYS_H
 
@@ -24,6 +25,8 @@ enum hb_key_kind {
 	HB_KEY_ADMIN_DOMAINS, /* P admin:NAME:domains */
 	HB_KEY_SESSION,       /* P session:HASH (hex SHA-256 of an admind token) */
 	HB_KEY_PRESSURE,      /* P pressure:NAME (lock pressure a node publishes) */
+	HB_KEY_EVENTS,        /* P events              (no name): the pub/sub
+			       * channel of health changes (docs/DESIGN.md 4) */
 };
 
 /* Write the key into BUF; returns its length, or 0 if it does not fit or NAME

@@ -39,6 +39,8 @@ static void test_every_kind(void **state)
 	expect_key("hb:", HB_KEY_ADMIN, "alice", "hb:admin:alice");
 	expect_key("hb:", HB_KEY_ADMIN_DOMAINS, "alice", "hb:admin:alice:domains");
 	expect_key("hb:", HB_KEY_SESSION, "ab12", "hb:session:ab12");
+	expect_key("hb:", HB_KEY_PRESSURE, "mail1", "hb:pressure:mail1");
+	expect_key("hb:", HB_KEY_EVENTS, NULL, "hb:events");
 }
 
 static void test_prefixes(void **state)
@@ -47,6 +49,7 @@ static void test_prefixes(void **state)
 	expect_key("", HB_KEY_EPOCH, NULL, "epoch");
 	expect_key("cluster2:", HB_KEY_BACKEND, "b", "cluster2:backend:b");
 	expect_key("{hb}:", HB_KEY_MOVE, "u", "{hb}:move:u");
+	expect_key("cluster2:", HB_KEY_EVENTS, NULL, "cluster2:events");
 }
 
 static void test_kinds_without_name_ignore_it(void **state)
@@ -54,6 +57,7 @@ static void test_kinds_without_name_ignore_it(void **state)
 	expect_key("hb:", HB_KEY_BACKENDS, "ignored", "hb:backends");
 	expect_key("hb:", HB_KEY_HEALTH_LEASE, "ignored", "hb:lease:health");
 	expect_key("hb:", HB_KEY_EPOCH, "", "hb:epoch");
+	expect_key("hb:", HB_KEY_EVENTS, "ignored", "hb:events");
 }
 
 static void test_missing_name(void **state)
