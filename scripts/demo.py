@@ -121,7 +121,8 @@ def main():
     ap.add_argument("--check", action="store_true", help="verify the cluster works, then stop")
     args = ap.parse_args()
     if os.geteuid() != 0:
-        sys.exit("demo: run as root (Dovecot instances and its auth module directory need it)")
+        sys.exit("demo: run as root (Dovecot instances and the mount namespace that gives the "
+                 "proxies our passdb module need it)")
     signal.signal(signal.SIGTERM, lambda s, f: (_ for _ in ()).throw(KeyboardInterrupt()))
     env = harness.Env()
     rc = 0

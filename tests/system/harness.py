@@ -1,11 +1,14 @@
 """harness.py - start and reliably stop throwaway services for the system
 tests: Redis, Dovecot backends, a Dovecot proxy frontend using the
 hummingbird passdb, hummingbird-director instances and Postfix.  Everything
-lives in one temporary directory and listens on loopback only; every
-service runs in its own process group so it can be killed whole, and a
-service that does not come up fails with the tail of its own log.
+lives in one temporary directory and listens on loopback only; nothing a
+real installation owns is written (proxies see our passdb module through a
+private mount namespace, tests/authdb-ns.sh).  Every service runs in its own
+process group so it can be killed whole, and a service that does not come
+up fails with the tail of its own log.
 """
 
+import hashlib
 import os
 import shutil
 import signal
@@ -21,9 +24,10 @@ START_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
 VMAIL_UID = 5000
 API_KEY = "hb-systest-api-key"
-AUTHDB_DIR = "/usr/lib/dovecot/modules/auth"
+AUTHDB_DIR = "/usr/lib/dovecot/modules/auth"     # the system's; never written
 AUTHDB_NAME = "libauthdb_hummingbird.so"
 SRCDIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+AUTHDB_NS = os.path.join(SRCDIR, "tests", "authdb-ns.sh")
 
 
 class ServiceError(Exception):
@@ -111,6 +115,37 @@ def tail(path, lines=40):
         return "(no log %s: %s)" % (path, e)
     text = data.decode("utf-8", "replace").splitlines()[-lines:]
     return "\n".join(text)
+
+
+def file_sha256(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def dir_state(path):
+    """What directory PATH holds, to compare before and after a run: its own
+    inode and mtime, and per entry (not following links) type, size, mtime,
+    inode and, for a regular file, the SHA-256 of its bytes.  None if absent."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    state = {".": (st.st_ino, st.st_mtime_ns)}
+    for name in sorted(os.listdir(path)):
+        full = os.path.join(path, name)
+        st = os.lstat(full)
+        digest = file_sha256(full) if os.path.isfile(full) and not os.path.islink(full) else None
+        state[name] = (st.st_mode, st.st_size, st.st_mtime_ns, st.st_ino, digest)
+    return state
+
+
+def dir_changes(before, after):
+    """The entries that differ between two dir_state()s, for a message."""
+    if before is None or after is None:
+        return "before %r, after %r" % (before, after)
+    names = sorted(set(before) | set(after))
+    return ["%s: %r -> %r" % (n, before.get(n), after.get(n))
+            for n in names if before.get(n) != after.get(n)]
 
 
 def write(path, text, mode=0o644):
@@ -426,79 +461,6 @@ class DovecotBackend(Dovecot):
         return found
 
 
-class AuthModule:
-    """Installs the built passdb module into Dovecot's fixed auth module dir
-    and puts back whatever was there before (usually: nothing).  Test runs
-    that overlap (a developer's run next to CI's) register in USERS_DIR; only
-    the last one to finish removes the module, so none pulls it away under
-    another's Dovecot."""
-
-    USERS_DIR = "/run/hb-systest-auth-module"
-
-    def __init__(self):
-        self.dest = os.path.join(AUTHDB_DIR, AUTHDB_NAME)
-        self.saved = None
-        self.installed = False
-        self.token = os.path.join(self.USERS_DIR, str(os.getpid()))
-
-    def _other_users(self):
-        others = []
-        for name in os.listdir(self.USERS_DIR):
-            path = os.path.join(self.USERS_DIR, name)
-            if path == self.token:
-                continue
-            if name.isdigit() and pid_alive(int(name)):
-                others.append(int(name))
-            else:
-                try:
-                    os.unlink(path)         # a run that died without cleanup
-                except FileNotFoundError:
-                    pass
-        return others
-
-    def install(self):
-        if self.installed:
-            return
-        os.makedirs(self.USERS_DIR, mode=0o700, exist_ok=True)
-        write(self.token, "")
-        src = authdb_module()
-        with open(src, "rb") as f:
-            ours = f.read()
-        if os.path.exists(self.dest):
-            with open(self.dest, "rb") as f:
-                existing = f.read()
-            # a copy of a build of ours (a leftover, or another run's) is
-            # removed at the end, not restored
-            self.saved = None if existing == ours or self._other_users() else existing
-        tmp = self.dest + ".hbt-%d" % os.getpid()
-        shutil.copyfile(src, tmp)
-        os.chmod(tmp, 0o644)
-        os.rename(tmp, self.dest)
-        self.installed = True
-
-    def remove(self):
-        if not self.installed:
-            return
-        self.installed = False
-        others = self._other_users()
-        try:
-            os.unlink(self.token)
-        except FileNotFoundError:
-            pass
-        if others:
-            return                          # still in use by another run
-        if self.saved is None:
-            try:
-                os.unlink(self.dest)
-            except FileNotFoundError:
-                pass
-        else:
-            tmp = self.dest + ".hbt-%d" % os.getpid()
-            with open(tmp, "wb") as f:
-                f.write(self.saved)
-            os.rename(tmp, self.dest)
-
-
 class DovecotProxy(Dovecot):
     """The frontend: login processes in high-performance mode proxying every
     login to the backend that `driver = hummingbird` names."""
@@ -512,9 +474,10 @@ class DovecotProxy(Dovecot):
                  fast_path=" config=%s" % redis_config if redis_config else "")
         write(self.conf_path, templates.PROXY_CONF.format(**f))
 
-    def start(self):
-        self.env.auth_module.install()
-        return super().start()
+    def argv(self):
+        # Dovecot 2.3 loads passdb modules only from AUTHDB_DIR: this
+        # instance sees ours there through a private mount namespace
+        return self.env.authdb_argv(super().argv())
 
 
 class DovecotChainedProxy(DovecotProxy):
@@ -743,16 +706,23 @@ class Env:
         os.chmod(self.root, 0o755)
         self.api_key_file = write(os.path.join(self.root, "doveadm-api-key"),
                                   API_KEY + "\n", 0o600)
-        self.auth_module = AuthModule()
+        # our passdb module next to copies of the system's, made on the first
+        # proxy's start and bind-mounted over AUTHDB_DIR for proxies only
+        self.authdb_dir = os.path.join(self.root, "authdb")
         self.services = []
 
     def add(self, service):
         self.services.append(service)
         return service
 
+    def authdb_argv(self, argv):
+        """ARGV run by tests/authdb-ns.sh: in a mount namespace of its own
+        where AUTHDB_DIR shows self.authdb_dir (the PID stays ARGV's)."""
+        return ["sh", AUTHDB_NS, self.authdb_dir, authdb_module()] + list(argv)
+
     def stop_all(self):
-        """Stop every service (newest first), remove the auth module, and
-        return a list of processes that survived (should be empty)."""
+        """Stop every service (newest first) and return a list of processes
+        that survived (should be empty)."""
         errors = []
         for svc in reversed(self.services):
             try:
@@ -764,7 +734,6 @@ class Env:
                 svc.stop()
             except Exception as e:      # keep stopping the others
                 errors.append("%s: %s" % (svc.name, e))
-        self.auth_module.remove()
         left = []
         for svc in self.services:
             left += [(svc.name, pid, comm) for pid, comm in svc.leftovers()]

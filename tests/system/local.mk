@@ -2,7 +2,9 @@
 # `make check` runs the pytest system tests after the unit tests; the runner
 # script finds the binaries through HB_BUILDDIR (default: the directory make
 # check runs it in, the top build dir).  Its summary line goes to fd 9.
-dist_noinst_SCRIPTS += tests/system/run-system-tests.sh
+# tests/authdb-ns.sh gives the tests' (and benchmarks') Dovecot proxies our
+# passdb module in a private mount namespace.
+dist_noinst_SCRIPTS += tests/system/run-system-tests.sh tests/authdb-ns.sh
 EXTRA_DIST += \
 	tests/system/harness.py \
 	tests/system/clients.py \
@@ -23,6 +25,8 @@ EXTRA_DIST += \
 	tests/system/test_locks.py \
 	tests/system/test_locks_director.py \
 	tests/system/test_proxy_metrics.py \
+	tests/system/test_isolation.py \
+	tests/system/isolation_run.py \
 	tests/system/test_guard_faults.py \
 	tests/system/guard_harness.py \
 	tests/system/imap_ledger.py

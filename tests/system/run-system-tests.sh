@@ -1,7 +1,7 @@
 #!/bin/sh
 # run-system-tests.sh - `make check` entry for the system tests: runs pytest
 # on tests/system against the binaries of this build tree (HB_BUILDDIR).
-# Needs root (Dovecot instances, the auth module dir); it never skips: a test
+# Needs root (Dovecot instances, mount namespaces); it never skips: a test
 # that cannot run fails.  pytest's summary line also goes to the console (fd 9).
 # By hand: HB_BUILDDIR=/tmp/build-x srcdir=/work/main sh run-system-tests.sh [-k EXPR]
 # (HB_KEEP_TMP=1 keeps the temporary directory with every service's log).
