@@ -1,7 +1,16 @@
 # plugins/auth/local.mk - build rules for plugins/auth (included from the top
 # Makefile.am): the Dovecot 2.3 passdb module libauthdb_hummingbird.so, which
 # Dovecot loads from <moduledir>/auth, and the unit tests of its reply parsers
-# and answer cache (docs/AUTH-MODULE.md).
+# and answer cache and of the cache's health events (docs/AUTH-MODULE.md).
+
+# the module's Redis connections on Dovecot's ioloop (also unit-tested)
+plugins_auth_redis_sources = \
+	plugins/auth/redis-client.c \
+	plugins/auth/redis-client.h \
+	plugins/auth/redis-conn.c \
+	plugins/auth/redis-conn.h \
+	plugins/auth/redis-subscriber.c \
+	plugins/auth/redis-subscriber.h
 
 authdb_LTLIBRARIES += plugins/auth/libauthdb_hummingbird.la
 plugins_auth_libauthdb_hummingbird_la_SOURCES = \
@@ -14,14 +23,16 @@ plugins_auth_libauthdb_hummingbird_la_SOURCES = \
 	plugins/auth/director-userdb.h \
 	plugins/auth/hosted-lookup.c \
 	plugins/auth/hosted-lookup.h \
-	plugins/auth/redis-client.c \
-	plugins/auth/redis-client.h \
+	$(plugins_auth_redis_sources) \
 	plugins/auth/redis-route.c \
 	plugins/auth/redis-route.h \
 	plugins/auth/route-cache.c \
 	plugins/auth/route-cache.h \
+	plugins/auth/route-event.c \
+	plugins/auth/route-event.h \
 	plugins/auth/userdb-hummingbird.c \
 	lib/hb-backend.c \
+	lib/hb-keys.c \
 	lib/hb-scripts.c \
 	lib/hb-settings.c \
 	lib/hb-user.c \
@@ -67,6 +78,35 @@ plugins_auth_test_route_cache_SOURCES = \
 	plugins/auth/route-cache.h
 plugins_auth_test_route_cache_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 plugins_auth_test_route_cache_LDADD = $(CMOCKA_LIBS)
+
+check_PROGRAMS += plugins/auth/test-route-event
+TESTS += plugins/auth/test-route-event
+plugins_auth_test_route_event_SOURCES = \
+	plugins/auth/test-route-event.c \
+	plugins/auth/route-event.c \
+	plugins/auth/route-event.h
+plugins_auth_test_route_event_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+plugins_auth_test_route_event_LDADD = $(CMOCKA_LIBS)
+
+# the module's Redis connections on a real ioloop (libdovecot) against a
+# redis-server of their own
+check_PROGRAMS += plugins/auth/test-redis-subscriber
+TESTS += plugins/auth/test-redis-subscriber
+plugins_auth_test_redis_subscriber_SOURCES = \
+	plugins/auth/test-redis-subscriber.c \
+	$(plugins_auth_redis_sources) \
+	tests/unit/redis-fixture.c \
+	tests/unit/redis-fixture.h \
+	tests/unit/redis-fixture-cmd.h
+plugins_auth_test_redis_subscriber_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/tests/unit -DHAVE_CONFIG_H $(LIBDOVECOT_INCLUDE)
+plugins_auth_test_redis_subscriber_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \
+	$(HIREDIS_CFLAGS)
+plugins_auth_test_redis_subscriber_LDADD = $(CMOCKA_LIBS) $(HIREDIS_LIBS) \
+	$(LIBDOVECOT)
+plugins_auth_test_redis_subscriber_LDFLAGS = $(AM_LDFLAGS) \
+	-Wl,-rpath,$(DOVECOT_RUNTIME_LIBDIR)
 endif
 
-# the libFuzzer target of the reply parser is tests/fuzz/fuzz-director-reply.c
+# the libFuzzer targets of the reply parser and the health events are
+# tests/fuzz/fuzz-director-reply.c and tests/fuzz/fuzz-route-event.c

@@ -379,7 +379,8 @@ static void hb_lookup(struct hummingbird_request *hreq)
 	}
 	/* not in preinit/init: auth-worker processes load this module too */
 	if (module->redis == NULL)
-		module->redis = redis_route_create(module->redis_config);
+		module->redis = redis_route_create(module->redis_config,
+						   auth_event);
 	redis_route_start(module->redis, request->fields.user, service,
 			  hb_redis_route_callback, hreq);
 }

@@ -1,23 +1,13 @@
-/* redis-client.h - one asynchronous Redis connection inside the Dovecot auth
- * process (hiredis on Dovecot's ioloop), for the passdb module's fast path.
- * It never blocks: while Redis is unreachable every call fails at once and a
- * new connection is tried at most once per back-off period; a call that takes
- * longer than the timeout fails and drops the connection, so a hung Redis
- * cannot hold logins.  An outage is logged once, its end once. */
+/* redis-client.h - the fast path's calls to Redis inside the Dovecot auth
+ * process, over one connection (redis-conn.h).  It never blocks: while Redis
+ * is unreachable every call fails at once and a new connection is tried at
+ * most once per back-off period, only when a call asks for it; a call that
+ * takes longer than the timeout fails and drops the connection, so a hung
+ * Redis cannot hold logins.  An outage is logged once, its end once. */
 #ifndef REDIS_CLIENT_H
 #define REDIS_CLIENT_H
 
-#include <hiredis/hiredis.h>
-
-struct redis_client_settings {
-	const char *socket_path;	/* "" = TCP to host:port */
-	const char *host;
-	unsigned int port;
-	const char *user;		/* "" = AUTH with the password only */
-	const char *password;		/* NULL = no AUTH */
-	unsigned int db;
-	unsigned int timeout_msecs;
-};
+#include "redis-conn.h"
 
 struct redis_client;
 

@@ -4,7 +4,17 @@
  * P routing); the script refuses a delimiter that differs and returns the
  * right one, and the request is sent once more with it.  An OK answer is
  * reused for route_cache_ttl (published by the directors, returned by the
- * script) counted from the moment it was asked, see route-cache.h. */
+ * script) counted from the moment it was asked, see route-cache.h, and
+ * dropped earlier when the directors' health events (P events) name its
+ * backend.
+ *
+ * Invariant: an answer is stored only while the subscription to P events is
+ * confirmed, and only if it was confirmed, with no event and no change of
+ * the subscription in between, from before the answer was asked until it
+ * came; when the subscription is lost the whole cache is cleared.  So every
+ * cached answer is one that a later "backend NAME" would reach.  A half-open
+ * subscription that never reports its loss is bounded by the TTL, as before
+ * (the directors' waits do not count on the events). */
 #include "lib.h"
 #include "ioloop.h"
 #include "sha1.h"
@@ -13,8 +23,11 @@
 #include "strnum.h"
 #include "redis-route.h"
 #include "route-cache.h"
+#include "route-event.h"
+#include "redis-subscriber.h"
 #include "director-reply.h"
 #include "hb-backend.h"
+#include "hb-keys.h"
 #include "hb-settings.h"
 #include "hb-scripts.h"
 #include "hb-user.h"
@@ -29,10 +42,15 @@
 
 struct redis_route {
 	struct redis_client *client;
+	struct redis_subscriber *events;	/* P events */
+	struct event *event;
 	char *key_prefix;
 	char *delimiter;	/* as last published by the directors */
 	char script_sha[SHA1_RESULTLEN * 2 + 1];
 	struct route_cache *cache;	/* NULL: out of memory, no caching */
+	/* moves on with every health event and every change of the
+	   subscription; 0 is never used */
+	unsigned long long cache_epoch;
 };
 
 struct redis_route_request {
@@ -43,6 +61,9 @@ struct redis_route_request {
 	char *login_user;	/* as the client sent it */
 	char user[HB_USER_MAX + 1];	/* normalised */
 	long long asked_ms;	/* monotonic, before the first send */
+	/* route->cache_epoch when asked while subscribed, else 0: the answer
+	   may be kept only if nothing changed since (see the top) */
+	unsigned long long cache_epoch;
 	bool sent_body;		/* EVAL after NOSCRIPT */
 	bool relearned;		/* sent again with a new delimiter */
 };
@@ -85,7 +106,8 @@ static void route_remember(struct redis_route_request *req,
 	unsigned int ttl_ms;
 	const char *error;
 
-	if (req->route->cache == NULL || ttl_str == NULL ||
+	if (req->route->cache == NULL || req->cache_epoch == 0 ||
+	    req->cache_epoch != req->route->cache_epoch || ttl_str == NULL ||
 	    str_to_uint(ttl_str, &ttl_ms) < 0 || ttl_ms == 0 ||
 	    ttl_ms > REDIS_ROUTE_CACHE_TTL_MAX_MS ||
 	    director_reply_check_ok(answer->backend, answer->host,
@@ -201,6 +223,9 @@ void redis_route_start(struct redis_route *route, const char *user,
 	req->port_field = hb_service_port_field(hb_service);
 	req->login_user = i_strdup(user);
 	req->asked_ms = route_cache_now_ms();
+	if (route->events != NULL &&
+	    redis_subscriber_is_subscribed(route->events))
+		req->cache_epoch = route->cache_epoch;
 	route_normalize_and_send(req);
 }
 
@@ -246,15 +271,83 @@ int redis_route_config_load(pool_t pool, const char *path,
 	return 0;
 }
 
-struct redis_route *redis_route_create(const struct redis_route_config *config)
+/* health events (P events) */
+
+static void route_events_state(bool subscribed, void *context)
+{
+	struct redis_route *route = context;
+
+	route->cache_epoch++;
+	/* lost: events may be missed from now on, so nothing cached may stay
+	   (and route_remember() keeps nothing until it is confirmed again) */
+	if (!subscribed && route->cache != NULL)
+		route_cache_clear(route->cache);
+}
+
+static void route_events_message(const char *msg, size_t len, void *context)
+{
+	struct redis_route *route = context;
+	struct route_event ev;
+	unsigned int dropped = 0;
+
+	route_event_parse(msg, len, &ev);
+	if (ev.kind == ROUTE_EVENT_UNKNOWN) {
+		e_debug(route->event, "passdb hummingbird: ignoring an unknown "
+			"health event (%zu bytes)", len);
+		return;
+	}
+	/* answers in flight were asked before it: none of them is kept */
+	route->cache_epoch++;
+	if (route->cache != NULL && ev.kind == ROUTE_EVENT_BACKEND) {
+		dropped = route_cache_forget_backend(route->cache, ev.backend);
+	} else if (route->cache != NULL) {
+		dropped = route_cache_count(route->cache);
+		route_cache_clear(route->cache);
+	}
+	e_debug(event_create_passthrough(route->event)->
+		set_name("hummingbird_route_cache_dropped")->
+		add_str("backend", ev.kind == ROUTE_EVENT_BACKEND ?
+			ev.backend : "*")->
+		add_int("answers", dropped)->event(),
+		"passdb hummingbird: health event for %s: %u cached answers "
+		"dropped", ev.kind == ROUTE_EVENT_BACKEND ? ev.backend :
+		"all backends", dropped);
+}
+
+static const struct redis_subscriber_callbacks route_events_callbacks = {
+	.state = route_events_state,
+	.message = route_events_message,
+};
+
+static void route_events_subscribe(struct redis_route *route,
+				   const struct redis_client_settings *set)
+{
+	char channel[HB_KEY_MAX];
+
+	if (hb_key(channel, sizeof(channel), route->key_prefix,
+		   HB_KEY_EVENTS, NULL) == 0) {
+		/* key_prefix is bounded by the settings: cannot happen */
+		i_error("passdb hummingbird: key_prefix too long for the "
+			"events channel: answers are not cached");
+		return;
+	}
+	route->events = redis_subscriber_create(set, channel,
+		&route_events_callbacks, route);
+}
+
+struct redis_route *redis_route_create(const struct redis_route_config *config,
+				       struct event *parent)
 {
 	struct redis_route *route = i_new(struct redis_route, 1);
 	unsigned char digest[SHA1_RESULTLEN];
 
+	route->event = event_create(parent);
+	route->cache_epoch = 1;
 	route->client = redis_client_create(&config->redis);
 	route->key_prefix = i_strdup(config->key_prefix);
 	route->delimiter = i_strdup("");
 	route->cache = route_cache_create(REDIS_ROUTE_CACHE_MAX);
+	route_events_subscribe(route, &config->redis);
 	sha1_get_digest(hb_script_route_known, strlen(hb_script_route_known),
 			digest);
 	i_strocpy(route->script_sha, binary_to_hex(digest, sizeof(digest)),
@@ -267,9 +360,12 @@ void redis_route_destroy(struct redis_route **_route)
 	struct redis_route *route = *_route;
 
 	*_route = NULL;
+	if (route->events != NULL)
+		redis_subscriber_destroy(&route->events);
 	redis_client_destroy(&route->client);
 	i_free(route->key_prefix);
 	i_free(route->delimiter);
 	route_cache_destroy(&route->cache);
+	event_unref(&route->event);
 	i_free(route);
 }

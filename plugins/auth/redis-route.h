@@ -3,7 +3,9 @@
  * by the route_known script, one round trip and no director on the way.
  * Everything else (a new user, a move, a backend going away, Redis trouble)
  * is answered "ask a director", which alone assigns, moves and waits.
- * Answers are reused for the directors' route_cache_ttl (route-cache.h). */
+ * Answers are reused for the directors' route_cache_ttl (route-cache.h), and
+ * dropped at once when the directors publish a health change of their
+ * backend (redis-subscriber.h, route-event.h). */
 #ifndef REDIS_ROUTE_H
 #define REDIS_ROUTE_H
 
@@ -35,7 +37,11 @@ int redis_route_config_load(pool_t pool, const char *path,
 			    struct redis_route_config *config_r,
 			    const char **error_r);
 
-struct redis_route *redis_route_create(const struct redis_route_config *config);
+/* Also subscribes to the directors' health events (P events, its own
+   connection): answers are cached only while that subscription holds.  Log
+   lines of the cache's events go to a child of PARENT. */
+struct redis_route *redis_route_create(const struct redis_route_config *config,
+				       struct event *parent);
 void redis_route_destroy(struct redis_route **route);
 
 /* Route USER (as the client logged in) for Dovecot SERVICE. */

@@ -189,6 +189,23 @@ void route_cache_clear(struct route_cache *cache)
 		entry_unlink(cache, cache->oldest);
 }
 
+unsigned int route_cache_forget_backend(struct route_cache *cache,
+					const char *name)
+{
+	struct route_entry *e = cache->oldest, *next;
+	unsigned int count = 0;
+
+	while (e != NULL) {
+		next = e->newer;
+		if (strcmp(e->backend, name) == 0) {
+			entry_unlink(cache, e);
+			count++;
+		}
+		e = next;
+	}
+	return count;
+}
+
 unsigned int route_cache_count(const struct route_cache *cache)
 {
 	return cache->count;

@@ -3,7 +3,8 @@
  * BACKEND at HOST:PORT, valid until a deadline on the monotonic clock that
  * the caller computed from the moment it asked Redis.  Everything that takes
  * a user away from a backend waits out route_cache_ttl first
- * (docs/DESIGN.md 4), so an answer is never used after it became wrong.
+ * (docs/DESIGN.md 4), so an answer is never used after it became wrong; the
+ * directors' health events drop answers earlier (route_cache_forget_backend).
  * Plain C without Dovecot's lib, so that it is unit-tested on its own. */
 #ifndef ROUTE_CACHE_H
 #define ROUTE_CACHE_H
@@ -32,8 +33,14 @@ void route_cache_put(struct route_cache *cache, const char *service_field,
 		     const char *user, const struct route_cache_answer *answer,
 		     long long expires_ms, long long now_ms);
 
-/* Forget everything (the directors' user normalisation changed). */
+/* Forget everything (the directors' user normalisation changed, the health
+   events said "all", or the module stopped hearing them). */
 void route_cache_clear(struct route_cache *cache);
+
+/* Forget every answer naming backend NAME (a health event said it changed);
+   returns how many.  A scan of the whole cache: such events are rare. */
+unsigned int route_cache_forget_backend(struct route_cache *cache,
+					const char *name);
 
 unsigned int route_cache_count(const struct route_cache *cache);
 

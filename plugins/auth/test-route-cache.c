@@ -1,6 +1,7 @@
 /* test-route-cache.c - cmocka tests of the passdb module's answer cache
  * (route-cache.c): hits and misses per service and user, expiry at the
- * deadline, replacement, the entry bound, and many users.  Needs no Dovecot. */
+ * deadline, replacement, the entry bound, many users, and forgetting every
+ * answer naming one backend (a health event).  Needs no Dovecot. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -125,6 +126,79 @@ static void test_many_users(void **state)
 	route_cache_destroy(&c);
 }
 
+static void test_forget_backend_drops_only_its_answers(void **state)
+{
+	static const struct route_cache_answer b10 = { "b10", "127.0.0.4", "143" };
+	struct route_cache *c = route_cache_create(100);
+
+	assert_int_equal(route_cache_forget_backend(c, "b1"), 0);
+	route_cache_put(c, "imap_port", "u@d", &b1, 9000, 1000);
+	route_cache_put(c, "pop3_port", "u@d", &b1, 9000, 1000);
+	route_cache_put(c, "imap_port", "v@d", &b2, 9000, 1000);
+	route_cache_put(c, "imap_port", "w@d", &b1, 9000, 1000);
+	route_cache_put(c, "imap_port", "x@d", &b10, 9000, 1000);
+	/* the exact name only: neither a prefix nor another backend */
+	assert_int_equal(route_cache_forget_backend(c, "b"), 0);
+	assert_int_equal(route_cache_forget_backend(c, "b1 "), 0);
+	assert_int_equal(route_cache_forget_backend(c, "b1"), 3);
+	assert_int_equal(route_cache_count(c), 2);
+	assert_false(get_backend(c, "imap_port", "u@d", 2000, "b1"));
+	assert_false(get_backend(c, "pop3_port", "u@d", 2000, "b1"));
+	assert_false(get_backend(c, "imap_port", "w@d", 2000, "b1"));
+	assert_true(get_backend(c, "imap_port", "v@d", 2000, "b2"));
+	assert_true(get_backend(c, "imap_port", "x@d", 2000, "b10"));
+	assert_int_equal(route_cache_forget_backend(c, "b1"), 0);
+	/* new answers for the backend are kept again */
+	route_cache_put(c, "imap_port", "u@d", &b1, 9000, 2000);
+	assert_true(get_backend(c, "imap_port", "u@d", 2000, "b1"));
+	assert_int_equal(route_cache_forget_backend(c, "b2"), 1);
+	assert_int_equal(route_cache_forget_backend(c, "b10"), 1);
+	assert_int_equal(route_cache_forget_backend(c, "b1"), 1);
+	assert_int_equal(route_cache_count(c), 0);
+	route_cache_destroy(&c);
+}
+
+static void test_forget_backend_keeps_the_order_and_bound(void **state)
+{
+	struct route_cache *c = route_cache_create(3);
+
+	/* oldest and newest entries go, the middle one stays */
+	route_cache_put(c, "imap_port", "1", &b1, 3000, 1000);
+	route_cache_put(c, "imap_port", "2", &b2, 5000, 1000);
+	route_cache_put(c, "imap_port", "3", &b1, 9000, 1000);
+	assert_int_equal(route_cache_forget_backend(c, "b1"), 2);
+	route_cache_put(c, "imap_port", "4", &b1, 9000, 1000);
+	route_cache_put(c, "imap_port", "5", &b1, 9000, 1000);
+	assert_int_equal(route_cache_count(c), 3);
+	/* full: the oldest ("2") goes first */
+	route_cache_put(c, "imap_port", "6", &b1, 9000, 1000);
+	assert_false(get_backend(c, "imap_port", "2", 1000, "b2"));
+	assert_true(get_backend(c, "imap_port", "4", 1000, "b1"));
+	assert_true(get_backend(c, "imap_port", "6", 1000, "b1"));
+	/* and expiry from the front still works */
+	assert_false(get_backend(c, "imap_port", "4", 9000, "b1"));
+	assert_int_equal(route_cache_count(c), 0);
+	route_cache_destroy(&c);
+}
+
+static void test_forget_backend_among_many(void **state)
+{
+	struct route_cache *c = route_cache_create(50000);
+	char user[32];
+
+	for (int i = 0; i < 40000; i++) {
+		snprintf(user, sizeof(user), "u%d@example.com", i);
+		route_cache_put(c, "imap_port", user, i % 2 ? &b2 : &b1, 10000 + i, 1000);
+	}
+	assert_int_equal(route_cache_forget_backend(c, "b2"), 20000);
+	assert_int_equal(route_cache_count(c), 20000);
+	for (int i = 0; i < 40000; i += 7) {
+		snprintf(user, sizeof(user), "u%d@example.com", i);
+		assert_true(get_backend(c, "imap_port", user, 2000, "b1") == (i % 2 == 0));
+	}
+	route_cache_destroy(&c);
+}
+
 static void test_clock_moves_forward(void **state)
 {
 	long long a = route_cache_now_ms(), b = route_cache_now_ms();
@@ -142,6 +216,9 @@ int main(void)
 		cmocka_unit_test(test_shorter_ttl_behind_a_longer_one),
 		cmocka_unit_test(test_bounded_oldest_goes_first),
 		cmocka_unit_test(test_many_users),
+		cmocka_unit_test(test_forget_backend_drops_only_its_answers),
+		cmocka_unit_test(test_forget_backend_keeps_the_order_and_bound),
+		cmocka_unit_test(test_forget_backend_among_many),
 		cmocka_unit_test(test_clock_moves_forward),
 	};
 

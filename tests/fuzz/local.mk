@@ -15,6 +15,7 @@ EXTRA_DIST += \
 	tests/fuzz/fuzz-census-who.c \
 	tests/fuzz/fuzz-addr.c \
 	tests/fuzz/fuzz-director-reply.c \
+	tests/fuzz/fuzz-route-event.c \
 	tests/fuzz/fuzz-mailhdr.c \
 	tests/fuzz/fuzz-envelope.c \
 	tests/fuzz/fuzz-proclocks.c \

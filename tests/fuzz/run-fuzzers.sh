@@ -26,6 +26,7 @@ doveadm-reply 8192 cli/doveadm.c lib/hb-doveadm-reply.c lib/hb-json.c cli/output
 census-who 8192 director/census-who.c lib/hb-doveadm-reply.c lib/hb-json.c lib/hb-user.c lib/hb-utf8.c
 addr 2200 lib/hb-addr.c lib/hb-utf8.c lib/hb-units.c -lidn2
 director-reply 2100 plugins/auth/director-reply.c plugins/auth/director-userdb.c
+route-event 300 plugins/auth/route-event.c plugins/auth/route-cache.c
 mailhdr 9000 lib/hb-mailhdr.c lib/hb-addr.c lib/hb-utf8.c -lidn2
 admind-request 5000 admin/route.c admin/body.c admin/headers.c lib/hb-json.c lib/hb-utf8.c
 envelope 1200 milter/envelope.c

@@ -4,9 +4,11 @@ Redis without a director, and everything a director must decide (new users,
 moves, unusable backends) is never decided by the module.  The module reuses
 an answer for route_cache_ttl (2 s here); hbctl's moves and downs wait that
 long before they kick, and the tests that change Redis behind hbctl's back
-wait it out too.  The proxy here has
-no director at all (its socket path does not exist), so any login that needs a
-director fails and shows that the module did not route it on its own.  Each
+wait it out too.  A health event published on hb:events drops cached answers
+at once, and answers are cached only while the module is subscribed there.
+The proxies here have
+no director at all (their socket path does not exist), so any login that needs
+a director fails and shows that the module did not route it on its own.  Each
 test's docstring says on its first line what it proves; each repairs what it
 breaks.
 """
@@ -22,6 +24,9 @@ import harness
 from cluster import PREFIX, user
 
 FAST_IP = "127.0.0.15"
+SUB_IP = "127.0.0.31"
+SUB_USER = "hb-subtest"        # the Redis user of proxy psub alone
+EVENTS = PREFIX + "events"
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +39,48 @@ def fast(cluster):
                                      redis_config=cluster.directors[0].conf_path)).start()
     yield p
     p.stop()
+
+
+@pytest.fixture(scope="module")
+def sub(cluster):
+    """Like `fast`, but connecting to Redis as a user of its own, so that its
+    subscription can be told apart from the other proxies', killed and
+    refused."""
+    env = cluster.env
+    d = os.path.join(env.root, "psub-redis")
+    os.makedirs(d, exist_ok=True)
+    password = os.urandom(16).hex()
+    secret = harness.write(os.path.join(d, "password"), password + "\n", mode=0o600)
+    cluster.redis("ACL", "SETUSER", SUB_USER, "reset", "on", ">" + password, "~*",
+                  "&" + EVENTS, "+@all")
+    with open(cluster.directors[0].conf_path) as f:
+        text = "".join(line for line in f if not line.startswith("redis_user")
+                       and not line.startswith("redis_password_file"))
+    conf = harness.write(os.path.join(d, "hummingbird.conf"), text +
+                         "redis_user = %s\nredis_password_file = %s\n" % (SUB_USER, secret))
+    nowhere = os.path.join(env.root, "no-director", "director.sock")
+    p = env.add(harness.DovecotProxy(env, "psub", SUB_IP, nowhere, timeout_ms=3000,
+                                     redis_config=conf)).start()
+    yield p
+    p.stop()
+    cluster.redis("ACL", "DELUSER", SUB_USER)
+
+
+def _sub_subscribed(cluster):
+    """Whether psub's auth process has a connection subscribed to hb:events."""
+    listed = cluster.redis("CLIENT", "LIST", "TYPE", "pubsub")
+    fields = [dict(f.split("=", 1) for f in line.split() if "=" in f)
+              for line in listed.splitlines()]
+    return any(f.get("user") == SUB_USER and f.get("sub") == "1" for f in fields)
+
+
+def _wait_sub_subscribed(cluster, sub, timeout=10):
+    deadline = time.monotonic() + timeout
+    while not _sub_subscribed(cluster):
+        assert time.monotonic() < deadline, harness.tail(sub.log_path, 30)
+        time.sleep(0.05)
+    # the acknowledgement is read within a moment of Redis counting it
+    time.sleep(0.1)
 
 
 def _cache_ttl(cluster):
@@ -252,3 +299,125 @@ def test_dovecot_stats_count_logins_per_routing_path(cluster, fast):
     assert "hummingbird_route_cache_" + home in text, text
     text = _stats(cluster.proxies[1])
     assert "hummingbird_route_director_" + home in text, text
+
+
+def _reassign_behind_hbctl(cluster, u, name):
+    """user:U names NAME, straight in Redis (TTL and users: sets left alone)."""
+    assert cluster.redis("SET", PREFIX + "user:" + u, name, "KEEPTTL") == "OK"
+
+
+def _repair_assignment(cluster, u, home, other):
+    _reassign_behind_hbctl(cluster, u, home)
+    cluster.redis("ZREM", PREFIX + "users:" + other, u)
+
+
+def _cache_answer(cluster, sub, u, first, now, timeout=15):
+    """Have psub cache FIRST as U's answer and prove it: with user:U then
+    pointed at NOW behind the cache's back, U still lands on FIRST.  Returns
+    the time before the login that asked Redis (the answer's TTL counts from
+    later).  Retried (after the TTL) while psub does not cache yet, e.g. when
+    it has not read Redis' confirmation of its SUBSCRIBE."""
+    deadline = time.monotonic() + timeout
+    while True:
+        _reassign_behind_hbctl(cluster, u, first)
+        asked = time.monotonic()
+        if clients.imap_login(sub.imap, u) == first:
+            _reassign_behind_hbctl(cluster, u, now)
+            if clients.imap_login(sub.imap, u) == first:
+                return asked
+        assert time.monotonic() < deadline, "psub does not cache: %s" % harness.tail(
+            sub.log_path, 20)
+        _forget_cached(cluster)
+
+
+def _lands_on_before(sub, u, want, deadline):
+    """Log U in until it lands on WANT (the auth process acts on an event as
+    soon as it has read it, which on a loaded machine can be a moment after
+    Redis answered the PUBLISH); True if one did before DEADLINE."""
+    while True:
+        if clients.imap_login(sub.imap, u) == want:
+            return time.monotonic() < deadline
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+
+
+def test_health_event_drops_cached_answers_at_once(cluster, sub):
+    """`PUBLISH hb:events "backend NAME"` makes the next login follow Redis well within route_cache_ttl, where without it the cached answer naming NAME is used; "all" drops every answer, and messages about other backends or of unknown kinds drop none."""
+    ttl = _cache_ttl(cluster)
+    u = user("fastevent", 1)
+    home = cluster.imap(u)                              # assigned through p1
+    other = next(n for n in sorted(cluster.backends) if n != home)
+    clients.imap_login(sub.imap, u)                     # psub subscribes
+    _wait_sub_subscribed(cluster, sub)
+    try:
+        # (cached, then in Redis, the message that must drop the cached one)
+        for first, now, message in ((home, other, "backend " + home), (other, home, "all")):
+            asked = _cache_answer(cluster, sub, u, first, now)
+            for ignored in ("backend " + now, "hello", "backend", "ALL",
+                            "backend %s extra" % first):
+                cluster.redis("PUBLISH", EVENTS, ignored)
+            time.sleep(0.1)
+            # without the event the cached answer is used...
+            assert clients.imap_login(sub.imap, u) == first
+            assert cluster.redis("PUBLISH", EVENTS, message) >= 1
+            # ...and with it the next login asks Redis, long before the TTL
+            assert _lands_on_before(sub, u, now, asked + ttl), \
+                "%.2fs: the cached answer outlived %r" % (time.monotonic() - asked, message)
+    finally:
+        _repair_assignment(cluster, u, home, other)
+    cluster.redis("PUBLISH", EVENTS, "all")
+
+
+def _sub_log_count(sub, text):
+    with open(sub.log_path, "rb") as f:
+        return f.read().decode("utf-8", "replace").count(text)
+
+
+def test_lost_subscription_clears_the_cache_until_it_is_back(cluster, sub):
+    """When the module's subscription to hb:events is lost (killed, then refused by the ACLs) its cached answers are dropped at once and no answer is cached until it is subscribed again, the refusal is logged once with the ACL line to add, and once it is back answers are cached again."""
+    ttl = _cache_ttl(cluster)
+    u = user("fastsublost", 1)
+    home = cluster.imap(u)
+    other = next(n for n in sorted(cluster.backends) if n != home)
+    clients.imap_login(sub.imap, u)
+    _wait_sub_subscribed(cluster, sub)
+    refusal = 'Redis refused SUBSCRIBE %s: NOPERM' % EVENTS
+    hint = 'add "&%s +subscribe" to the ACL of Redis user %s' % (EVENTS, SUB_USER)
+    refused_before = _sub_log_count(sub, refusal)
+    try:
+        asked = _cache_answer(cluster, sub, u, home, other)   # Redis says other
+        # the channel is refused from now on: Redis drops the subscriber
+        # itself; the kill makes sure
+        cluster.redis("ACL", "SETUSER", SUB_USER, "resetchannels")
+        cluster.redis("CLIENT", "KILL", "TYPE", "pubsub", "USER", SUB_USER)
+        assert not _sub_subscribed(cluster)
+        assert _lands_on_before(sub, u, other, asked + ttl), \
+            "%.2fs: the cache outlived its subscription" % (time.monotonic() - asked)
+        # not subscribed: every login asks Redis, none is cached (the module
+        # tries again after 1, 2 ... s and is refused each time)
+        deadline = time.monotonic() + 3.5
+        flip = [home, other]
+        while time.monotonic() < deadline:
+            flip.reverse()
+            _reassign_behind_hbctl(cluster, u, flip[0])
+            assert clients.imap_login(sub.imap, u) == flip[0]
+            assert clients.imap_login(sub.imap, u) == flip[0]
+            time.sleep(0.2)
+        text = harness.tail(sub.log_path, 200)
+        assert _sub_log_count(sub, refusal) == refused_before + 1, text
+        assert hint in text, text
+        assert "logins are answered from Redis, but none is cached" in text, text
+        # allowed again: subscribed again after the back-off, cached again
+        cluster.redis("ACL", "SETUSER", SUB_USER, "&" + EVENTS)
+        _wait_sub_subscribed(cluster, sub, timeout=40)
+        last = flip[0]
+        nxt = home if last == other else other
+        asked = _cache_answer(cluster, sub, u, last, nxt)
+        cluster.redis("PUBLISH", EVENTS, "backend " + last)
+        assert _lands_on_before(sub, u, nxt, asked + ttl)
+        assert "subscription to %s usable again" % EVENTS in harness.tail(sub.log_path, 200)
+    finally:
+        cluster.redis("ACL", "SETUSER", SUB_USER, "&" + EVENTS)
+        _repair_assignment(cluster, u, home, other)
+    cluster.redis("PUBLISH", EVENTS, "all")

@@ -103,7 +103,7 @@ def _refused(fn, *args):
 
 
 def test_components_work_as_their_own_redis_users(cluster, acl):
-    """The director (hb-director) checks health and routes, the proxy's fast path (hb-auth) answers assigned users, hbctl (hb-operator) reads and changes state, and nobody's log shows a refused command."""
+    """The director (hb-director) checks health and routes, the proxy's fast path (hb-auth) answers assigned users and its answer cache subscribes to hb:events, hbctl (hb-operator) reads and changes state, and nobody's log shows a refused command."""
     deadline = time.monotonic() + 15
     while any(acl.call_as("hb-operator", "HGET", PREFIX + "backend:" + n, "health") != "ok"
               for n in cluster.backends):
@@ -120,6 +120,13 @@ def test_components_work_as_their_own_redis_users(cluster, acl):
     assert r.returncode == 0 and first in r.stdout, r.stdout + r.stderr
     assert acl.hbctl("status").returncode == 0
     assert acl.hbctl("backend", "users", first).returncode == 0
+    # the answer cache listens to hb:events as hb-auth
+    deadline = time.monotonic() + 10
+    while not any(f.get("user") == "hb-auth" and f.get("sub") == "1" for f in (
+            dict(kv.split("=", 1) for kv in line.split() if "=" in kv) for line in
+            acl.call_as("hb-operator", "CLIENT", "LIST", "TYPE", "pubsub").splitlines())):
+        assert time.monotonic() < deadline, harness.tail(acl.proxy.log_path, 30)
+        time.sleep(0.1)
     for path in (acl.director.log_path, acl.proxy.log_path):
         text = harness.tail(path, 400)
         assert "NOPERM" not in text and "unusable" not in text, text
@@ -184,7 +191,7 @@ def test_only_the_director_publishes_health_events_and_only_auth_listens(acl):
         for command in commands:
             why = _refused(acl.call_as, name, *command)
             assert "NOPERM" in why or "can't publish to the channel" in why, (name, command, why)
-    # an unknown message: the proxy's module ignores it (and its log says nothing)
+    # an unknown message, which the proxy's module ignores
     assert acl.call_as("hb-director", "PUBLISH", "hb:events", "acl-test") >= 0
     assert acl.call_as("hb-director", "EVAL", "return redis.call('PUBLISH', ARGV[1], 'acl-test')",
                        "0", "hb:events") >= 0
