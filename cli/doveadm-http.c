@@ -107,7 +107,8 @@ static int conn_send(struct http_conn *c, const char *data, size_t len)
 	return 0;
 }
 
-/* Read until the server closes the connection (we sent Connection: close). */
+/* Read until the server closes the connection: doveadm's HTTP server closes
+ * after every response (it answers "Connection: close"). */
 static int conn_read_all(struct http_conn *c, char **buf_r, size_t *len_r)
 {
 	size_t max = HBCTL_HTTP_MAX_HEADER + HBCTL_HTTP_MAX_BODY + 64, len = 0, size = 4096;
@@ -144,7 +145,10 @@ static int conn_read_all(struct http_conn *c, char **buf_r, size_t *len_r)
 	return -1;
 }
 
-/* The request head plus body, malloc'd. */
+/* The request head plus body, malloc'd.  No "Connection: close": with it
+ * Dovecot 2.3.19 never answers a POST whose key it refuses (no 401, the
+ * request hangs until our timeout), and a wrong key would look like an
+ * unreachable backend. */
 static char *build_request(const char *host, unsigned int port, const char *api_key,
 			   const char *body, size_t *len_r)
 {
@@ -164,8 +168,7 @@ static char *build_request(const char *host, unsigned int port, const char *api_
 			 "Host: %s%s%s:%u\r\n"
 			 "Authorization: X-Dovecot-API %s\r\n"
 			 "Content-Type: application/json\r\n"
-			 "Content-Length: %zu\r\n"
-			 "Connection: close\r\n\r\n%s",
+			 "Content-Length: %zu\r\n\r\n%s",
 			 v6 ? "[" : "", host, v6 ? "]" : "", port, auth, body_len, body);
 	explicit_bzero(auth, sizeof(auth));
 	if (n < 0 || (size_t)n >= size) {
@@ -176,13 +179,20 @@ static char *build_request(const char *host, unsigned int port, const char *api_
 	return req;
 }
 
-static enum hbctl_http_result check_status(unsigned int status, char *err, size_t err_size)
+static enum hbctl_http_result check_status(unsigned int status, const char *api_key,
+					   char *err, size_t err_size)
 {
+	size_t len = strlen(api_key);
+
 	if (status == 200)
 		return HBCTL_HTTP_OK;
 	if (status == 401 || status == 403)
-		snprintf(err, err_size, "doveadm API refused the key (HTTP %u): "
-			 "check doveadm_api_key_file", status);
+		snprintf(err, err_size, "doveadm API key refused (HTTP %u): doveadm_api_key_file "
+			 "must hold exactly the backend's doveadm_api_key; the whole file is the "
+			 "key (%s), as Dovecot's doveadm_api_key = <FILE reads it", status,
+			 len > 0 && api_key[len - 1] == '\n' ? "its trailing newline too: a key "
+			 "written inline in dovecot.conf has none" : "it has no trailing newline: "
+			 "a key file written with echo has one");
 	else
 		snprintf(err, err_size, "doveadm API answered HTTP %u", status);
 	return HBCTL_HTTP_FAILED;
@@ -212,7 +222,7 @@ hbctl_doveadm_http_post(const char *host, unsigned int port, const char *api_key
 		result = HBCTL_HTTP_FAILED;
 		if (hbctl_http_parse_response(raw, raw_len, &status, reply_r, reply_len_r,
 					      err, err_size) == 0) {
-			result = check_status(status, err, err_size);
+			result = check_status(status, api_key, err, err_size);
 			if (result != HBCTL_HTTP_OK) {
 				free(*reply_r);
 				*reply_r = NULL;

@@ -50,7 +50,8 @@ int hbctl_backend_load(struct hbctl *ctx, const char *name, struct hb_backend *b
 /* All backends sorted by name (malloc'd array, caller frees). */
 int hbctl_backend_load_all(struct hbctl *ctx, struct hb_backend **backends_r,
 			   size_t *count_r);
-/* The doveadm API key from doveadm_api_key_file (malloc'd, caller frees). */
+/* The doveadm API key from doveadm_api_key_file, the whole file with any
+ * trailing newline (hb_secret_read_verbatim; malloc'd, caller frees). */
 int hbctl_api_key(struct hbctl *ctx, char **key_r);
 long long hbctl_now_ms(void);
 /* route-cache-wait.c: how long to wait before kicking users off a backend. */

@@ -34,6 +34,47 @@ static void status_json_degraded(struct hbctl_json *js, const struct hbctl_statu
 	hbctl_json_arr_end(js);
 }
 
+/* A backend whose doveadm API refused a director's key at its last check:
+ * kicks and the census fail there (director/apikey.c). */
+static int api_key_refused(const struct hb_backend *b)
+{
+	return b->ports[HB_SERVICE_DOVEADM] != 0 && b->doveadm_api == HB_DOVEADM_API_REFUSED;
+}
+
+/* "doveadm_api_refused": [{"name", "reason", "director", "time"}] */
+static void status_json_api(struct hbctl_json *js, const struct hbctl_status *st)
+{
+	hbctl_json_arr_begin(js, "doveadm_api_refused");
+	for (size_t i = 0; i < st->backend_count; i++) {
+		const struct hb_backend *b = &st->backends[i];
+		if (!api_key_refused(b))
+			continue;
+		hbctl_json_obj_begin(js, NULL);
+		hbctl_json_str(js, "name", b->name);
+		hbctl_json_str(js, "reason", b->doveadm_api_reason);
+		hbctl_json_str(js, "director", b->doveadm_api_by);
+		hbctl_json_int(js, "time", b->doveadm_api_time);
+		hbctl_json_obj_end(js);
+	}
+	hbctl_json_arr_end(js);
+}
+
+static void print_api_warnings(const struct hbctl_status *st)
+{
+	char reason[HB_REASON_MAX + 1], by[HB_DIRECTOR_ID_MAX + 1], age[32];
+
+	for (size_t i = 0; i < st->backend_count; i++) {
+		const struct hb_backend *b = &st->backends[i];
+		if (!api_key_refused(b))
+			continue;
+		printf("WARNING: backend %s: doveadm API key refused (director %s, %s ago): %s; "
+		       "kicks and the session census fail there\n", b->name,
+		       hbctl_printable(b->doveadm_api_by, by, sizeof(by)),
+		       hbctl_format_duration(st->now - b->doveadm_api_time, age, sizeof(age)),
+		       hbctl_printable(b->doveadm_api_reason, reason, sizeof(reason)));
+	}
+}
+
 static void status_json(struct hbctl *ctx, const struct hbctl_status *st)
 {
 	struct hbctl_json *js = &ctx->js;
@@ -51,6 +92,7 @@ static void status_json(struct hbctl *ctx, const struct hbctl_status *st)
 			hbctl_json_int(js, hb_state_name(states[i]), (long long)count_state(st, states[i]));
 		hbctl_json_obj_end(js);
 		status_json_degraded(js, st);
+		status_json_api(js, st);
 		hbctl_json_arr_begin(js, "directors");
 		for (size_t i = 0; i < st->director_count; i++) {
 			const struct hbctl_director *d = &st->directors[i];
@@ -107,6 +149,7 @@ void hbctl_print_status(struct hbctl *ctx, const struct hbctl_status *st,
 	       count_state(st, HB_STATE_DOWN), count_state(st, HB_STATE_MAINTENANCE), st->epoch);
 	for (size_t i = 0; i < st->backend_count; i++)
 		print_backend_line(&st->backends[i], st->now);
+	print_api_warnings(st);
 	printf("directors: %zu alive\n", st->director_count);
 	for (size_t i = 0; i < st->director_count; i++) {
 		const struct hbctl_director *d = &st->directors[i];

@@ -3,6 +3,7 @@
  * hb_backend_from_fields().  Failures become exit codes plus one message. */
 #include "hbctl.h"
 #include "hb-redis.h"
+#include "hb-secret.h"
 #include "hb-settings.h"
 
 #include <stdarg.h>
@@ -163,13 +164,22 @@ int hbctl_backend_load_all(struct hbctl *ctx, struct hb_backend **backends_r,
 
 int hbctl_api_key(struct hbctl *ctx, char **key_r)
 {
-	const char *path = ctx->set->doveadm_api_key_file;
+	const char *path = ctx->set->doveadm_api_key_file, *error;
+	char key[HB_SECRET_MAX + 1];
 
 	if (path == NULL || path[0] == '\0')
 		return hbctl_fail(ctx, HBCTL_EXIT_USAGE,
 				  "doveadm_api_key_file is not set in the configuration: "
 				  "cannot kick sessions");
-	if (hb_read_secret_file(path, key_r, ctx->err, sizeof(ctx->err)) < 0)
-		return HBCTL_EXIT_FAILED;
+	/* byte for byte, as Dovecot reads doveadm_api_key = <FILE and as the
+	 * director reads it (director/apikey.c) */
+	if (hb_secret_read_verbatim(path, key, sizeof(key), &error) < 0) {
+		hb_secret_wipe(key, sizeof(key));
+		return hbctl_fail(ctx, HBCTL_EXIT_FAILED, "doveadm_api_key_file: %s", error);
+	}
+	*key_r = strdup(key);
+	hb_secret_wipe(key, sizeof(key));
+	if (*key_r == NULL)
+		return hbctl_fail(ctx, HBCTL_EXIT_FAILED, "out of memory");
 	return HBCTL_EXIT_OK;
 }

@@ -5,6 +5,7 @@
 #include "hb-config-auto.h"
 #include "director.h"
 #include "census.h"
+#include "apikey.h"
 #include "census-who.h"
 #include "doveadm-client.h"
 #include "health.h"
@@ -137,6 +138,7 @@ static void on_who_reply(void *ctx, enum doveadm_status status, int code,
 			 const char *body, size_t len)
 {
 	struct census_backend *cb = ctx;
+	char why[512];
 
 	cb->req = NULL;
 	switch (status) {
@@ -146,7 +148,7 @@ static void on_who_reply(void *ctx, enum doveadm_status status, int code,
 	case DOVEADM_REPLY: break;
 	}
 	if (code != 200)
-		census_failed(cb, "doveadm API answered with an HTTP error");
+		census_failed(cb, apikey_http_error(cb->c->d, code, why, sizeof(why)));
 	else
 		census_store(cb, body, len);
 }

@@ -22,6 +22,7 @@ struct listeners;
 struct conn;
 struct kick;
 struct census;
+struct apikey;
 
 struct backend_table {
 	struct hb_backend *backends;
@@ -56,6 +57,7 @@ struct director {
 	struct conn *conns;          /* open client connections */
 	struct kick *kicks;          /* doveadm kicks in flight */
 	char *doveadm_auth;          /* "X-Dovecot-API <base64 key>", NULL = no kicks */
+	struct apikey *apikey;       /* checks the key against the backends */
 	struct event *tick_timer;
 	struct event *sig_hup, *sig_term, *sig_int;
 	char instance_id[128];

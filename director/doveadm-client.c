@@ -1,6 +1,6 @@
 /* doveadm-client.c - a POST to a doveadm HTTP API on a fresh evhttp
  * connection, freed with the request.  The Authorization header comes from
- * the director (kick_init reads the key once); replies are size-bounded. */
+ * the director (apikey.c reads the key once); replies are size-bounded. */
 #include "hb-config-auto.h"
 #include "director.h"
 #include "doveadm-client.h"
@@ -62,12 +62,20 @@ struct doveadm_req *doveadm_post(struct director *d, const char *host, unsigned 
 				 const char *body, unsigned int timeout_ms, size_t max_reply,
 				 doveadm_reply_cb *cb, void *ctx)
 {
+	return doveadm_post_auth(d, d->doveadm_auth, host, port, body, timeout_ms, max_reply,
+				 cb, ctx);
+}
+
+struct doveadm_req *doveadm_post_auth(struct director *d, const char *auth, const char *host,
+				      unsigned int port, const char *body, unsigned int timeout_ms,
+				      size_t max_reply, doveadm_reply_cb *cb, void *ctx)
+{
 	struct doveadm_req *r;
 	struct evhttp_request *req;
 	struct evkeyvalq *headers;
 	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
 
-	if (d->doveadm_auth == NULL || (r = calloc(1, sizeof(*r))) == NULL)
+	if (auth == NULL || (r = calloc(1, sizeof(*r))) == NULL)
 		return NULL;
 	r->cb = cb;
 	r->ctx = ctx;
@@ -87,7 +95,7 @@ struct doveadm_req *doveadm_post(struct director *d, const char *host, unsigned 
 	evhttp_request_set_error_cb(req, on_error);
 	headers = evhttp_request_get_output_headers(req);
 	evhttp_add_header(headers, "Host", host);
-	evhttp_add_header(headers, "Authorization", d->doveadm_auth);
+	evhttp_add_header(headers, "Authorization", auth);
 	evhttp_add_header(headers, "Content-Type", "application/json");
 	evbuffer_add(evhttp_request_get_output_buffer(req), body, strlen(body));
 	if (evhttp_make_request(r->conn, req, EVHTTP_REQ_POST, "/doveadm/v1") != 0) {

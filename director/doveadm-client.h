@@ -27,6 +27,11 @@ typedef void doveadm_reply_cb(void *ctx, enum doveadm_status status, int code,
 struct doveadm_req *doveadm_post(struct director *d, const char *host, unsigned int port,
 				 const char *body, unsigned int timeout_ms, size_t max_reply,
 				 doveadm_reply_cb *cb, void *ctx);
+/* The same with the Authorization header AUTH instead of the director's
+ * (apikey.c tries a variant of the key to explain a refusal). */
+struct doveadm_req *doveadm_post_auth(struct director *d, const char *auth, const char *host,
+				      unsigned int port, const char *body, unsigned int timeout_ms,
+				      size_t max_reply, doveadm_reply_cb *cb, void *ctx);
 /* Abort a request in flight; its callback is not called. */
 void doveadm_cancel(struct doveadm_req **req);
 

@@ -1,11 +1,11 @@
 /* kick.c - doveadm HTTP API "kick" of every session on a backend, then "who"
  * until none is left (bounded by kick_timeout), through doveadm-client.c.
- * The API key is read once from its file and kept only in memory. */
+ * The API key is read (and checked) by apikey.c and kept only in memory. */
 #include "hb-config-auto.h"
 #include "director.h"
 #include "kick.h"
+#include "apikey.h"
 #include "doveadm-client.h"
-#include "hb-base64.h"
 #include "hb-dlist.h"
 
 #include <stdio.h>
@@ -37,25 +37,7 @@ static void kick_send(struct kick *k);
 
 int kick_init(struct director *d, char *err, size_t err_size)
 {
-	char *key, auth[512];
-
-	if (d->set->doveadm_api_key_file[0] == '\0')
-		return 0;
-	if (hb_read_secret_file(d->set->doveadm_api_key_file, &key, err, err_size) < 0)
-		return -1;
-	if (hb_base64_encode((const unsigned char *)key, strlen(key), auth, sizeof(auth)) == 0) {
-		snprintf(err, err_size, "%s: API key too long", d->set->doveadm_api_key_file);
-		explicit_bzero(key, strlen(key));
-		free(key);
-		return -1;
-	}
-	explicit_bzero(key, strlen(key));
-	free(key);
-	d->doveadm_auth = malloc(strlen(auth) + 16);
-	if (d->doveadm_auth != NULL)
-		sprintf(d->doveadm_auth, "X-Dovecot-API %s", auth);
-	explicit_bzero(auth, sizeof(auth));
-	return 0;
+	return apikey_load(d, err, err_size);
 }
 
 void kick_deinit(struct director *d)
@@ -70,11 +52,7 @@ void kick_deinit(struct director *d)
 			event_free(k->delay_timer);
 		free(k);
 	}
-	if (d->doveadm_auth != NULL) {
-		explicit_bzero(d->doveadm_auth, strlen(d->doveadm_auth));
-		free(d->doveadm_auth);
-		d->doveadm_auth = NULL;
-	}
+	apikey_unload(d);
 }
 
 int kick_available(const struct director *d)
@@ -147,7 +125,7 @@ static void on_kick_reply(void *ctx, enum doveadm_status status, int code,
 			  const char *text, size_t len)
 {
 	struct kick *k = ctx;
-	char body[1024];
+	char body[1024], why[512];
 
 	k->req = NULL;
 	if (status == DOVEADM_TIMEOUT)
@@ -157,7 +135,7 @@ static void on_kick_reply(void *ctx, enum doveadm_status status, int code,
 	else if (status != DOVEADM_REPLY)
 		kick_finish(k, KICK_REFUSED, "doveadm API reply unusable");
 	else if (code != 200)
-		kick_finish(k, KICK_REFUSED, "doveadm API answered with an HTTP error");
+		kick_finish(k, KICK_REFUSED, apikey_http_error(k->d, code, why, sizeof(why)));
 	else if (k->phase == PHASE_WHO)
 		kick_who_result(k, reply_body(text, len, body, sizeof(body)));
 	else if (!kick_body_ok(reply_body(text, len, body, sizeof(body))))

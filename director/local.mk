@@ -1,6 +1,7 @@
 # director/local.mk - hummingbird-director, the routing daemon.
 sbin_PROGRAMS += director/hummingbird-director
 DIRECTOR_CORE = \
+	director/apikey.c director/apikey.h \
 	director/cache.c director/cache.h \
 	director/census.c director/census.h \
 	director/census-who.c director/census-who.h \
@@ -24,4 +25,4 @@ DIRECTOR_CORE = \
 	director/userdb-reply.c director/userdb-reply.h
 director_hummingbird_director_SOURCES = director/main.c $(DIRECTOR_CORE)
 director_hummingbird_director_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS) $(LIBEVENT_CFLAGS)
-director_hummingbird_director_LDADD = $(HB_LIBS)
+director_hummingbird_director_LDADD = $(HB_LIBS) $(OPENSSL_LIBS) $(LIBCRYPT_LIBS)

@@ -3,6 +3,7 @@
  * Usage: hummingbird-director [-c FILE] [-f] [-t] */
 #include "hb-config-auto.h"
 #include "director.h"
+#include "apikey.h"
 #include "cache.h"
 #include "conn.h"
 #include "census.h"
@@ -138,6 +139,7 @@ static int director_init(struct director *d, char *err, size_t err_size)
 	}
 	d->started = (long long)time(NULL);
 	set_instance_id(d);
+	d->apikey = apikey_create(d);
 	if (kick_init(d, err, err_size) < 0 || listeners_start(d, err, err_size) < 0)
 		return -1;
 	d->health = health_create(d);
@@ -161,6 +163,7 @@ static void director_deinit(struct director *d)
 	census_destroy(&d->census);
 	health_destroy(&d->health);
 	kick_deinit(d);
+	apikey_destroy(&d->apikey);
 	director_redis_stop(d);
 	if (d->sig_hup != NULL) {
 		event_free(d->sig_hup);

@@ -5,6 +5,7 @@
 #include "director.h"
 #include "metrics.h"
 #include "listeners.h"
+#include "apikey.h"
 #include "census.h"
 
 
@@ -181,6 +182,15 @@ static void write_backends(const struct director *d, struct evbuffer *out)
 	for (size_t i = 0; i < t->count; i++)
 		evbuffer_add_printf(out, "hummingbird_assignments{backend=\"%s\"} %u\n",
 				    t->backends[i].name, t->user_counts[i]);
+	evbuffer_add_printf(out,
+		"# HELP hummingbird_doveadm_api_key_ok 1 if the backend's doveadm API accepted this director's key at the last check, 0 if it refused it (no series: not checked or unreachable).\n"
+		"# TYPE hummingbird_doveadm_api_key_ok gauge\n");
+	for (size_t i = 0; i < t->count; i++) {
+		int ok = apikey_accepted(d->apikey, t->backends[i].name);
+		if (ok >= 0)
+			evbuffer_add_printf(out, "hummingbird_doveadm_api_key_ok{backend=\"%s\"} %d\n",
+					    t->backends[i].name, ok);
+	}
 	evbuffer_add_printf(out,
 		"# HELP hummingbird_census_sessions Sessions seen on each backend by the last census.\n"
 		"# TYPE hummingbird_census_sessions gauge\n");

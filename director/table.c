@@ -14,6 +14,10 @@
 #include <string.h>
 #include <time.h>
 
+/* Hash elements (field + value) a backend may have: about 25 fields are in
+ * use (docs/DESIGN.md 1), the rest is room; a backend beyond it is left out. */
+#define TABLE_FIELD_ELEMENTS_MAX 96
+
 void table_clear(struct backend_table *table)
 {
 	free(table->backends);
@@ -27,11 +31,11 @@ void table_clear(struct backend_table *table)
 static int parse_entry(redisReply **e, struct hb_backend *b, unsigned int *count_r,
 		       char *err, size_t err_size)
 {
-	const char *fields[64];
+	const char *fields[TABLE_FIELD_ELEMENTS_MAX];
 	size_t n;
 
 	if (e[0]->type != REDIS_REPLY_STRING || e[1]->type != REDIS_REPLY_ARRAY ||
-	    e[2]->type != REDIS_REPLY_INTEGER || e[1]->elements > 64) {
+	    e[2]->type != REDIS_REPLY_INTEGER || e[1]->elements > TABLE_FIELD_ELEMENTS_MAX) {
 		snprintf(err, err_size, "unexpected snapshot layout");
 		return -1;
 	}

@@ -18,6 +18,9 @@ static const char *const service_port_fields[HB_SERVICE_COUNT] = {
 static const char *const state_names[] = { "up", "down", "draining", "maintenance", "degraded" };
 #define ADMIN_STATE_COUNT 4
 static const char *const health_names[] = { "unknown", "ok", "failed" };
+static const char *const doveadm_api_names[] = { "unknown", "ok", "refused", "unreachable",
+						  "error" };
+#define DOVEADM_API_COUNT 5
 
 static int name_index(const char *const *names, int count, const char *name)
 {
@@ -73,6 +76,11 @@ int hb_health_parse(const char *name, enum hb_health *health_r)
 		return -1;
 	*health_r = (enum hb_health)i;
 	return 0;
+}
+
+const char *hb_doveadm_api_name(enum hb_doveadm_api api)
+{
+	return (unsigned)api < DOVEADM_API_COUNT ? doveadm_api_names[api] : "?";
 }
 
 enum hb_state hb_backend_effective(const struct hb_backend *backend)
@@ -139,12 +147,37 @@ static int parse_uint(const char *str, unsigned long long max, unsigned long lon
 	return 0;
 }
 
+/* The doveadm_api* fields (director/apikey.c): a report, never a reason to
+ * drop the backend, so odd values read as "unknown".  1 if FIELD is one. */
+static int backend_set_api_field(struct hb_backend *backend, const char *field,
+				 const char *value)
+{
+	int i;
+
+	if (strncmp(field, "doveadm_api", 11) != 0)
+		return 0;
+	if (field[11] == '\0') {
+		i = name_index(doveadm_api_names, DOVEADM_API_COUNT, value);
+		backend->doveadm_api = i < 0 ? HB_DOVEADM_API_UNKNOWN : (enum hb_doveadm_api)i;
+	} else if (strcmp(field + 11, "_time") == 0) {
+		backend->doveadm_api_time = strtoll(value, NULL, 10);
+	} else if (strcmp(field + 11, "_reason") == 0) {
+		snprintf(backend->doveadm_api_reason, sizeof(backend->doveadm_api_reason),
+			 "%s", value);
+	} else if (strcmp(field + 11, "_by") == 0) {
+		snprintf(backend->doveadm_api_by, sizeof(backend->doveadm_api_by), "%s", value);
+	}
+	return 1;
+}
+
 /* Apply one field; returns -1 when its value is malformed. */
 static int backend_set_field(struct hb_backend *backend, const char *field, const char *value)
 {
 	unsigned long long num;
 	enum hb_service service;
 
+	if (backend_set_api_field(backend, field, value))
+		return 0;
 	for (service = 0; service < HB_SERVICE_COUNT; service++) {
 		if (strcmp(field, service_port_fields[service]) == 0) {
 			if (parse_uint(value, 65535, &num) < 0)

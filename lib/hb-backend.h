@@ -23,6 +23,12 @@ enum hb_service {
 enum hb_state { HB_STATE_UP, HB_STATE_DOWN, HB_STATE_DRAINING, HB_STATE_MAINTENANCE,
 		HB_STATE_DEGRADED };
 enum hb_health { HB_HEALTH_UNKNOWN, HB_HEALTH_OK, HB_HEALTH_FAILED };
+/* Whether the backend's doveadm HTTP API accepts a director's API key (the
+ * `doveadm_api` field, written by director/apikey.c): UNKNOWN = not checked;
+ * ERROR = it answered, but neither 200 nor 401/403. */
+enum hb_doveadm_api { HB_DOVEADM_API_UNKNOWN, HB_DOVEADM_API_OK, HB_DOVEADM_API_REFUSED,
+		      HB_DOVEADM_API_UNREACHABLE, HB_DOVEADM_API_ERROR };
+#define HB_DIRECTOR_ID_MAX 128
 
 struct hb_backend {
 	char name[HB_BACKEND_NAME_MAX + 1];
@@ -38,6 +44,10 @@ struct hb_backend {
 	int degraded;			/* 1: no new users (health, docs/DESIGN.md 5) */
 	long long degraded_since;	/* s; when it last became degraded */
 	char degraded_reason[HB_REASON_MAX + 1];
+	enum hb_doveadm_api doveadm_api;	/* last API key check (docs/DESIGN.md 1) */
+	long long doveadm_api_time;		/* s */
+	char doveadm_api_reason[HB_REASON_MAX + 1];
+	char doveadm_api_by[HB_DIRECTOR_ID_MAX + 1];	/* the director that checked */
 };
 
 const char *hb_service_name(enum hb_service service);
@@ -51,6 +61,8 @@ const char *hb_state_name(enum hb_state state);
 int hb_state_parse(const char *name, enum hb_state *state_r);
 const char *hb_health_name(enum hb_health health);
 int hb_health_parse(const char *name, enum hb_health *health_r);
+/* "ok", "refused", "unreachable", "error"; "unknown" for UNKNOWN. */
+const char *hb_doveadm_api_name(enum hb_doveadm_api api);
 
 /* Admin state corrected by health: up/draining + failed health = down;
  * up + degraded = degraded. */

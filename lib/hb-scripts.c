@@ -220,6 +220,15 @@ const char hb_script_snapshot[] =
 	"end\n"
 	"return out\n";
 
+const char hb_script_apikey[] =
+	"if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
+	"local f = redis.call('HMGET', KEYS[1], 'doveadm_api', 'doveadm_api_by', 'doveadm_api_time')\n"
+	"if ARGV[1] ~= 'refused' and f[1] == 'refused' and f[2] ~= ARGV[4] and\n"
+	"   (tonumber(f[3]) or 0) + tonumber(ARGV[5]) > tonumber(ARGV[2]) then return 0 end\n"
+	"redis.call('HSET', KEYS[1], 'doveadm_api', ARGV[1], 'doveadm_api_time', ARGV[2],\n"
+	"           'doveadm_api_reason', ARGV[3], 'doveadm_api_by', ARGV[4])\n"
+	"return 1\n";
+
 const char hb_script_userdb[] =
 	"local d = redis.call('HMGET', KEYS[1], 'state', 'quota')\n"
 	"if not d[1] then return {} end\n"

@@ -38,6 +38,15 @@ extern const char hb_script_pressure[];
  * {user1, assigned_backend1, user2, ...} for those mismatches. */
 extern const char hb_script_census[];
 
+/* KEYS: P backend:NAME.  ARGV: result (ok|refused|unreachable|error),
+ * now_s, reason, director instance id, keep_s.  Stores a director's check of
+ * its doveadm API key (director/apikey.c) in the doveadm_api* fields of an
+ * existing backend.  A refusal another director stored less than keep_s ago
+ * is kept (each director re-checks a refusing backend well within keep_s):
+ * one director with the right key does not hide another with a wrong one.
+ * Returns 1 if stored, 0 if not. */
+extern const char hb_script_apikey[];
+
 /* KEYS: P d:DOM, P d:DOM:caps, P d:DOM:u:LOCAL (docs/DOMAINS.md, 6); read-only.
  * Returns {} when the domain or mailbox does not exist, else {domain_state,
  * domain_quota, cap_quota, user_state, password, user_quota} (false = unset). */

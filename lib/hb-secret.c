@@ -393,8 +393,10 @@ static const char *file_error(const char *fmt, ...)
 	return secret_error;
 }
 
-/* Refuse anything but a regular file of ours without group/other bits. */
-static int check_secret_stat(int fd, const char *path, const char **error_r)
+/* Refuse anything but a regular file of ours without group/other bits;
+ * with ROOT_READS_ANY, root may read a file of another owner. */
+static int check_secret_stat(int fd, const char *path, int root_reads_any,
+			     const char **error_r)
 {
 	struct stat st;
 	unsigned int mode;
@@ -407,7 +409,7 @@ static int check_secret_stat(int fd, const char *path, const char **error_r)
 		*error_r = file_error("secret file %." ERROR_PATH_MAX "s is not a regular file", path);
 		return -1;
 	}
-	if (st.st_uid != geteuid()) {
+	if (st.st_uid != geteuid() && !(root_reads_any && geteuid() == 0)) {
 		*error_r = file_error("secret file %." ERROR_PATH_MAX "s is owned by uid %u, not by uid %u",
 				      path, (unsigned int)st.st_uid, (unsigned int)geteuid());
 		return -1;
@@ -471,7 +473,7 @@ static int check_content(const char *path, const char *buf, size_t *len, size_t 
 	return -1;
 }
 
-int hb_secret_open(const char *path, const char **error_r)
+static int secret_open(const char *path, int root_reads_any, const char **error_r)
 {
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 
@@ -483,11 +485,16 @@ int hb_secret_open(const char *path, const char **error_r)
 					      path, strerror(errno));
 		return -1;
 	}
-	if (check_secret_stat(fd, path, error_r) < 0) {
+	if (check_secret_stat(fd, path, root_reads_any, error_r) < 0) {
 		close(fd);
 		return -1;
 	}
 	return fd;
+}
+
+int hb_secret_open(const char *path, const char **error_r)
+{
+	return secret_open(path, 0, error_r);
 }
 
 int hb_secret_read_file(const char *path, char *out, size_t out_size, const char **error_r)
@@ -512,6 +519,63 @@ int hb_secret_read_file(const char *path, char *out, size_t out_size, const char
 	if (check_content(path, buf, &len, out_size, error_r) == 0) {
 		memcpy(out, buf, len);
 		out[len] = '\0';
+		ret = 0;
+	}
+	hb_secret_wipe(buf, sizeof(buf));
+	return ret;
+}
+
+size_t hb_secret_line_end(const char *secret)
+{
+	size_t len = strlen(secret), n = 0;
+
+	while (n < len && (secret[len - n - 1] == '\n' || secret[len - n - 1] == '\r'))
+		n++;
+	return n;
+}
+
+/* The whole of BUF[0..LEN) is the key: check it as Dovecot cannot. */
+static int check_verbatim(const char *path, const char *buf, size_t len, size_t out_size,
+			  const char **error_r)
+{
+	if (len == 0)
+		*error_r = file_error("secret file %." ERROR_PATH_MAX "s is empty", path);
+	else if (len > HB_SECRET_MAX)
+		*error_r = file_error("secret file %." ERROR_PATH_MAX "s is longer than %d bytes",
+				      path, HB_SECRET_MAX);
+	else if (memchr(buf, '\0', len) != NULL)
+		*error_r = file_error("secret file %." ERROR_PATH_MAX "s contains a NUL byte", path);
+	else if (strspn(buf, "\r\n") >= len)
+		*error_r = file_error("secret file %." ERROR_PATH_MAX "s holds only a line break",
+				      path);
+	else if (len >= out_size)
+		*error_r = file_error("secret in %." ERROR_PATH_MAX "s does not fit the buffer (%zu bytes)",
+				      path, out_size);
+	else
+		return 0;
+	return -1;
+}
+
+int hb_secret_read_verbatim(const char *path, char *out, size_t out_size, const char **error_r)
+{
+	char buf[HB_SECRET_MAX + 2];
+	ssize_t n;
+	int fd, ret = -1;
+
+	if (out_size > 0)
+		out[0] = '\0';
+	if ((fd = secret_open(path, 1, error_r)) < 0)
+		return -1;
+	n = read_bounded(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0) {
+		*error_r = file_error("cannot read secret file %." ERROR_PATH_MAX "s: %s",
+				      path, strerror(errno));
+		return -1;
+	}
+	buf[n] = '\0';
+	if (check_verbatim(path, buf, (size_t)n, out_size, error_r) == 0) {
+		memcpy(out, buf, (size_t)n + 1);
 		ret = 0;
 	}
 	hb_secret_wipe(buf, sizeof(buf));

@@ -68,6 +68,22 @@ int hb_secret_generate(char *out, size_t out_size);
  * same thread. */
 int hb_secret_read_file(const char *path, char *out, size_t out_size, const char **error_r);
 
+/* Read a key shared with Dovecot from PATH byte for byte, the way Dovecot
+ * 2.3 reads "setting = <PATH" (e.g. doveadm_api_key): the whole file, a
+ * trailing newline included, so that one file read by both sides always
+ * gives both the same key (docs/INSTALL.md).  Unlike hb_secret_read_file()
+ * no line end is removed.  PATH must be a regular file (not a symlink) with no
+ * group/other permission bits, owned by geteuid() -- or by anyone when root
+ * reads it (hbctl reading the director's file).  The content must be
+ * 1..HB_SECRET_MAX bytes, not only line breaks, without NUL, and fit OUT
+ * with its NUL.  Returns 0, or -1 with *ERROR_R as hb_secret_read_file()
+ * sets it. */
+int hb_secret_read_verbatim(const char *path, char *out, size_t out_size, const char **error_r);
+
+/* Number of line-break bytes ("\n", "\r") at the end of SECRET (0: none);
+ * for messages that explain a key mismatch. */
+size_t hb_secret_line_end(const char *secret);
+
 /* Open PATH for reading with the checks of hb_secret_read_file() (no
  * symlink, a regular file owned by geteuid(), no group/other bits), for a
  * secret that is not one line (a PEM private key).  Returns the descriptor,

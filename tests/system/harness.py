@@ -191,6 +191,19 @@ def session_members(sids):
     return found
 
 
+def wait_until(what, check, timeout):
+    """CHECK()'s first true value, polled every 0.1 s; AssertionError naming
+    WHAT after TIMEOUT seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out after %.0fs waiting for %s" % (timeout, what))
+        time.sleep(0.1)
+
+
 def processes_mentioning(text):
     """Live processes whose command line contains TEXT (e.g. the temp dir):
     catches anything that left its process group, e.g. by daemonizing."""
@@ -266,6 +279,19 @@ class Service:
 
     def log_text(self):
         return tail(self.log_path)
+
+    def log_size(self):
+        """The log's length now: an offset for log_since()."""
+        try:
+            return os.path.getsize(self.log_path)
+        except OSError:
+            return 0
+
+    def log_since(self, offset=0):
+        """What the service logged after OFFSET (text)."""
+        with open(self.log_path, "rb") as f:
+            f.seek(offset)
+            return f.read().decode("utf-8", "replace")
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
@@ -397,22 +423,47 @@ class Dovecot(Service):
         return (self.ip, self.pop3_port)
 
 
+def shipped_backend_snippet(key_file, port):
+    """conf.d/dovecot-backend.conf.ext as shipped, with only the key file's
+    path and the HTTP port changed to the test's: the backends run the
+    operator's lines, not a copy of them."""
+    with open(os.path.join(SRCDIR, "conf.d", "dovecot-backend.conf.ext")) as f:
+        text = f.read()
+    for old, new in (("= </etc/dovecot/doveadm-api-key\n", "= <%s\n" % key_file),
+                     ("port = 8080\n", "port = %d\n" % port)):
+        if text.count(old) != 1:
+            raise ServiceError("conf.d/dovecot-backend.conf.ext no longer has %r once" % old)
+        text = text.replace(old, new)
+    return text
+
+
 class DovecotBackend(Dovecot):
     """A mail backend: IMAP, POP3, LMTP and the doveadm HTTP API, with its own
     mail root, so a test can see where a user's mail lives; it announces its
     name in the IMAP ID reply."""
 
-    def __init__(self, env, name, ip):
+    def __init__(self, env, name, ip, inline_key=None):
+        """The doveadm API as conf.d/dovecot-backend.conf.ext ships it, with
+        the key from env.api_key_file (trailing newline and all); INLINE_KEY:
+        the key written inline instead (doveadm_api_key = KEY), as an
+        operator who ignores the snippet's advice would."""
         super().__init__(env, name, ip)
         self.lmtp_port = free_port(ip)
         self.doveadm_port = free_port(ip)
         self.mail_root = os.path.join(self.dir, "mail")
         os.makedirs(self.mail_root, mode=0o755, exist_ok=True)
         os.chown(self.mail_root, VMAIL_UID, VMAIL_UID)
+        snippet = write(os.path.join(self.dir, "dovecot-backend.conf.ext"),
+                        shipped_backend_snippet(env.api_key_file, self.doveadm_port))
+        with open(env.api_key_file) as f:
+            self.api_key = f.read()      # what Dovecot's <FILE reads
         f = self.fields()
-        f.update(lmtp_port=self.lmtp_port, doveadm_port=self.doveadm_port,
-                 mail_root=self.mail_root, api_key=API_KEY)
-        write(self.conf_path, templates.BACKEND_CONF.format(**f))
+        f.update(lmtp_port=self.lmtp_port, mail_root=self.mail_root, snippet=snippet)
+        text = templates.BACKEND_CONF.format(**f)
+        if inline_key is not None:
+            text += "doveadm_api_key = %s\n" % inline_key
+            self.api_key = inline_key
+        write(self.conf_path, text)
 
     def ready(self):
         if not (super().ready() and port_open(self.ip, self.lmtp_port)):
@@ -430,7 +481,7 @@ class DovecotBackend(Dovecot):
 
     def api(self, command, params=None):
         try:
-            return clients.doveadm_api((self.ip, self.doveadm_port), API_KEY,
+            return clients.doveadm_api((self.ip, self.doveadm_port), self.api_key,
                                        command, params, timeout=5)
         except OSError as e:
             return 0, str(e)

@@ -25,6 +25,8 @@ EXTRA_DIST += \
 	tests/system/test_locks.py \
 	tests/system/test_locks_director.py \
 	tests/system/test_proxy_metrics.py \
+	tests/system/test_apikey.py \
+	tests/system/test_proxy_lmtp.py \
 	tests/system/test_isolation.py \
 	tests/system/isolation_run.py \
 	tests/system/test_guard_faults.py \

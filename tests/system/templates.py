@@ -48,7 +48,6 @@ BACKEND_CONF = DOVECOT_COMMON + """\
 protocols = imap pop3 lmtp
 login_trusted_networks = 127.0.0.0/8
 imap_id_send = name {name}
-doveadm_api_key = {api_key}
 """ + STATIC_USERS_IMAP + """\
 service pop3-login {{
   service_count = 0
@@ -73,11 +72,8 @@ service imap {{
 service pop3 {{
   service_count = 100
 }}
-service doveadm {{
-  inet_listener http {{
-    port = {doveadm_port}
-  }}
-}}
+# the doveadm HTTP API and its key: conf.d/dovecot-backend.conf.ext as shipped
+!include {snippet}
 """
 
 PROXY_HEAD = DOVECOT_COMMON + """\

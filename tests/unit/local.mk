@@ -21,6 +21,7 @@ UNIT_TESTS += \
 UNIT_TESTS += tests/unit/test-hb-ratelimit
 UNIT_TESTS += tests/unit/test-hb-route-scripts
 UNIT_TESTS += tests/unit/test-hb-degrade-scripts
+UNIT_TESTS += tests/unit/test-hb-apikey-script
 UNIT_TESTS += tests/unit/test-hb-domain-scripts
 UNIT_TESTS += tests/unit/test-hb-policy
 UNIT_TESTS += tests/unit/test-hb-mailhdr
@@ -96,6 +97,11 @@ tests_unit_test_hb_degrade_scripts_SOURCES = tests/unit/test-hb-degrade-scripts.
 	tests/unit/redis-fixture.c tests/unit/redis-fixture.h tests/unit/redis-fixture-cmd.h
 tests_unit_test_hb_degrade_scripts_CFLAGS = $(UNIT_CFLAGS) $(HIREDIS_CFLAGS)
 tests_unit_test_hb_degrade_scripts_LDADD = lib/libhb.a $(HIREDIS_LIBS) $(CMOCKA_LIBS) -lm
+
+tests_unit_test_hb_apikey_script_SOURCES = tests/unit/test-hb-apikey-script.c \
+	tests/unit/redis-fixture.c tests/unit/redis-fixture.h tests/unit/redis-fixture-cmd.h
+tests_unit_test_hb_apikey_script_CFLAGS = $(UNIT_CFLAGS) $(HIREDIS_CFLAGS)
+tests_unit_test_hb_apikey_script_LDADD = lib/libhb.a $(HIREDIS_LIBS) $(CMOCKA_LIBS) -lm
 
 tests_unit_test_hb_domain_scripts_SOURCES = tests/unit/test-hb-domain-scripts.c \
 	tests/unit/redis-fixture.c tests/unit/redis-fixture.h tests/unit/redis-fixture-cmd.h

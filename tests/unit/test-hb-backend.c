@@ -1,7 +1,7 @@
 /* test-hb-backend.c - cmocka tests of lib/hb-backend.c: service, state and
  * health names round-trip, the effective-state table of docs/DESIGN.md (1),
  * name and host validation, and hb_backend_from_fields() on good and
- * malformed Redis hashes. */
+ * malformed Redis hashes (the doveadm_api report fields included). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -265,6 +265,35 @@ static void test_from_fields_good(void **state)
 	assert_int_equal(hb_backend_effective(&b), HB_STATE_DOWN);
 }
 
+/* The API key report of director/apikey.c is read; odd values of it never
+ * cost the backend its place in the table. */
+static void test_from_fields_doveadm_api(void **state)
+{
+	const char *const good[] = {
+		"host", "127.0.0.1", "doveadm_api", "refused", "doveadm_api_time", "1700000002",
+		"doveadm_api_reason", "key refused (HTTP 401)", "doveadm_api_by", "d1:42",
+	};
+	const char *const odd[] = {
+		"host", "127.0.0.1", "doveadm_api", "maybe", "doveadm_api_time", "x",
+		"doveadm_api_extra", "ignored",
+	};
+	static const char *const names[] = { "unknown", "ok", "refused", "unreachable", "error" };
+	struct hb_backend b;
+	char err[256] = "";
+
+	assert_int_equal(hb_backend_from_fields(&b, "m", good, COUNT(good), err, sizeof(err)), 0);
+	assert_int_equal(b.doveadm_api, HB_DOVEADM_API_REFUSED);
+	assert_int_equal(b.doveadm_api_time, 1700000002LL);
+	assert_string_equal(b.doveadm_api_reason, "key refused (HTTP 401)");
+	assert_string_equal(b.doveadm_api_by, "d1:42");
+	assert_int_equal(hb_backend_from_fields(&b, "m", odd, COUNT(odd), err, sizeof(err)), 0);
+	assert_int_equal(b.doveadm_api, HB_DOVEADM_API_UNKNOWN);
+	assert_int_equal(b.doveadm_api_time, 0);
+	for (int i = 0; i < 5; i++)
+		assert_string_equal(hb_doveadm_api_name((enum hb_doveadm_api)i), names[i]);
+	assert_string_equal(hb_doveadm_api_name((enum hb_doveadm_api)5), "?");
+}
+
 static void test_from_fields_minimal(void **state)
 {
 	const char *const fields[] = { "host", "::1", "health_oks", "7" };
@@ -407,6 +436,7 @@ int main(void)
 		cmocka_unit_test(test_name_valid),
 		cmocka_unit_test(test_host_valid),
 		cmocka_unit_test(test_from_fields_good),
+		cmocka_unit_test(test_from_fields_doveadm_api),
 		cmocka_unit_test(test_from_fields_minimal),
 		cmocka_unit_test(test_from_fields_long_reason),
 		cmocka_unit_test(test_from_fields_malformed),

@@ -1,8 +1,9 @@
 /* test-hb-secret.c - cmocka tests of lib/hb-secret.c: admin PBKDF2 hashes
  * (round trip, salt, a known answer computed by Python's hashlib), mailbox
  * SHA512-CRYPT hashes checked by Dovecot's own `doveadm pw -t`, every
- * malformed stored form (-1, never a crash), generated credentials, and the
- * secret-file checks (mode, owner, symlink, type, content, O_EXCL, umask). */
+ * malformed stored form (-1, never a crash), generated credentials, the
+ * secret-file checks (mode, owner, symlink, type, content, O_EXCL, umask) and
+ * the verbatim reader of keys shared with Dovecot (trailing newline kept). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -474,19 +475,26 @@ static void expect_read(const char *path, const char *expected)
 	assert_string_equal(out, expected);
 }
 
-/* Reading PATH fails with a reason containing WHY. */
-static void expect_read_refused(const char *path, const char *why)
+typedef int secret_reader(const char *path, char *out, size_t out_size, const char **error_r);
+
+/* Reading PATH with READER fails with a reason containing WHY. */
+static void expect_refused_by(secret_reader *reader, const char *path, const char *why)
 {
 	char out[HB_SECRET_MAX + 1];
 	const char *error = NULL;
 
 	memset(out, 'z', sizeof(out));
-	if (hb_secret_read_file(path, out, sizeof(out), &error) == 0)
+	if (reader(path, out, sizeof(out), &error) == 0)
 		fail_msg("%s accepted (expected: %s)", path, why);
 	assert_non_null(error);
 	if (strstr(error, why) == NULL)
 		fail_msg("reason for %s is '%s', expected '%s'", path, error, why);
 	assert_int_equal(out[0], '\0');
+}
+
+static void expect_read_refused(const char *path, const char *why)
+{
+	expect_refused_by(hb_secret_read_file, path, why);
 }
 
 static void test_read_good(void **state)
@@ -584,6 +592,99 @@ static void test_read_other_owner(void **state)
 	expect_read_refused(f->path, "is owned by uid 65534, not by uid 0");
 }
 
+/* Reading PATH verbatim gives exactly the LEN bytes EXPECTED. */
+static void expect_verbatim(const char *path, const char *expected, size_t len)
+{
+	char out[HB_SECRET_MAX + 1];
+	const char *error = NULL;
+
+	if (hb_secret_read_verbatim(path, out, sizeof(out), &error) < 0)
+		fail_msg("%s refused: %s", path, error);
+	assert_int_equal(strlen(out), len);
+	assert_memory_equal(out, expected, len);
+}
+
+static void expect_verbatim_refused(const char *path, const char *why)
+{
+	expect_refused_by(hb_secret_read_verbatim, path, why);
+}
+
+/* The key is the whole file, as Dovecot's "doveadm_api_key = <FILE" reads it
+ * (checked against Dovecot 2.3.19 by tests/system/test_apikey.py). */
+static void test_verbatim_good(void **state)
+{
+	struct file_fixture *f = *state;
+	char big[HB_SECRET_MAX];
+
+	expect_verbatim(make_file(f, "nl", "s3cret\n", 7, 0600), "s3cret\n", 7);
+	expect_verbatim(make_file(f, "bare", "s3cret", 6, 0600), "s3cret", 6);
+	expect_verbatim(make_file(f, "crlf", "s3cret\r\n", 8, 0600), "s3cret\r\n", 8);
+	expect_verbatim(make_file(f, "twonl", "k \n\n", 4, 0600), "k \n\n", 4);
+	expect_verbatim(make_file(f, "lines", "a\nb\n", 4, 0400), "a\nb\n", 4);
+	expect_verbatim(make_file(f, "lead", "\nk", 2, 0600), "\nk", 2);
+	memset(big, 'k', sizeof(big));
+	big[sizeof(big) - 1] = '\n';
+	expect_verbatim(make_file(f, "max", big, sizeof(big), 0600), big, sizeof(big));
+}
+
+static void test_verbatim_refused(void **state)
+{
+	struct file_fixture *f = *state;
+	char big[HB_SECRET_MAX + 8], out[8], link[160];
+	const char *error = NULL;
+
+	expect_verbatim_refused(make_file(f, "empty", "", 0, 0600), "is empty");
+	expect_verbatim_refused(make_file(f, "onlynl", "\n", 1, 0600), "only a line break");
+	expect_verbatim_refused(make_file(f, "onlycrlf", "\r\n\n", 3, 0600), "only a line break");
+	expect_verbatim_refused(make_file(f, "nul", "ab\0cd\n", 6, 0600), "NUL");
+	memset(big, 'k', sizeof(big));
+	expect_verbatim_refused(make_file(f, "long", big, HB_SECRET_MAX + 1, 0600), "longer than");
+	expect_verbatim_refused(make_file(f, "huge", big, sizeof(big), 0600), "longer than");
+	expect_verbatim_refused(make_file(f, "g", "s\n", 2, 0640), "(mode 0640)");
+	expect_verbatim_refused(make_file(f, "o", "s\n", 2, 0604), "(mode 0604)");
+	make_file(f, "target", "s\n", 2, 0600);
+	snprintf(link, sizeof(link), "%s/link", f->dir);
+	assert_int_equal(symlink(f->path, link), 0);
+	expect_verbatim_refused(link, "symbolic link");
+	snprintf(f->path, sizeof(f->path), "%s/fifo", f->dir);
+	assert_int_equal(mkfifo(f->path, 0600), 0);
+	expect_verbatim_refused(f->path, "not a regular file");
+
+	/* the newline counts against the caller's buffer */
+	make_file(f, "small", "1234567\n", 8, 0600);
+	assert_int_equal(hb_secret_read_verbatim(f->path, out, sizeof(out), &error), -1);
+	assert_non_null(strstr(error, "does not fit"));
+	make_file(f, "fits", "123456\n", 7, 0600);
+	assert_int_equal(hb_secret_read_verbatim(f->path, out, sizeof(out), &error), 0);
+	assert_string_equal(out, "123456\n");
+}
+
+/* root (hbctl) may read the director's key file; nobody else another's. */
+static void test_verbatim_owner(void **state)
+{
+	struct file_fixture *f = *state;
+
+	make_file(f, "owned", "s\n", 2, 0600);
+	if (geteuid() != 0) {
+		expect_verbatim(f->path, "s\n", 2);
+		return;
+	}
+	assert_int_equal(chown(f->path, 65534, 65534), 0);
+	expect_verbatim(f->path, "s\n", 2);
+	expect_read_refused(f->path, "is owned by uid 65534");   /* the strict reader */
+}
+
+static void test_line_end(void **state)
+{
+	assert_int_equal(hb_secret_line_end(""), 0);
+	assert_int_equal(hb_secret_line_end("key"), 0);
+	assert_int_equal(hb_secret_line_end("key\n"), 1);
+	assert_int_equal(hb_secret_line_end("key\r\n"), 2);
+	assert_int_equal(hb_secret_line_end("key\n\n"), 2);
+	assert_int_equal(hb_secret_line_end("a\nkey "), 0);
+	assert_int_equal(hb_secret_line_end("\n"), 1);
+}
+
 static void test_write(void **state)
 {
 	struct file_fixture *f = *state;
@@ -674,6 +775,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_read_bad_content, file_setup, file_teardown),
 		cmocka_unit_test_setup_teardown(test_read_bad_file, file_setup, file_teardown),
 		cmocka_unit_test_setup_teardown(test_read_other_owner, file_setup, file_teardown),
+		cmocka_unit_test_setup_teardown(test_verbatim_good, file_setup, file_teardown),
+		cmocka_unit_test_setup_teardown(test_verbatim_refused, file_setup, file_teardown),
+		cmocka_unit_test_setup_teardown(test_verbatim_owner, file_setup, file_teardown),
+		cmocka_unit_test(test_line_end),
 		cmocka_unit_test_setup_teardown(test_write, file_setup, file_teardown),
 		cmocka_unit_test_setup_teardown(test_write_generated, file_setup, file_teardown),
 	};
