@@ -5,10 +5,12 @@ DIRECTOR_CORE = \
 	director/cache.c director/cache.h \
 	director/census.c director/census.h \
 	director/census-who.c director/census-who.h \
+	director/check.c director/check.h \
 	director/client.c director/client.h \
 	director/conn.c director/conn.h \
 	director/director.h \
 	director/doveadm-client.c director/doveadm-client.h \
+	director/failover.c director/failover.h \
 	director/health.c director/health.h \
 	director/housekeeping.c director/housekeeping.h \
 	director/kick.c director/kick.h \
@@ -17,12 +19,14 @@ DIRECTOR_CORE = \
 	director/netstring.c director/netstring.h \
 	director/probe.c director/probe.h \
 	director/proto.c director/proto.h \
+	director/reassign.c director/reassign.h \
 	director/redis.c director/redis.h \
 	director/route.c director/route.h \
 	director/socketmap.c director/socketmap.h \
 	director/table.c director/table.h \
 	director/userdb.c director/userdb.h \
-	director/userdb-reply.c director/userdb-reply.h
+	director/userdb-reply.c director/userdb-reply.h \
+	director/watch.c director/watch.h
 director_hummingbird_director_SOURCES = director/main.c $(DIRECTOR_CORE)
 director_hummingbird_director_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS) $(LIBEVENT_CFLAGS)
 director_hummingbird_director_LDADD = $(HB_LIBS) $(OPENSSL_LIBS) $(LIBCRYPT_LIBS)

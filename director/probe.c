@@ -1,11 +1,13 @@
 /* probe.c - checks that a backend speaks its protocol, not just that a port is
  * open: IMAP must greet "* OK" (and answer a health user's LOGIN, when one is
  * configured: then the probe times a whole login), LMTP must greet 220 and
- * answer LHLO with 250.  Input is bounded (PROBE_INPUT_MAX) and every probe
- * ends within its timeout. */
+ * answer LHLO with 250.  Every outcome is classified (probe.h): only what
+ * proves a death may fail a backend over at once.  Input is bounded
+ * (PROBE_INPUT_MAX) and every probe ends within its timeout. */
 #include "hb-config-auto.h"
 #include "probe.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,21 +16,41 @@
 
 #define PROBE_INPUT_MAX 4096
 #define PROBE_LINE_MAX 1024
+/* how much of an unexpected reply a reason quotes */
+#define PROBE_QUOTE_MAX 60
 
 struct probe {
 	enum probe_kind kind;
 	int lhlo_sent;
 	int login_sent;
+	int heard;
 	char *login_cmd;		/* "h1 LOGIN ...", wiped when freed */
 	struct bufferevent *bev;
 	struct event *timer;
 	probe_done_cb *done;
 	void *ctx;
+	char reason[160];
 };
+
+const char *probe_status_name(enum probe_status status)
+{
+	switch (status) {
+	case PROBE_OK: return "ok";
+	case PROBE_SICK: return "sick";
+	case PROBE_DEAD: return "dead";
+	case PROBE_SILENT: return "silent";
+	}
+	return "?";
+}
 
 int probe_login_valid(const char *value)
 {
 	return value[0] != '\0' && strpbrk(value, "\"\\\r\n") == NULL;
+}
+
+int probe_heard(const struct probe *p)
+{
+	return p->heard;
 }
 
 void probe_cancel(struct probe *p)
@@ -43,69 +65,113 @@ void probe_cancel(struct probe *p)
 	free(p);
 }
 
-static void probe_finish(struct probe *p, int ok, const char *reason)
+static void probe_finish(struct probe *p, enum probe_status status, const char *reason)
 {
 	probe_done_cb *done = p->done;
 	void *ctx = p->ctx;
+	char copy[sizeof(p->reason)];
 
+	if (reason != NULL)
+		snprintf(copy, sizeof(copy), "%s", reason);
 	probe_cancel(p);
-	done(ctx, ok, reason);
+	done(ctx, status, reason != NULL ? copy : NULL);
 }
 
 static void on_invalid_address(evutil_socket_t fd, short what, void *arg)
 {
-	probe_finish(arg, 0, "invalid address");
+	probe_finish(arg, PROBE_DEAD, "invalid address");
+}
+
+/* "WHAT: LINE", LINE cut short and made printable */
+static const char *quote_reply(struct probe *p, const char *what, const char *line)
+{
+	char shown[PROBE_QUOTE_MAX + 1];
+	size_t i;
+
+	for (i = 0; i < PROBE_QUOTE_MAX && line[i] != '\0'; i++)
+		shown[i] = line[i] >= 0x20 && line[i] < 0x7f ? line[i] : '?';
+	shown[i] = '\0';
+	snprintf(p->reason, sizeof(p->reason), "%s: %s", what, shown);
+	return p->reason;
+}
+
+/* The health LOGIN's tagged answer.  A wrong password is the operator's
+ * to fix (PROBE_OK with a reason); any other refusal is how an overloaded
+ * Dovecot answers (auth timeouts, [UNAVAILABLE]): sick, not dead. */
+static enum probe_status probe_login_reply(struct probe *p, const char *line,
+					   const char **reason_r)
+{
+	bufferevent_write(p->bev, "h2 LOGOUT\r\n", 11);
+	if (strncmp(line, "h1 OK", 5) == 0)
+		return PROBE_OK;
+	if (strstr(line, "[AUTHENTICATIONFAILED]") != NULL) {
+		*reason_r = "the backend refused the health login";
+		return PROBE_OK;
+	}
+	*reason_r = quote_reply(p, "health login failed", line);
+	return PROBE_SICK;
 }
 
 /* IMAP: the greeting, then the health LOGIN's tagged answer if one is sent;
- * untagged lines in between are skipped. */
+ * untagged lines in between are skipped.  Returns -1 while more is needed. */
 static int probe_imap_line(struct probe *p, const char *line, const char **reason_r)
 {
-	if (!p->login_sent) {
-		if (strncmp(line, "* OK", 4) != 0) {
-			*reason_r = "IMAP greeting is not * OK";
+	if (p->login_sent) {
+		enum probe_status status;
+
+		if (strncmp(line, "h1 ", 3) != 0)
 			return -1;
-		}
-		if (p->login_cmd == NULL) {
-			bufferevent_write(p->bev, "h LOGOUT\r\n", 10);
-			return 1;
-		}
-		bufferevent_write(p->bev, p->login_cmd, strlen(p->login_cmd));
-		p->login_sent = 1;
-		return 0;
+		status = probe_login_reply(p, line, reason_r);
+		return status;
 	}
-	if (strncmp(line, "h1 ", 3) != 0)
-		return 0;
-	bufferevent_write(p->bev, "h2 LOGOUT\r\n", 11);
-	if (strncmp(line, "h1 OK", 5) != 0)
-		*reason_r = "the backend refused the health login";
-	return 1;
+	if (strncmp(line, "* BYE", 5) == 0) {
+		/* Dovecot's "Connection queue full", or going down: alive now */
+		*reason_r = quote_reply(p, "IMAP greeting", line);
+		return PROBE_SICK;
+	}
+	if (strncmp(line, "* OK", 4) != 0) {
+		*reason_r = quote_reply(p, "not an IMAP greeting", line);
+		return PROBE_DEAD;
+	}
+	if (p->login_cmd == NULL) {
+		bufferevent_write(p->bev, "h LOGOUT\r\n", 10);
+		return PROBE_OK;
+	}
+	bufferevent_write(p->bev, p->login_cmd, strlen(p->login_cmd));
+	p->login_sent = 1;
+	return -1;
 }
 
-/* Handle one greeting/reply line; returns 1 = success, -1 = failure, 0 = more. */
+/* An SMTP-style reply line that is not the one wanted: 4xx is temporary by
+ * the protocol's own rules (sick), anything else is an error (dead). */
+static int probe_lmtp_refusal(struct probe *p, const char *what, const char *line,
+			      const char **reason_r)
+{
+	*reason_r = quote_reply(p, what, line);
+	return line[0] == '4' ? PROBE_SICK : PROBE_DEAD;
+}
+
+/* Handle one greeting/reply line: a probe_status when done, -1 for more. */
 static int probe_line(struct probe *p, const char *line, const char **reason_r)
 {
 	if (p->kind == PROBE_IMAP)
 		return probe_imap_line(p, line, reason_r);
 	if (!p->lhlo_sent) {
 		if (strncmp(line, "220-", 4) == 0)
-			return 0;
-		if (strncmp(line, "220 ", 4) != 0) {
-			*reason_r = "LMTP greeting is not 220";
 			return -1;
-		}
+		if (strncmp(line, "220 ", 4) != 0)
+			return probe_lmtp_refusal(p, "LMTP greeting", line, reason_r);
 		bufferevent_write(p->bev, "LHLO hummingbird-director\r\n", 27);
 		p->lhlo_sent = 1;
-		return 0;
+		return -1;
 	}
 	if (strncmp(line, "250-", 4) == 0)
-		return 0;
+		return -1;
 	if (strncmp(line, "250 ", 4) == 0) {
 		bufferevent_write(p->bev, "QUIT\r\n", 6);
-		return 1;
+		return PROBE_OK;
 	}
-	*reason_r = "LMTP LHLO was not answered with 250";
-	return -1;
+	return probe_lmtp_refusal(p, "LMTP LHLO answered", line, reason_r);
 }
 
 static void on_probe_read(struct bufferevent *bev, void *arg)
@@ -115,34 +181,53 @@ static void on_probe_read(struct bufferevent *bev, void *arg)
 	const char *reason = NULL;
 	char *line;
 	size_t len;
-	int ret = 0;
+	int ret = -1;
 
-	while (ret == 0 && (line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF)) != NULL) {
-		ret = len > PROBE_LINE_MAX ? -1 : probe_line(p, line, &reason);
-		if (len > PROBE_LINE_MAX)
+	if (evbuffer_get_length(in) > 0)
+		p->heard = 1;
+	while (ret < 0 && (line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF)) != NULL) {
+		if (len > PROBE_LINE_MAX) {
+			ret = PROBE_DEAD;
 			reason = "reply line too long";
+		} else {
+			ret = probe_line(p, line, &reason);
+		}
 		free(line);
 	}
-	if (ret == 0 && evbuffer_get_length(in) > PROBE_INPUT_MAX) {
-		ret = -1;
+	if (ret < 0 && evbuffer_get_length(in) > PROBE_INPUT_MAX) {
+		ret = PROBE_DEAD;
 		reason = "too much input without a line end";
 	}
-	if (ret != 0)
-		probe_finish(p, ret > 0, reason);
+	if (ret >= 0)
+		probe_finish(p, (enum probe_status)ret, reason);
 }
 
+/* Refused and reset prove that the host is up and nothing serves the port;
+ * other errors (unreachable, timed out) are what a busy network or a host
+ * without power also cause. */
 static void on_probe_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct probe *p = arg;
+	int err = EVUTIL_SOCKET_ERROR();
 
 	if (what & BEV_EVENT_CONNECTED)
 		return;
-	probe_finish(p, 0, (what & BEV_EVENT_EOF) ? "connection closed" : "connection failed");
+	if (what & BEV_EVENT_EOF)
+		probe_finish(p, PROBE_DEAD, p->heard ? "connection closed in the middle of a reply" :
+			     "connection closed before the greeting");
+	else if (err == ECONNREFUSED)
+		probe_finish(p, PROBE_DEAD, "connection refused");
+	else if (err == ECONNRESET || err == EPIPE)
+		probe_finish(p, PROBE_DEAD, "connection reset");
+	else {
+		snprintf(p->reason, sizeof(p->reason), "connection failed: %s", strerror(err));
+		probe_finish(p, PROBE_SILENT, p->reason);
+	}
 }
 
 static void on_probe_timeout(evutil_socket_t fd, short what, void *arg)
 {
-	probe_finish(arg, 0, "timed out");
+	probe_finish(arg, PROBE_SILENT, "no answer in time");
 }
 
 struct probe *probe_start(struct event_base *base, enum probe_kind kind, const char *host,

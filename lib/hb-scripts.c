@@ -22,6 +22,20 @@
 	"  return eff_state(f[1], f[2], f[5]), tonumber(f[3]) or 0, tonumber(f[4]) or 0\n" \
 	"end\n"
 
+/* The first of the candidates ARGV[FROM..] that takes new users: backends
+ * that are up first, a degraded one only when none is (a slow login beats
+ * none); nil when there is none. */
+#define LUA_FIRST_USABLE \
+	"local function first_usable(from)\n" \
+	"  for _, wanted in ipairs({'up', 'degraded'}) do\n" \
+	"    for i = from, #ARGV do\n" \
+	"      local st, w = eff(ARGV[i])\n" \
+	"      if st == wanted and w > 0 then return ARGV[i] end\n" \
+	"    end\n" \
+	"  end\n" \
+	"  return nil\n" \
+	"end\n"
+
 /* A live assignment of USER to CUR is used: its idle expiry starts again.
  * ZADD costs O(log N) in a large set, so the score is refreshed only when it
  * is a quarter of user_expire (at most a minute) old. */
@@ -39,6 +53,7 @@ const char hb_script_route[] =
 	"local now_s, now_ms, expire = ARGV[3], tonumber(ARGV[4]), ARGV[5]\n"
 	"if redis.call('EXISTS', p..'move:'..user) == 1 then return {'WAIT', 'moving'} end\n"
 	LUA_EFFECTIVE
+	LUA_FIRST_USABLE
 	LUA_KEEP
 	"local ukey = p..'user:'..user\n"
 	"local cur = redis.call('GET', ukey)\n"
@@ -50,21 +65,12 @@ const char hb_script_route[] =
 	"  end\n"
 	"  if st and fence > now_ms then return {'WAIT', 'fenced'} end\n"
 	"end\n"
-	/* new users go to backends that are up; to a degraded one only when
-	 * none is (a slow login beats none) */
-	"for _, wanted in ipairs({'up', 'degraded'}) do\n"
-	"  for i = 6, #ARGV do\n"
-	"    local name = ARGV[i]\n"
-	"    local st, w = eff(name)\n"
-	"    if st == wanted and w > 0 then\n"
-	"      redis.call('SET', ukey, name, 'EX', expire)\n"
-	"      redis.call('ZADD', p..'users:'..name, now_s, user)\n"
-	"      if cur then redis.call('ZREM', p..'users:'..cur, user) end\n"
-	"      return {'NEW', name, cur or ''}\n"
-	"    end\n"
-	"  end\n"
-	"end\n"
-	"return {'NONE'}\n";
+	"local name = first_usable(6)\n"
+	"if not name then return {'NONE'} end\n"
+	"redis.call('SET', ukey, name, 'EX', expire)\n"
+	"redis.call('ZADD', p..'users:'..name, now_s, user)\n"
+	"if cur then redis.call('ZREM', p..'users:'..cur, user) end\n"
+	"return {'NEW', name, cur or ''}\n";
 
 /* The passdb module's fast path (docs/AUTH-MODULE.md): only an assignment
  * that the route script would keep is answered; everything else (no
@@ -115,52 +121,69 @@ const char hb_script_lease[] =
 	"if not cur then redis.call('SET', k, ARGV[2], 'PX', ARGV[3]) return 1 end\n"
 	"return 0\n";
 
+/* Results: ok; sick (it answered, but not well) and slow (no answer within
+ * health_timeout) are sickness, not death: they interrupt a recovery and
+ * count for `degraded`; dead (proven, confirmed by the director) and silent
+ * (no sign of life for health_dead_after) fail the backend at once.  A failed
+ * backend's rounds say nothing about its speed: `degraded` is left alone
+ * while it is failed. */
 const char hb_script_health[] =
 	"local k = ARGV[1]..'backend:'..ARGV[2]\n"
 	"if redis.call('EXISTS', k) == 0 then return {'gone', 0} end\n"
 	"local f = redis.call('HMGET', k, 'health', 'health_fails', 'health_oks')\n"
 	"local h, fails, oks = f[1] or 'unknown', tonumber(f[2]) or 0, tonumber(f[3]) or 0\n"
-	"local changed = 0\n"
-	"if ARGV[3] == '1' then\n"
+	"local result, changed = ARGV[3], 0\n"
+	"if result == 'ok' then\n"
 	"  oks, fails = oks + 1, 0\n"
-	"  if h ~= 'ok' and (h == 'unknown' or oks >= tonumber(ARGV[7])) then h = 'ok'; changed = 1 end\n"
-	"else\n"
+	"  if h ~= 'ok' and (h == 'unknown' or oks >= tonumber(ARGV[6])) then h = 'ok'; changed = 1 end\n"
+	"elseif result == 'dead' or result == 'silent' then\n"
 	"  fails, oks = fails + 1, 0\n"
-	"  if h ~= 'failed' and fails >= tonumber(ARGV[6]) then\n"
+	"  if h ~= 'failed' then\n"
 	"    h = 'failed'; changed = 1\n"
 	/* its users wait while the director kicks what may still run there */
-	"    if tonumber(ARGV[8]) > 0 then\n"
-	"      redis.call('HSET', k, 'fence_until', tonumber(ARGV[9]) + tonumber(ARGV[8]))\n"
+	"    if tonumber(ARGV[7]) > 0 then\n"
+	"      redis.call('HSET', k, 'fence_until', tonumber(ARGV[8]) + tonumber(ARGV[7]))\n"
 	"    end\n"
+	/* the passdb modules drop cached answers naming it (docs/DESIGN.md 4) */
+	"    redis.call('PUBLISH', ARGV[13], 'backend '..ARGV[2])\n"
 	"  end\n"
+	"else\n"
+	"  oks = 0\n"
 	"end\n"
 	"redis.call('HSET', k, 'health', h, 'health_fails', fails, 'health_oks', oks,\n"
-	"           'health_time', ARGV[5], 'health_reason', ARGV[4])\n"
+	"           'health_time', ARGV[5])\n"
+	"if result == 'ok' or h == 'failed' then redis.call('HSET', k, 'health_reason', ARGV[4]) end\n"
 	/* degraded: lock pressure the node published (its key expires when the
-	 * node stops publishing) or a slow probe, with consecutive-round
-	 * hysteresis in both directions */
+	 * node stops publishing), a slow probe, or a sick or slow round, with
+	 * consecutive-round hysteresis in both directions */
+	"local g = redis.call('HMGET', k, 'degraded', 'degrade_hits', 'degrade_clears', 'degraded_reason')\n"
+	"local deg, hits, clears = g[1] == '1', tonumber(g[2]) or 0, tonumber(g[3]) or 0\n"
+	"if h == 'failed' then\n"
+	"  if changed == 1 then redis.call('INCR', ARGV[1]..'epoch') end\n"
+	"  return {h, changed, deg and 'degraded' or 'normal', 0, g[4] or ''}\n"
+	"end\n"
 	"local why = {}\n"
 	"local pr = redis.call('HMGET', ARGV[1]..'pressure:'..ARGV[2], 'level', 'reason')\n"
 	"if pr[1] == 'warn' or pr[1] == 'crit' then\n"
 	"  table.insert(why, 'lock pressure '..pr[1]..' ('..(pr[2] or '')..')')\n"
 	"end\n"
-	"local took, limit = tonumber(ARGV[10]) or -1, tonumber(ARGV[11]) or 0\n"
-	"if limit > 0 and took > limit then\n"
+	"local took, limit = tonumber(ARGV[9]) or -1, tonumber(ARGV[10]) or 0\n"
+	"if result == 'sick' or result == 'slow' then\n"
+	"  table.insert(why, ARGV[4])\n"
+	"elseif limit > 0 and took > limit then\n"
 	"  table.insert(why, 'probe took '..took..' ms (limit '..limit..' ms)')\n"
 	"end\n"
-	"local g = redis.call('HMGET', k, 'degraded', 'degrade_hits', 'degrade_clears')\n"
-	"local deg, hits, clears = g[1] == '1', tonumber(g[2]) or 0, tonumber(g[3]) or 0\n"
 	"local dchanged, reason = 0, table.concat(why, '; ')\n"
 	"if #why > 0 then\n"
 	"  hits, clears = hits + 1, 0\n"
-	"  if not deg and hits >= tonumber(ARGV[12]) then\n"
+	"  if not deg and hits >= tonumber(ARGV[11]) then\n"
 	"    deg, dchanged = true, 1\n"
 	"    redis.call('HSET', k, 'degraded_since', ARGV[5])\n"
 	"  end\n"
 	"  if deg then redis.call('HSET', k, 'degraded_reason', reason) end\n"
 	"else\n"
 	"  hits, clears = 0, clears + 1\n"
-	"  if deg and clears >= tonumber(ARGV[13]) then\n"
+	"  if deg and clears >= tonumber(ARGV[12]) then\n"
 	"    deg, dchanged = false, 1\n"
 	"    redis.call('HDEL', k, 'degraded_reason')\n"
 	"  end\n"
@@ -169,6 +192,32 @@ const char hb_script_health[] =
 	"           'degrade_clears', clears)\n"
 	"if changed == 1 or dchanged == 1 then redis.call('INCR', ARGV[1]..'epoch') end\n"
 	"return {h, changed, deg and 'degraded' or 'normal', dchanged, reason}\n";
+
+/* One user of a failed backend OLD, moved by the director without waiting
+ * for the user's next login (docs/DESIGN.md 4): only while its assignment
+ * still names OLD, OLD is still unusable and its fence is over, and no move
+ * is running.  The remaining idle time and the users: score go along. */
+const char hb_script_reassign[] =
+	"local p, user, old, now_ms = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])\n"
+	LUA_EFFECTIVE
+	LUA_FIRST_USABLE
+	"if redis.call('EXISTS', p..'move:'..user) == 1 then return {'SKIP'} end\n"
+	"local ukey = p..'user:'..user\n"
+	"if redis.call('GET', ukey) ~= old then\n"
+	"  redis.call('ZREM', p..'users:'..old, user)\n"
+	"  return {'GONE'}\n"
+	"end\n"
+	"local st, w, fence = eff(old)\n"
+	"if keeps(st) then return {'KEEP'} end\n"
+	"if fence > now_ms then return {'FENCED'} end\n"
+	"local name = first_usable(5)\n"
+	"if not name then return {'NONE'} end\n"
+	"local ttl = redis.call('PTTL', ukey)\n"
+	"if ttl > 0 then redis.call('SET', ukey, name, 'PX', ttl) else redis.call('SET', ukey, name) end\n"
+	"local score = redis.call('ZSCORE', p..'users:'..old, user) or math.floor(now_ms / 1000)\n"
+	"redis.call('ZADD', p..'users:'..name, score, user)\n"
+	"redis.call('ZREM', p..'users:'..old, user)\n"
+	"return {'NEW', name}\n";
 
 const char hb_script_pressure[] =
 	"local p, name = ARGV[1], ARGV[2]\n"

@@ -19,14 +19,24 @@ extern const char hb_script_move_commit[];
 /* ARGV: prefix, instance_id, ttl_ms.  Takes or renews the health lease.
  * Returns 1 if this instance holds it, 0 otherwise. */
 extern const char hb_script_lease[];
-/* ARGV: prefix, name, ok(1|0), reason, now_s, fail_count, ok_count,
- * fence_ms, now_ms, probe_ms (-1: unknown), degrade_probe_ms (0: off),
- * degrade_enter_count, degrade_leave_count.  Counts a health result; on the
- * change to failed sets fence_until = now_ms + fence_ms (when > 0).  Also
- * sets `degraded` from the node's published lock pressure and probe_ms, with
- * the enter/leave round counts as hysteresis.  Returns {health, changed(1|0),
- * "degraded"|"normal", degraded_changed(1|0), reason}. */
+/* ARGV: prefix, name, result (ok|sick|slow|dead|silent), reason, now_s,
+ * ok_count, fence_ms, now_ms, probe_ms (-1: unknown), degrade_probe_ms (0:
+ * off), degrade_enter_count, degrade_leave_count, events channel.  Counts a
+ * health result (docs/DESIGN.md 5): ok_count oks in a row restore `ok`, dead
+ * or silent fail the backend at once, setting fence_until = now_ms +
+ * fence_ms (when > 0) and publishing "backend NAME" on the channel.  While it
+ * is not failed, `degraded` follows the node's published lock pressure,
+ * probe_ms and sick or slow rounds, with the enter/leave round counts as
+ * hysteresis.  Returns {health, changed(1|0), "degraded"|"normal",
+ * degraded_changed(1|0), reason}. */
 extern const char hb_script_health[];
+/* ARGV: prefix, user, old backend, now_ms, candidate names...  Moves USER
+ * off failed backend OLD to the first candidate that takes new users, as
+ * long as its assignment names OLD, OLD is unusable and unfenced, and no
+ * move runs.  Returns {"NEW",name} or {"GONE"} (not OLD's any more; dropped
+ * from users:OLD), {"SKIP"} (moving), {"KEEP"} (OLD usable again),
+ * {"FENCED"}, {"NONE"} (no candidate). */
+extern const char hb_script_reassign[];
 /* ARGV: prefix, name, level (ok|warn|crit|unknown), reason, held, waiting,
  * oldest_s, now_s, ttl_ms.  Stores a node's lock census summary in
  * P pressure:NAME for ttl_ms; an error reply if backend NAME does not exist. */

@@ -56,9 +56,10 @@ static const struct setting_def setting_defs[] = {
 	D(user_expire, user_expire_s, T_DURATION_S, "15m", 1, 30 * 86400),
 	D(lookup_wait_timeout, lookup_wait_timeout_ms, T_DURATION_MS, "10s", 0, 600000),
 	S(recipient_delimiter, T_STR, "+", 0, 0),
-	D(health_interval, health_interval_ms, T_DURATION_MS, "2s", 100, 3600000),
+	D(health_interval, health_interval_ms, T_DURATION_MS, "1s", 100, 3600000),
 	D(health_timeout, health_timeout_ms, T_DURATION_MS, "2s", 50, 600000),
-	S(health_fail_count, T_UINT, "3", 1, 100),
+	S(health_fail_count, T_UINT, "2", 1, 100),
+	D(health_dead_after, health_dead_after_ms, T_DURATION_MS, "30s", 1000, 3600000),
 	S(health_ok_count, T_UINT, "2", 1, 100),
 	D(degrade_probe_time, degrade_probe_time_ms, T_DURATION_MS, "1s", 0, 600000),
 	S(degrade_enter_count, T_UINT, "3", 1, 100),
@@ -276,6 +277,11 @@ static int settings_validate(const struct hb_settings *set, char *err, size_t er
 	}
 	if (set->health_timeout_ms > set->health_interval_ms * 10) {
 		snprintf(err, err_size, "health_timeout must not exceed 10 x health_interval");
+		return -1;
+	}
+	if (set->health_dead_after_ms < set->health_timeout_ms) {
+		/* only a probe that outlived health_timeout counts towards it */
+		snprintf(err, err_size, "health_dead_after must be at least health_timeout");
 		return -1;
 	}
 	if (set->census_interval_ms != 0 && set->census_interval_ms < 100) {

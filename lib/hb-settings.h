@@ -34,6 +34,7 @@ struct hb_settings {
 	unsigned int health_interval_ms;
 	unsigned int health_timeout_ms;
 	unsigned int health_fail_count;
+	unsigned int health_dead_after_ms;	/* no sign of life this long: failed */
 	unsigned int health_ok_count;
 	unsigned int degrade_probe_time_ms;	/* 0: probe time is no input */
 	unsigned int degrade_enter_count;

@@ -1,6 +1,7 @@
 /* hb-imap-load.c - IMAP load generator for the director benchmark: N parallel
  * clients do LOGIN / SELECT INBOX / LOGOUT against a loopback HOST:PORT, bounded
- * by a login count and by time, and print logins/s, failures and latency.
+ * by a login count and by time, and print logins/s, failures and latency;
+ * with -l, one line per session (for the system tests' fault scenarios).
  * It only ever connects to 127.0.0.0/8 or ::1 (bench-target.c refuses others). */
 #include "bench-stats.h"
 #include "bench-target.h"
@@ -10,6 +11,7 @@
 #include <event2/event.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -18,6 +20,7 @@
 #define LOAD_MAX_LINE 16384
 #define LOAD_PASS_MAX 128
 #define LOAD_RETRY_US 10000   /* pause after a failed session */
+#define LOAD_LOG_LINE_MAX 120  /* of a server line quoted in the -l log */
 
 enum client_state { ST_CONNECTING, ST_GREETING, ST_LOGIN, ST_SELECT, ST_LOGOUT };
 enum outcome { OUT_OK, OUT_CONNECT, OUT_GREETING, OUT_LOGIN, OUT_SELECT,
@@ -33,7 +36,9 @@ struct client {
 	struct event *restart;
 	enum client_state state;
 	uint64_t start_us;
+	long long start_wall_ms;
 	char user[BENCH_USER_MAX];
+	char last[LOAD_LOG_LINE_MAX + 1];   /* last line the server sent */
 };
 
 struct load {
@@ -50,7 +55,19 @@ struct load {
 	uint64_t t_start, t_end;
 	struct bench_lat lat;
 	struct client *cl;
+	FILE *log;                 /* -l: one line per session, or NULL */
 };
+
+static long long wall_ms(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+/* -l: "START_MS END_MS USER OUTCOME LAST_SERVER_LINE" (wall clock) */
+static void client_log(const struct client *c, enum outcome out);
 
 static void client_start(struct client *c);
 
@@ -69,6 +86,8 @@ static void client_finish(struct client *c, enum outcome out)
 	struct timeval tv = { 0, out == OUT_OK ? 0 : LOAD_RETRY_US };
 
 	c->load->outcomes[out]++;
+	client_log(c, out);
+	c->last[0] = '\0';
 	if (c->bev != NULL) {
 		bufferevent_free(c->bev);
 		c->bev = NULL;
@@ -160,7 +179,10 @@ static void client_read_cb(struct bufferevent *bev, void *ctx)
 	char *line;
 
 	while ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF)) != NULL) {
-		int done = client_line(c, line);
+		int done;
+
+		snprintf(c->last, sizeof(c->last), "%s", line);
+		done = client_line(c, line);
 
 		free(line);
 		if (done)
@@ -203,6 +225,7 @@ static void client_start(struct client *c)
 	load->started++;
 	c->state = ST_CONNECTING;
 	c->start_us = bench_now_us();
+	c->start_wall_ms = wall_ms();
 	c->bev = bufferevent_socket_new(load->base, -1, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {
 		client_finish(c, OUT_CONNECT);
@@ -216,6 +239,20 @@ static void client_start(struct client *c)
 	if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&load->target.addr,
 				       (int)load->target.addrlen) < 0 && c->bev != NULL)
 		client_finish(c, OUT_CONNECT);
+}
+
+static void client_log(const struct client *c, enum outcome out)
+{
+	char shown[LOAD_LOG_LINE_MAX + 1];
+	size_t i;
+
+	if (c->load->log == NULL)
+		return;
+	for (i = 0; c->last[i] != '\0' && i < LOAD_LOG_LINE_MAX; i++)
+		shown[i] = c->last[i] >= 0x20 && c->last[i] < 0x7f ? c->last[i] : '?';
+	shown[i] = '\0';
+	fprintf(c->load->log, "%lld %lld %s %s %s\n", c->start_wall_ms, wall_ms(),
+		c->user[0] != '\0' ? c->user : "-", outcome_names[out], shown);
 }
 
 static void client_restart_cb(evutil_socket_t fd, short what, void *ctx)
@@ -270,8 +307,9 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: hb-imap-load [-H HOST] [-p PORT] [-c CLIENTS] [-n MAX_LOGINS]\n"
 		"                    [-t SECONDS] [-u PATTERN] [-U USERS] [-w PASSFILE]\n"
-		"                    [-T TIMEOUT_MS] [-s SEED] [-q] [-O]\n"
+		"                    [-T TIMEOUT_MS] [-s SEED] [-q] [-O] [-l LOGFILE]\n"
 		"  -O: users in order u1, u2, .. (e.g. -O -n USERS logs every user in once)\n"
+		"  -l: write \"START_MS END_MS USER OUTCOME LAST_LINE\" per session to LOGFILE\n"
 		"  HOST must be loopback (127.0.0.0/8 or ::1); PATTERN like u%%d@example.com;\n"
 		"  password from PASSFILE, else $HB_BENCH_PASSWORD, else \"pass\".\n");
 	exit(2);
@@ -280,11 +318,11 @@ static void usage(void)
 static int parse_args(struct load *load, int argc, char **argv,
 		      const char **error_r)
 {
-	const char *passfile = NULL;
+	const char *passfile = NULL, *logfile = NULL;
 	long seed = 1;
 	int opt, bad = 0;
 
-	while ((opt = getopt(argc, argv, "H:p:c:n:t:u:U:w:T:s:qO")) != -1) {
+	while ((opt = getopt(argc, argv, "H:p:c:n:t:u:U:w:T:s:qOl:")) != -1) {
 		switch (opt) {
 		case 'H': load->host = optarg; break;
 		case 'p': bad |= bench_parse_num(optarg, 1, 65535, &load->port); break;
@@ -298,6 +336,7 @@ static int parse_args(struct load *load, int argc, char **argv,
 		case 's': bad |= bench_parse_num(optarg, 1, 1000000000, &seed); break;
 		case 'q': load->quiet = 1; break;
 		case 'O': load->sequential = 1; break;
+		case 'l': logfile = optarg; break;
 		default: usage();
 		}
 	}
@@ -307,6 +346,10 @@ static int parse_args(struct load *load, int argc, char **argv,
 	if (bench_user_pattern_check(load->pattern, error_r) < 0 ||
 	    read_password(load, passfile, error_r) < 0)
 		return -1;
+	if (logfile != NULL && (load->log = fopen(logfile, "w")) == NULL) {
+		*error_r = "cannot create the -l log file";
+		return -1;
+	}
 	return bench_target_inet(&load->target, load->host, load->port, error_r);
 }
 
@@ -404,6 +447,8 @@ int main(int argc, char **argv)
 		print_results(&load, bench_self_cpu_s());
 	bench_lat_free(&load.lat);
 	free(load.cl);
+	if (load.log != NULL)
+		fclose(load.log);
 	event_base_free(load.base);
 	if (load.interrupted) {
 		/* Die by SIGINT so that a calling shell stops too. */

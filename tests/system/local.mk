@@ -30,6 +30,7 @@ EXTRA_DIST += \
 	tests/system/test_isolation.py \
 	tests/system/isolation_run.py \
 	tests/system/test_guard_faults.py \
+	tests/system/test_health_faults.py \
 	tests/system/guard_harness.py \
 	tests/system/imap_ledger.py
 TESTS += tests/system/run-system-tests.sh

@@ -66,9 +66,10 @@ static void check_defaults(const struct hb_settings *set)
 	assert_int_equal(set->user_expire_s, 900);
 	assert_int_equal(set->lookup_wait_timeout_ms, 10000);
 	assert_string_equal(set->recipient_delimiter, "+");
-	assert_int_equal(set->health_interval_ms, 2000);
+	assert_int_equal(set->health_interval_ms, 1000);
 	assert_int_equal(set->health_timeout_ms, 2000);
-	assert_int_equal(set->health_fail_count, 3);
+	assert_int_equal(set->health_fail_count, 2);
+	assert_int_equal(set->health_dead_after_ms, 30000);
 	assert_int_equal(set->health_ok_count, 2);
 	assert_int_equal(set->health_lease_ttl_ms, 5000);
 	assert_int_equal(set->degrade_probe_time_ms, 1000);
@@ -135,6 +136,7 @@ static const char every_key[] =
 	"health_interval = 500ms\n"
 	"health_timeout = 1s\n"
 	"health_fail_count = 5\n"
+	"health_dead_after = 45s\n"
 	"health_ok_count = 4\n"
 	"health_lease_ttl = 3s\n"
 	"cache_size = 0\n"
@@ -169,6 +171,7 @@ static void test_every_key(void **state)
 	assert_int_equal(set->health_interval_ms, 500);
 	assert_int_equal(set->health_timeout_ms, 1000);
 	assert_int_equal(set->health_fail_count, 5);
+	assert_int_equal(set->health_dead_after_ms, 45000);
 	assert_int_equal(set->health_ok_count, 4);
 	assert_int_equal(set->health_lease_ttl_ms, 3000);
 	assert_int_equal(set->cache_size, 0);
@@ -259,6 +262,7 @@ static void test_out_of_range(void **state)
 		"user_expire = 721h\n", "lookup_wait_timeout = 11m\n",
 		"health_interval = 99ms\n", "health_timeout = 49ms\n",
 		"health_fail_count = 0\n", "health_fail_count = 101\n",
+		"health_dead_after = 999ms\n", "health_dead_after = 61m\n",
 		"health_ok_count = 0\n", "health_ok_count = 101\n",
 		"health_lease_ttl = 999ms\n", "cache_size = 100000001\n",
 		"kick_timeout = 99ms\n", "kick_timeout = 11m\n", "census_interval = 25h\n",
@@ -324,6 +328,8 @@ static void test_cross_field_validation(void **state)
 
 	parse_fails("health_interval = 1s\nhealth_timeout = 11s\n", NAME ": ",
 		    "health_timeout");
+	parse_fails("health_timeout = 5s\nhealth_dead_after = 4s\n", NAME ": ",
+		    "health_dead_after must be at least health_timeout");
 	/* value lists are checked per line, so the error names the line */
 	parse_fails("redis_db = 1\nlog = file\n", NAME ":2: ", "log");
 	parse_fails("log_level = verbose\n", NAME ":1: ", "log_level");
