@@ -4,7 +4,7 @@ dist_confd_DATA = \
 	conf.d/hummingbird-director.service \
 	conf.d/postfix-main.cf \
 	conf.d/dovecot-backend.conf.ext
-dist_confd_DATA += conf.d/dovecot-proxy.conf.ext
+dist_confd_DATA += conf.d/dovecot-proxy.conf.ext conf.d/dovecot-proxy-metrics.conf.ext
 dist_confd_DATA += conf.d/redis-users.acl
 dist_confd_DATA += conf.d/postfix-milter.cf conf.d/hummingbird-milter.service
 dist_confd_DATA += conf.d/admind.conf conf.d/hummingbird-admind.service

@@ -1,10 +1,12 @@
 #!/bin/bash
 # run-director-bench.sh - the director benchmark (docs/PERFORMANCE.md).  In a temp dir on
 # loopback it starts Redis, two Dovecot backends (127.0.0.2/.3), hummingbird-director, a Dovecot
-# proxy using `passdb { driver = hummingbird }` (127.0.0.10) and Dovecot 2.3's own director
-# (127.0.0.11) as the same-run baseline; runs alternating load rounds against each and the
-# lookup benchmark for 1k/100k/1M assigned users, prints ratios, then stops everything.
-# It is never a timed assertion.  Usage: run-director-bench.sh [BUILDDIR]   (run as root)
+# proxy configured with conf.d/dovecot-proxy.conf.ext as shipped (127.0.0.10; variants of it on
+# 127.0.0.12 and up) and Dovecot 2.3's own director (127.0.0.11) as the same-run baseline; runs
+# alternating load rounds against each and the lookup benchmark, prints ratios, then stops
+# everything.  It never writes outside its temp dir (the passdb module is seen through a private
+# mount namespace, tests/authdb-ns.sh) and is never a timed assertion.
+# Usage: run-director-bench.sh [BUILDDIR]   (run as root)
 set -euo pipefail
 
 BUILDDIR=$(cd "${1:-${BUILDDIR:-.}}" && pwd)
@@ -21,8 +23,10 @@ KEEP=${BENCH_KEEP:-0}                # 1: keep the temp dir (logs) afterwards
 IDLE_SECS=${BENCH_IDLE_SECS:-10}     # idle phase: CPU with no logins at all (0 = skip)
 BACKENDS=${BENCH_BACKENDS:-tuned}    # tuned: backends reuse processes (frontends bound the
                                      # rate); stock: Dovecot's defaults (backends bound it)
-FAST=${BENCH_FAST:-1}                # 1: the passdb's Redis fast path (config=); 0: every
-                                     # login asks hummingbird-director
+FAST=${BENCH_FAST:-1}                # 1: the shipped passdb line (Redis fast path, config=);
+                                     # 0: without config=, every login asks hummingbird-director
+VARIANTS=${BENCH_PROXY_VARIANT:-shipped} # Hummingbird proxies measured side by side: shipped,
+                                     # metrics, routemetric, proxymetrics, nopop3login
 
 IMAP_PORT=$((PORT_BASE + 143)); POP3_PORT=$((PORT_BASE + 110)); LMTP_PORT=$((PORT_BASE + 24))
 RING_PORT=$((PORT_BASE + 90))
@@ -31,12 +35,17 @@ LOOKUPB=$BUILDDIR/tests/bench/hb-lookup-bench
 DIRECTOR=$BUILDDIR/director/hummingbird-director
 HBCTL=$BUILDDIR/cli/hbctl
 MODULE=$BUILDDIR/plugins/auth/.libs/libauthdb_hummingbird.so
-MODDIR=/usr/lib/dovecot/modules/auth
-MODNAME=libauthdb_hummingbird.so
+SRCDIR=$(cd "$(dirname "$0")/../.." && pwd)
+AUTHDB_NS=$SRCDIR/tests/authdb-ns.sh
+SHIPPED_PROXY=$SRCDIR/conf.d/dovecot-proxy.conf.ext
+SHIPPED_METRICS=$SRCDIR/conf.d/dovecot-proxy-metrics.conf.ext
+SHIPPED_SOCKET=/run/hummingbird/director.sock
+SHIPPED_CONFIG=/etc/hummingbird/hummingbird.conf
 TICK=$(getconf CLK_TCK)
 PREFIX=hb:
 
-D=""; DIRECTOR_PID=""; REDIS_PID=""; CHILD_PID=""; MODULE_COPIED=0; STARTED_DOVECOTS=()
+D=""; DIRECTOR_PID=""; REDIS_PID=""; CHILD_PID=""; STARTED_DOVECOTS=()
+HB_PATHS=(); declare -A ADDR=([dd]=127.0.0.11 [direct]=127.0.0.2) FEDIR=([dd]=dd)
 
 log() { printf '%s\n' "$*" >&2; }
 die() { log "run-director-bench: $*"; exit 1; }
@@ -54,10 +63,6 @@ cleanup() {
 	[ ${#stops[@]} -gt 0 ] && wait "${stops[@]}"
 	[ -n "$DIRECTOR_PID" ] && kill "$DIRECTOR_PID" 2>/dev/null && wait "$DIRECTOR_PID" 2>/dev/null
 	[ -n "$REDIS_PID" ] && kill "$REDIS_PID" 2>/dev/null && wait "$REDIS_PID" 2>/dev/null
-	if [ "$MODULE_COPIED" = 1 ]; then
-		rm -f "$MODDIR/$MODNAME"
-		[ -f "$D/module-backup/$MODNAME" ] && cp -p "$D/module-backup/$MODNAME" "$MODDIR/"
-	fi
 	if [ -n "$D" ] && [ "$KEEP" != 1 ]; then rm -rf "$D"; elif [ -n "$D" ]; then log "kept $D"; fi
 	exit "$rc"
 }
@@ -172,7 +177,8 @@ EOF
 }
 
 # Dovecot 2.3's own director, exactly as in shared/notes/dovecot-director-baseline.md
-# (high-performance login mode), on 127.0.0.11.
+# (high-performance login mode), on 127.0.0.11, with the same process_min_avail rule as the
+# Hummingbird proxy.
 write_dd_conf() { # DIR
 	mkdir -p "$1/run"
 	cat >"$1/dovecot.conf" <<EOF
@@ -235,31 +241,65 @@ service lmtp {
     port = $LMTP_PORT
   }
 }
+$(login_min_avail_override)
 EOF
 }
 
-# The same proxy, routed by Hummingbird instead (same login-process tuning), on 127.0.0.10.
-write_hb_frontend_conf() { # DIR
-	local HB_FAST_ARG=""
-	[ "$FAST" = 1 ] && HB_FAST_ARG=" config=$D/hb/hummingbird.conf"
+# conf.d/dovecot-proxy.conf.ext as shipped, its paths pointed at the bench's director socket
+# and hummingbird.conf (BENCH_FAST=0: without config=, as its comment tells operators).  Fails
+# if the shipped passdb line no longer names the paths replaced here.
+shipped_proxy_snippet() {
+	local path
+	for path in "socket=$SHIPPED_SOCKET" "config=$SHIPPED_CONFIG"; do
+		grep -Eq "^[^#]*args = .*$path( |\$)" "$SHIPPED_PROXY" ||
+			die "$SHIPPED_PROXY: no passdb args line with $path any more (update the bench)"
+	done
+	if [ "$FAST" = 1 ]; then cat "$SHIPPED_PROXY"; else sed "s| config=$SHIPPED_CONFIG||" "$SHIPPED_PROXY"; fi |
+		sed -e "s|socket=$SHIPPED_SOCKET|socket=$D/hb/director.sock|" \
+		    -e "s|config=$SHIPPED_CONFIG|config=$D/hb/hummingbird.conf|"
+}
+
+# drop_blocks ERE: stdin without the top-level blocks whose first line matches ^ERE
+drop_blocks() {
+	awk -v re="^$1" 'skip == 0 && $0 ~ re { skip = 1 } skip == 0 { print }
+		skip == 1 && /^}/ { skip = 0 }'
+}
+
+# What a variant (BENCH_PROXY_VARIANT) adds to or takes from the shipped snippet, to measure
+# what a setting costs: "shipped" as is; "metrics" plus the opt-in
+# conf.d/dovecot-proxy-metrics.conf.ext, "routemetric"/"proxymetrics" plus only its
+# hummingbird_route/hb_proxy_* blocks; "nopop3login" without the pop3-login tuning.
+VARIANT_NAMES="shipped metrics routemetric proxymetrics nopop3login"
+proxy_variant_ok() { case " $VARIANT_NAMES " in *" $1 "*) return 0 ;; esac; return 1; }
+# proxy_metrics VARIANT: the metric blocks that VARIANT includes (nothing for the others)
+proxy_metrics() {
+	case $1 in
+		metrics) cat "$SHIPPED_METRICS" ;;
+		routemetric) drop_blocks 'metric hb_proxy_[a-z_]+ [{]' <"$SHIPPED_METRICS" ;;
+		proxymetrics) drop_blocks 'metric hummingbird_route [{]' <"$SHIPPED_METRICS" ;;
+	esac
+}
+
+# The Hummingbird proxy: what a test instance needs (address, ports, no TLS, a log), then the
+# shipped snippet included as an operator includes it, then INSTALL.md's one adjustment
+# (imap-login's process_min_avail = cores, when there are more than 2).
+write_hb_frontend_conf() { # DIR ADDR VARIANT
 	mkdir -p "$1/run"
+	if [ "$3" = nopop3login ]; then
+		shipped_proxy_snippet | drop_blocks 'service pop3-login [{]' >"$1/dovecot-proxy.conf.ext"
+		grep -q '^service pop3-login' "$SHIPPED_PROXY" || die "$SHIPPED_PROXY: no pop3-login block any more"
+	else
+		shipped_proxy_snippet >"$1/dovecot-proxy.conf.ext"
+	fi
 	cat >"$1/dovecot.conf" <<EOF
 base_dir = $1/run
-instance_name = bench-hb
-listen = 127.0.0.10
-protocols = imap pop3
+instance_name = bench-hb-$3
+listen = $2
+protocols = imap pop3 lmtp
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
 log_path = $1/log
-passdb {
-  driver = hummingbird
-  args = socket=$D/hb/director.sock nopassword=y$HB_FAST_ARG
-}
 service imap-login {
-  service_count = 0
-  process_min_avail = 2
-  vsz_limit = 1G
   inet_listener imap {
     port = $IMAP_PORT
   }
@@ -275,16 +315,44 @@ service pop3-login {
     port = 0
   }
 }
+service lmtp {
+  inet_listener lmtp {
+    address = $2
+    port = $LMTP_PORT
+  }
+}
+!include $1/dovecot-proxy.conf.ext
 EOF
+	proxy_metrics "$3" >"$1/dovecot-proxy-metrics.conf.ext"
+	if [ -s "$1/dovecot-proxy-metrics.conf.ext" ]; then
+		grep -q '^metric ' "$1/dovecot-proxy-metrics.conf.ext" ||
+			die "$SHIPPED_METRICS: no metric blocks for variant $3"
+		echo "!include $1/dovecot-proxy-metrics.conf.ext" >>"$1/dovecot.conf"
+	else
+		rm -f "$1/dovecot-proxy-metrics.conf.ext"
+	fi
+	login_min_avail_override >>"$1/dovecot.conf"
 }
 
-start_dovecot() { # DIR ADDR
+# docs/INSTALL.md: imap-login's process_min_avail = the number of cores when there are more
+# than the snippet's 2 (applied to both proxies alike)
+login_min_avail_override() {
+	[ "$(nproc)" -gt 2 ] || return 0
+	printf 'service imap-login {\n  process_min_avail = %d\n}\n' "$(nproc)"
+}
+
+# start_dovecot DIR ADDR [authdb]: with "authdb", in a mount namespace of its own where
+# Dovecot's auth module dir shows $D/authdb, a copy of it plus our passdb module (the
+# master keeps the PID of authdb-ns.sh, daemonizes as usual, and `doveadm stop` stops it)
+start_dovecot() {
+	local ns=()
+	[ "${3:-}" = authdb ] && ns=(sh "$AUTHDB_NS" "$D/authdb" "$MODULE")
 	# a listener there already (another benchmark run?) would be measured instead
 	if timeout 1 bash -c "exec 3<>/dev/tcp/$2/$IMAP_PORT" 2>/dev/null; then
 		die "$2:$IMAP_PORT is already in use (another benchmark running? set BENCH_PORT_BASE)"
 	fi
 	STARTED_DOVECOTS+=("$1/dovecot.conf")
-	dovecot -c "$1/dovecot.conf" || { tail -n 30 "$1/log" >&2 || true; die "dovecot $1 did not start"; }
+	"${ns[@]}" dovecot -c "$1/dovecot.conf" || { tail -n 30 "$1/log" >&2 || true; die "dovecot $1 did not start"; }
 	wait_tcp "$2" "$IMAP_PORT" "$1/log"
 }
 
@@ -356,13 +424,6 @@ start_director() {
 	die "hummingbird-director did not start"
 }
 
-install_module() {
-	mkdir -p "$D/module-backup"
-	[ -f "$MODDIR/$MODNAME" ] && cp -p "$MODDIR/$MODNAME" "$D/module-backup/"
-	MODULE_COPIED=1
-	cp "$MODULE" "$MODDIR/$MODNAME"
-}
-
 # Runs a benchmark program in the background and waits, so that Ctrl-C reaches the trap at
 # once (cleanup then kills it).  run_child OUTFILE CMD...
 run_child() {
@@ -383,23 +444,22 @@ script_calls() {
 }
 
 # --- one load round -------------------------------------------------------------------------
-# run_round PATH ADDR: writes the loadgen's RESULT line plus CPU ticks to $D/last, and the
-# frontend's per-process ticks to $D/breakdown
+# run_round PATH: writes the loadgen's RESULT line plus CPU ticks to $D/last, and the
+# frontend's per-process ticks to $D/snapd.  A Hummingbird path (hb-VARIANT) also counts
+# hummingbird-director and Redis, which serve only that path's logins during its round.
 run_round() {
-	local path=$1 addr=$2 fe="" dir0=0 red0=0 be0 res dir1=0 red1=0 be1 sc0=0 sc1=0
-	case $path in
-		hb) fe=$D/hbfe ;;
-		dd) fe=$D/dd ;;
-	esac
+	local path=$1 fe="" dir0=0 red0=0 be0 res dir1=0 red1=0 be1 sc0=0 sc1=0
+	[ -n "${FEDIR[$path]:-}" ] && fe=$D/${FEDIR[$path]}
 	be0=$(($(ticks_dovecot "$D/b1") + $(ticks_dovecot "$D/b2")))
 	if [ -n "$fe" ]; then snap_dovecot "$fe" >"$D/snap0"; else : >"$D/snap0"; fi
-	if [ "$path" = hb ]; then
+	if [[ $path == hb-* ]]; then
 		dir0=$(ticks_self "$DIRECTOR_PID"); red0=$(ticks_self "$REDIS_PID"); sc0=$(script_calls)
 	fi
-	run_child "$D/loadgen.out" "$LOADGEN" -H "$addr" -p "$IMAP_PORT" -c "$CLIENTS" -t "$SECS" -U "$USERS" -q
+	run_child "$D/loadgen.out" "$LOADGEN" -H "${ADDR[$path]}" -p "$IMAP_PORT" -c "$CLIENTS" -t "$SECS" \
+		-U "$USERS" -q
 	be1=$(($(ticks_dovecot "$D/b1") + $(ticks_dovecot "$D/b2")))
 	if [ -n "$fe" ]; then snap_dovecot "$fe" >"$D/snap1"; else : >"$D/snap1"; fi
-	if [ "$path" = hb ]; then
+	if [[ $path == hb-* ]]; then
 		dir1=$(ticks_self "$DIRECTOR_PID"); red1=$(ticks_self "$REDIS_PID"); sc1=$(script_calls)
 	fi
 	snap_diff "$D/snap0" "$D/snap1" | sed "s/^/$path /" >"$D/snapd"
@@ -411,100 +471,120 @@ run_round() {
 
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
 
+# The measured paths: every Hummingbird proxy variant, Dovecot's director, direct.
+all_paths() {
+	echo "${HB_PATHS[@]}" dd
+	[ "$DIRECT" = 1 ] && echo direct
+	return 0
+}
+
 load_rounds() {
-	local paths=() r p i n line
-	[ "$HB_READY" = 1 ] && paths+=(hb)
-	paths+=(dd)
-	[ "$DIRECT" = 1 ] && paths+=(direct)
+	local paths r p i n line
+	read -r -a paths <<<"$(all_paths | tr '\n' ' ')"
 	log "warm-up: every user logs in once (creates the mailboxes), then 2 s per path, not counted"
 	run_child "$D/loadgen.out" "$LOADGEN" -H 127.0.0.2 -p "$IMAP_PORT" -c "$CLIENTS" -U "$USERS" \
 		-n "$USERS" -O -t 60 -q
-	for p in "${paths[@]}"; do SECS=2 run_round "$p" "$(addr_of "$p")"; done
+	for p in "${paths[@]}"; do SECS=2 run_round "$p"; done
 	n=${#paths[@]}
 	for r in $(seq 1 "$ROUNDS"); do
 		# rotate the order (A B C, B C A, ...) so that drift hits every path alike
 		for i in $(seq 0 $((n - 1))); do
 			p=${paths[$(((i + r - 1) % n))]}
-			run_round "$p" "$(addr_of "$p")"
+			run_round "$p"
 			line=$(cat "$D/last")
 			echo "$p $line" >>"$D/rounds"
 			cat "$D/snapd" >>"$D/breakdown"
-			printf 'round %d %-7s logins %5s  %7s/s  p50 %7s ms  p99 %7s ms  failures %s\n' "$r" "$p" \
+			printf 'round %d %-18s logins %5s  %7s/s  p50 %7s ms  p99 %7s ms  failures %s\n' "$r" "$p" \
 				"$(field logins <<<"$line")" "$(field rate <<<"$line")" \
 				"$(field p50_ms <<<"$line")" "$(field p99_ms <<<"$line")" "$(field failures <<<"$line")"
 		done
 	done
 }
 
-# Frontend CPU per login by Dovecot process (auth holds the passdb, imap-login the proxy).
+# Frontend CPU per login by Dovecot process (auth holds the passdb, imap-login the proxy,
+# stats receives the events of the snippet's metric blocks).
 summarize_breakdown() {
 	awk -v tick="$TICK" '
 	NR == FNR { for (i = 2; i <= NF; i++) if ($i ~ /^logins=/) lg[$1] += substr($i, 8); next }
 	{ t[$1 " " $2] += $3; p[$1 " " $2] = $1 }
-	END { for (k in t) printf "  %-3s %-12s %7.3f ms/login\n", p[k], substr(k, index(k, " ") + 1),
+	END { for (k in t) printf "  %-18s %-12s %7.3f ms/login\n", p[k], substr(k, index(k, " ") + 1),
 	             (lg[p[k]] > 0 ? 1000 * t[k] / tick / lg[p[k]] : 0) }' "$D/rounds" "$D/breakdown" | sort
 }
 
-# CPU that each routing part spends per second with no logins at all (health checks, heartbeats,
-# table snapshots, Redis' own timers): the fixed cost that the per-login figures spread over
-# the logins of a round.  Writes "idle_s=… fe_hb=… fe_dd=… dir=… redis=…" (ticks) to $D/idle.
+# CPU that each part spends per second with no logins at all (health checks, heartbeats, table
+# snapshots, Redis' own timers): the fixed cost that the per-login figures spread over the
+# logins of a round.
 idle_phase() {
-	local fh0=0 fh1=0 fd0 fd1 d0=0 d1=0 r0 r1
-	fd0=$(ticks_dovecot "$D/dd"); r0=$(ticks_self "$REDIS_PID")
-	if [ "$HB_READY" = 1 ]; then fh0=$(ticks_dovecot "$D/hbfe"); d0=$(ticks_self "$DIRECTOR_PID"); fi
+	local p before=() after=() i=0 d0=0 d1=0 r0 r1
+	for p in "${HB_PATHS[@]}" dd; do before+=("$(ticks_dovecot "$D/${FEDIR[$p]}")"); done
+	r0=$(ticks_self "$REDIS_PID"); [ -n "$DIRECTOR_PID" ] && d0=$(ticks_self "$DIRECTOR_PID")
 	sleep "$IDLE_SECS"
-	fd1=$(ticks_dovecot "$D/dd"); r1=$(ticks_self "$REDIS_PID")
-	if [ "$HB_READY" = 1 ]; then fh1=$(ticks_dovecot "$D/hbfe"); d1=$(ticks_self "$DIRECTOR_PID"); fi
-	echo "idle_s=$IDLE_SECS fe_hb=$((fh1 - fh0)) fe_dd=$((fd1 - fd0)) dir=$((d1 - d0)) redis=$((r1 - r0))" >"$D/idle"
-	awk -v tick="$TICK" -v s="$IDLE_SECS" '
-	function f(name,   i, kv) { for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == name) return kv[2] } return 0 }
-	{ printf "idle (%d s, no logins), CPU ms per second: hummingbird proxy %.2f, hummingbird-director %.2f, redis %.2f; dovecot director proxy %.2f\n",
-	         s, 1000 * f("fe_hb") / tick / s, 1000 * f("dir") / tick / s, 1000 * f("redis") / tick / s,
-	         1000 * f("fe_dd") / tick / s }' "$D/idle"
+	for p in "${HB_PATHS[@]}" dd; do after+=("$(ticks_dovecot "$D/${FEDIR[$p]}")"); done
+	r1=$(ticks_self "$REDIS_PID"); [ -n "$DIRECTOR_PID" ] && d1=$(ticks_self "$DIRECTOR_PID")
+	printf 'idle (%d s, no logins), CPU ms per second:' "$IDLE_SECS"
+	for p in "${HB_PATHS[@]}" dd; do
+		printf ' %s %s,' "$p" "$(awk -v t=$((after[i] - before[i])) -v k="$TICK" -v s="$IDLE_SECS" \
+			'BEGIN { printf "%.2f", 1000 * t / k / s }')"
+		i=$((i + 1))
+	done
+	printf ' hummingbird-director %s, redis %s\n' \
+		"$(awk -v t=$((d1 - d0)) -v k="$TICK" -v s="$IDLE_SECS" 'BEGIN { printf "%.2f", 1000 * t / k / s }')" \
+		"$(awk -v t=$((r1 - r0)) -v k="$TICK" -v s="$IDLE_SECS" 'BEGIN { printf "%.2f", 1000 * t / k / s }')"
 }
-
-addr_of() { case $1 in hb) echo 127.0.0.10 ;; dd) echo 127.0.0.11 ;; *) echo 127.0.0.2 ;; esac; }
 
 # Sums the rounds of each path and prints the comparison.
 summarize_load() {
-	awk -v tick="$TICK" -v secs="$SECS" '
+	awk -v tick="$TICK" -v order="$(all_paths | tr '\n' ' ')" -v addrs="$(for p in $(all_paths); do
+		printf '%s ' "${ADDR[$p]}"; done)" '
 	function f(name,   i, kv) { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == name) return kv[2] } return 0 }
 	{ p = $1; n[p]++; lg[p] += f("logins"); el[p] += f("elapsed"); fl[p] += f("failures")
 	  fe[p] += f("fe_ticks"); di[p] += f("dir_ticks"); rd[p] += f("redis_ticks"); be[p] += f("be_ticks")
 	  lc[p] += f("loadgen_cpu_s"); sc[p] += f("scripts")
-	  # per-round rates, paired by their order: the k-th round of each path ran in round k
-	  rr[p, n[p]] = f("elapsed") > 0 ? f("logins") / f("elapsed") : 0 }
+	  # per-round rates and frontend host CPU per login, paired by their order: the k-th round
+	  # of each path ran in round k
+	  rr[p, n[p]] = f("elapsed") > 0 ? f("logins") / f("elapsed") : 0
+	  rc[p, n[p]] = f("logins") > 0 ? (f("fe_ticks") + f("dir_ticks")) / f("logins") : 0 }
 	function median(a, m,   i, j, t) {   # sorts a[1..m] (insertion sort: mawk has no asort)
 	  for (i = 2; i <= m; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
 	  return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2 }
 	function ms(t, l) { return l > 0 ? 1000 * t / tick / l : 0 }
+	function paired(a, b,   k, m, pr) {
+	  m = 0
+	  for (k = 1; k <= n[a] && k <= n[b]; k++) if (rr[b, k] > 0) pr[++m] = rr[a, k] / rr[b, k]
+	  return m > 0 ? median(pr, m) : 0 }
+	function paired_cpu(a, b,   k, m, pr) {
+	  m = 0
+	  for (k = 1; k <= n[a] && k <= n[b]; k++) if (rc[b, k] > 0) pr[++m] = rc[a, k] / rc[b, k]
+	  return m > 0 ? median(pr, m) : 0 }
 	END {
-	  printf "\n%-38s %9s %9s %10s %10s %10s %10s %8s %8s\n", "path (sum of rounds)", "logins", "logins/s",
-	         "fe ms/lgn", "dir ms/lgn", "redis ms/l", "be ms/lgn", "failures", "loadgen"
-	  split("hb dd direct", order, " ")
-	  names["hb"] = "dovecot proxy + hummingbird (.10)"; names["dd"] = "dovecot director (.11)"
-	  names["direct"] = "direct to backend (.2)"
-	  for (k = 1; k <= 3; k++) { p = order[k]; if (!(p in n)) continue
+	  np = split(order, paths, " "); split(addrs, addr, " ")
+	  printf "\n%-24s %9s %9s %10s %10s %10s %10s %8s %8s\n", "path (sum of rounds)", "logins", "logins/s",
+	         "proxy ms/l", "hbdir ms/l", "redis ms/l", "be ms/lgn", "failures", "loadgen"
+	  for (k = 1; k <= np; k++) { p = paths[k]; if (!(p in n)) continue
 	    rate[p] = el[p] > 0 ? lg[p] / el[p] : 0
-	    printf "%-38s %9d %9.1f %10.2f %10.2f %10.2f %10.2f %8d %7.1f%%\n", names[p], lg[p], rate[p],
+	    printf "%-24s %9d %9.1f %10.2f %10.2f %10.2f %10.2f %8d %7.1f%%\n", p " (" addr[k] ")", lg[p], rate[p],
 	           ms(fe[p], lg[p]), ms(di[p], lg[p]), ms(rd[p], lg[p]), ms(be[p], lg[p]), fl[p],
 	           (el[p] > 0 ? 100 * lc[p] / el[p] : 0) }
-	  if (("hb" in n) && ("dd" in n) && lg["dd"] > 0 && lg["hb"] > 0 && fe["dd"] > 0) {
-	    printf "\nratio hummingbird / dovecot-director:\n"
-	    printf "  logins/s                                 %.3f  (goal >= 1.0)\n", rate["hb"] / rate["dd"]
-	    m = 0
-	    for (k = 1; k <= n["hb"] && k <= n["dd"]; k++) if (rr["dd", k] > 0) pr[++m] = rr["hb", k] / rr["dd", k]
-	    if (m > 0) printf "  logins/s, paired (median of per-round ratios) %.3f\n", median(pr, m)
-	    printf "  frontend CPU per login (dovecot proxy)   %.3f  (goal <= 1.0)\n", ms(fe["hb"], lg["hb"]) / ms(fe["dd"], lg["dd"])
-	    printf "  frontend host CPU per login (proxy + hummingbird-director) %.3f\n",
-	           ms(fe["hb"] + di["hb"], lg["hb"]) / ms(fe["dd"], lg["dd"])
-	    printf "  routing CPU per login (proxy+director+redis vs. director proxy) %.3f\n",
-	           ms(fe["hb"] + di["hb"] + rd["hb"], lg["hb"]) / ms(fe["dd"], lg["dd"])
-	    printf "\nRedis routing scripts per hummingbird login: %.2f (the rest answered from the passdb cache)\n",
-	           sc["hb"] / lg["hb"]
-	  } else if (!("hb" in n)) {
-	    printf "\nhummingbird side not measured (director or passdb module not built)\n"
+	  hbs = 0
+	  for (k = 1; k <= np; k++) { p = paths[k]
+	    if (p !~ /^hb-/ || !(p in n) || lg[p] == 0 || lg["dd"] == 0 || fe["dd"] == 0) continue
+	    hbs++; dd = ms(fe["dd"], lg["dd"])
+	    printf "\nratio %s / dd (Dovecot director instance, every process of it):\n", p
+	    printf "  logins/s                                        %.3f  (paired median %.3f)\n",
+	           rate[p] / rate["dd"], paired(p, "dd")
+	    printf "  CPU per login, Dovecot proxy alone              %.3f\n", ms(fe[p], lg[p]) / dd
+	    printf "  CPU per login, frontend host (proxy + hummingbird-director) %.3f  <- goal <= 1.0\n",
+	           ms(fe[p] + di[p], lg[p]) / dd
+	    printf "    the same, paired (median of per-round ratios)  %.3f\n", paired_cpu(p, "dd")
+	    printf "  CPU per login, with Redis (shared store, elsewhere in a cluster) %.3f\n",
+	           ms(fe[p] + di[p] + rd[p], lg[p]) / dd
+	    printf "  Redis routing scripts per login %.2f (the rest answered from the passdb cache)\n", sc[p] / lg[p]
+	    if (first == "") first = p
+	    else printf "  against %s: proxy CPU per login %+.3f ms (%.3f), logins/s paired %.3f\n", first,
+	           ms(fe[p], lg[p]) - ms(fe[first], lg[first]), ms(fe[p], lg[p]) / ms(fe[first], lg[first]),
+	           paired(p, first)
 	  }
+	  if (hbs == 0) printf "\nhummingbird side not measured (director or passdb module not built)\n"
 	}' "$D/rounds"
 }
 
@@ -532,7 +612,7 @@ lookup_bench() {
 }
 
 # --- main -----------------------------------------------------------------------------------
-[ "$(id -u)" = 0 ] || die "run as root (Dovecot instances, module install)"
+[ "$(id -u)" = 0 ] || die "run as root (Dovecot instances, a mount namespace for the passdb module)"
 case $BACKENDS in tuned|stock) ;; *) die "BENCH_BACKENDS must be tuned or stock" ;; esac
 [ -x "$LOADGEN" ] && [ -x "$LOOKUPB" ] || die "build first: $LOADGEN / $LOOKUPB missing (make in $BUILDDIR)"
 grep -q -- '--enable-asan' "$BUILDDIR/config.status" 2>/dev/null &&
@@ -540,6 +620,19 @@ grep -q -- '--enable-asan' "$BUILDDIR/config.status" 2>/dev/null &&
 HB_READY=1
 [ -x "$DIRECTOR" ] || { log "note: $DIRECTOR not built: hummingbird side skipped"; HB_READY=0; }
 [ -f "$MODULE" ] || { log "note: $MODULE not built: hummingbird side skipped"; HB_READY=0; }
+[ -f "$SHIPPED_PROXY" ] && [ -f "$SHIPPED_METRICS" ] && [ -f "$AUTHDB_NS" ] ||
+	die "$SHIPPED_PROXY, $SHIPPED_METRICS or $AUTHDB_NS missing"
+n=0
+for v in $VARIANTS; do
+	proxy_variant_ok "$v" || die "unknown BENCH_PROXY_VARIANT $v (one or more of: $VARIANT_NAMES)"
+	[ -z "${ADDR[hb-$v]:-}" ] || die "BENCH_PROXY_VARIANT names $v twice"
+	# the first on 127.0.0.10, the others from 127.0.0.12 (127.0.0.11 is Dovecot's director)
+	ADDR[hb-$v]=127.0.0.$((n == 0 ? 10 : 11 + n)); FEDIR[hb-$v]=hbfe-$v
+	[ "$HB_READY" = 1 ] && HB_PATHS+=("hb-$v")
+	n=$((n + 1))
+done
+[ "$n" -gt 0 ] || die "BENCH_PROXY_VARIANT is empty"
+shipped_proxy_snippet >/dev/null     # the shipped paths are still there: say so before starting
 
 D=$(mktemp -d /tmp/hb-bench.XXXXXX)
 chmod 755 "$D"
@@ -555,16 +648,18 @@ write_backend_conf "$D/b1" 127.0.0.2 b1; start_dovecot "$D/b1" 127.0.0.2
 write_backend_conf "$D/b2" 127.0.0.3 b2; start_dovecot "$D/b2" 127.0.0.3
 write_dd_conf "$D/dd"; start_dovecot "$D/dd" 127.0.0.11
 if [ "$HB_READY" = 1 ]; then
-	log "starting hummingbird-director and the hummingbird proxy 127.0.0.10"
 	start_director
-	install_module
-	write_hb_frontend_conf "$D/hbfe"; start_dovecot "$D/hbfe" 127.0.0.10
+	for p in "${HB_PATHS[@]}"; do
+		log "starting the hummingbird proxy ${ADDR[$p]}: $SHIPPED_PROXY, variant ${p#hb-}"
+		write_hb_frontend_conf "$D/${FEDIR[$p]}" "${ADDR[$p]}" "${p#hb-}"
+		start_dovecot "$D/${FEDIR[$p]}" "${ADDR[$p]}" authdb
+	done
 fi
 sleep 1   # let process_min_avail login processes come up
 
-printf 'director benchmark: %d rounds x %d s, %d clients, %d users, %s backends, fast path %s, %s cores, load average %s\n' \
-	"$ROUNDS" "$SECS" "$CLIENTS" "$USERS" "$BACKENDS" "$([ "$FAST" = 1 ] && echo on || echo off)" \
-	"$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
+printf 'director benchmark: %d rounds x %d s, %d clients, %d users, %s backends, proxy %s (fast path %s), %s cores, load average %s\n' \
+	"$ROUNDS" "$SECS" "$CLIENTS" "$USERS" "$BACKENDS" "$(echo $VARIANTS | tr ' ' ,)" \
+	"$([ "$FAST" = 1 ] && echo on || echo off)" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
 [ "$IDLE_SECS" -gt 0 ] && idle_phase
 load_rounds
 summarize_load

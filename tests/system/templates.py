@@ -5,6 +5,8 @@ loopback-only Postfix.  Placeholders are filled with str.format(); doubled
 braces are literal Dovecot braces.
 """
 
+import os
+
 DOVECOT_COMMON = """\
 base_dir = {dir}/run
 state_dir = {dir}/state
@@ -79,12 +81,14 @@ service lmtp {{
 !include {snippet}
 """
 
+# every test proxy opts in to the login metrics as an operator does: the
+# shipped conf.d/dovecot-proxy-metrics.conf.ext, included where it lies
+PROXY_METRICS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                             "conf.d", "dovecot-proxy-metrics.conf.ext")
+
 PROXY_HEAD = DOVECOT_COMMON + """\
 protocols = imap pop3
-metric hummingbird_route {{
-  filter = event=hummingbird_route_finished
-  group_by = path backend
-}}
+!include """ + os.path.normpath(PROXY_METRICS).replace("{", "{{").replace("}", "}}") + """
 auth_failure_delay = 0
 login_proxy_max_reconnects = 0
 """

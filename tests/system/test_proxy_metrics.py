@@ -1,9 +1,10 @@
-"""The early-warning metrics the proxy exports per backend (the metric blocks
-of conf.d/dovecot-proxy.conf.ext, as shipped, in a real Dovecot 2.3 proxy):
+"""The early-warning metrics the proxy exports per backend (the opt-in
+conf.d/dovecot-proxy-metrics.conf.ext, as shipped, in a real Dovecot 2.3 proxy):
 every proxied login is counted for its backend with the backend's login time,
 a login the backend refuses and one whose backend does not answer are counted
 as failed for that backend, and every started login is counted, so that
 started - established - failed shows logins that vanished."""
+import os
 import re
 import socket
 import subprocess
@@ -19,13 +20,14 @@ PROXY_IP = "127.0.0.58"
 PREFIX = "hb:"
 
 
-def shipped_proxy_metrics():
-    """The hb_proxy_* metric blocks of conf.d/dovecot-proxy.conf.ext."""
-    with open("%s/conf.d/dovecot-proxy.conf.ext" % harness.SRCDIR) as f:
-        text = f.read()
-    blocks = re.findall(r"^metric hb_proxy_\w+ \{\n(?:  .*\n)+\}\n", text, re.M)
+def includes_shipped_metrics(conf_path):
+    """Whether CONF_PATH includes conf.d/dovecot-proxy-metrics.conf.ext, as
+    an operator who opts in does, and that file has the hb_proxy_* blocks."""
+    with open(os.path.join(harness.SRCDIR, "conf.d", "dovecot-proxy-metrics.conf.ext")) as f:
+        blocks = re.findall(r"^metric hb_proxy_\w+ \{\n(?:  .*\n)+\}\n", f.read(), re.M)
     assert len(blocks) == 3, blocks
-    return "".join(blocks)
+    with open(conf_path) as f:
+        return re.search(r"^!include \S*/conf\.d/dovecot-proxy-metrics\.conf\.ext$", f.read(), re.M)
 
 
 def stats(conf_path):
@@ -66,8 +68,7 @@ def test_proxy_counts_logins_failures_and_starts_per_backend(env):
     hbctl("backend", "add", "pxm1", be.ip, "--imap-port", be.imap_port,
           "--lmtp-port", be.lmtp_port)
     proxy = harness.DovecotProxy(env, "ppxm", PROXY_IP, director.socket)
-    with open(proxy.conf_path, "a") as f:
-        f.write(shipped_proxy_metrics())
+    assert includes_shipped_metrics(proxy.conf_path)   # templates.PROXY_HEAD
     env.add(proxy).start()
     ok_name = "hb_proxy_login_" + BACKEND_IP
     failed_name = "hb_proxy_login_failed_" + BACKEND_IP
