@@ -315,13 +315,14 @@ service pop3-login {
     port = 0
   }
 }
+!include $1/dovecot-proxy.conf.ext
+# after the snippet: its LMTP listener (127.0.0.1:24) moves to this proxy's address
 service lmtp {
   inet_listener lmtp {
     address = $2
     port = $LMTP_PORT
   }
 }
-!include $1/dovecot-proxy.conf.ext
 EOF
 	proxy_metrics "$3" >"$1/dovecot-proxy-metrics.conf.ext"
 	if [ -s "$1/dovecot-proxy-metrics.conf.ext" ]; then

@@ -1,8 +1,9 @@
 """test_proxy_lmtp.py - system test of the LMTP part of
 conf.d/dovecot-proxy.conf.ext as shipped (issue 18): `lmtp_proxy = yes`
 with the `protocols` line and the listener it needs, added to a test proxy
-with only the port changed, parses with doveconf and proxies a delivery to
-the recipient's backend.  The first docstring line of each test says what it
+with only the listener's address and port changed, parses with doveconf and
+proxies a delivery to the recipient's backend; as shipped the listener is on
+loopback only (LMTP takes mail for anyone without a login).  The first docstring line of each test says what it
 proves.
 """
 
@@ -20,14 +21,17 @@ SNIPPET = os.path.join(harness.SRCDIR, "conf.d", "dovecot-proxy.conf.ext")
 
 def shipped_lmtp_part(port):
     """The snippet's LMTP part, from its comment to the end of `protocol
-    lmtp { }`, with only the listener's port changed."""
+    lmtp { }`, with only the listener's address (the test proxy's own
+    loopback address) and port changed."""
     with open(SNIPPET) as f:
         text = f.read()
     start = text.index("# LMTP: deliveries")
     end = text.index("lmtp_proxy = yes\n}\n", start) + len("lmtp_proxy = yes\n}\n")
     part = text[start:end]
     assert "protocols = $protocols lmtp\n" in part and part.count("port = 24\n") == 1, part
-    return part.replace("port = 24\n", "port = %d\n" % port)
+    assert part.count("address = 127.0.0.1\n") == 1, "the shipped LMTP listener is not loopback-only"
+    return part.replace("port = 24\n", "port = %d\n" % port).replace(
+        "address = 127.0.0.1\n", "address = %s\n" % LMTP_PROXY_IP)
 
 
 def test_shipped_lmtp_proxy_part_delivers_to_the_users_backend(cluster):
