@@ -18,6 +18,7 @@ DIRECTOR_CORE = \
 	director/metrics.c director/metrics.h \
 	director/netstring.c director/netstring.h \
 	director/probe.c director/probe.h \
+	director/probe-reply.c director/probe-reply.h \
 	director/proto.c director/proto.h \
 	director/reassign.c director/reassign.h \
 	director/redis.c director/redis.h \

@@ -6,6 +6,7 @@
  * (PROBE_INPUT_MAX) and every probe ends within its timeout. */
 #include "hb-config-auto.h"
 #include "probe.h"
+#include "probe-reply.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -95,43 +96,28 @@ static const char *quote_reply(struct probe *p, const char *what, const char *li
 	return p->reason;
 }
 
-/* The health LOGIN's tagged answer.  A wrong password is the operator's
- * to fix (PROBE_OK with a reason); any other refusal is how an overloaded
- * Dovecot answers (auth timeouts, [UNAVAILABLE]): sick, not dead. */
-static enum probe_status probe_login_reply(struct probe *p, const char *line,
-					   const char **reason_r)
-{
-	bufferevent_write(p->bev, "h2 LOGOUT\r\n", 11);
-	if (strncmp(line, "h1 OK", 5) == 0)
-		return PROBE_OK;
-	if (strstr(line, "[AUTHENTICATIONFAILED]") != NULL) {
-		*reason_r = "the backend refused the health login";
-		return PROBE_OK;
-	}
-	*reason_r = quote_reply(p, "health login failed", line);
-	return PROBE_SICK;
-}
-
-/* IMAP: the greeting, then the health LOGIN's tagged answer if one is sent;
- * untagged lines in between are skipped.  Returns -1 while more is needed. */
+/* IMAP: the greeting, then the health LOGIN's tagged answer if one is sent
+ * (probe-reply.c says what each line means). */
 static int probe_imap_line(struct probe *p, const char *line, const char **reason_r)
 {
-	if (p->login_sent) {
-		enum probe_status status;
+	int ret, refused;
 
-		if (strncmp(line, "h1 ", 3) != 0)
-			return -1;
-		status = probe_login_reply(p, line, reason_r);
-		return status;
+	if (p->login_sent) {
+		ret = probe_reply_imap_login(line, &refused);
+		if (ret == PROBE_REPLY_MORE)
+			return ret;
+		bufferevent_write(p->bev, "h2 LOGOUT\r\n", 11);
+		if (refused)
+			*reason_r = "the backend refused the health login";
+		else if (ret != PROBE_OK)
+			*reason_r = quote_reply(p, "health login failed", line);
+		return ret;
 	}
-	if (strncmp(line, "* BYE", 5) == 0) {
-		/* Dovecot's "Connection queue full", or going down: alive now */
-		*reason_r = quote_reply(p, "IMAP greeting", line);
-		return PROBE_SICK;
-	}
-	if (strncmp(line, "* OK", 4) != 0) {
-		*reason_r = quote_reply(p, "not an IMAP greeting", line);
-		return PROBE_DEAD;
+	ret = probe_reply_imap_greeting(line);
+	if (ret != PROBE_OK) {
+		*reason_r = quote_reply(p, ret == PROBE_SICK ? "IMAP greeting" :
+					"not an IMAP greeting", line);
+		return ret;
 	}
 	if (p->login_cmd == NULL) {
 		bufferevent_write(p->bev, "h LOGOUT\r\n", 10);
@@ -139,39 +125,30 @@ static int probe_imap_line(struct probe *p, const char *line, const char **reaso
 	}
 	bufferevent_write(p->bev, p->login_cmd, strlen(p->login_cmd));
 	p->login_sent = 1;
-	return -1;
+	return PROBE_REPLY_MORE;
 }
 
-/* An SMTP-style reply line that is not the one wanted: 4xx is temporary by
- * the protocol's own rules (sick), anything else is an error (dead). */
-static int probe_lmtp_refusal(struct probe *p, const char *what, const char *line,
-			      const char **reason_r)
-{
-	*reason_r = quote_reply(p, what, line);
-	return line[0] == '4' ? PROBE_SICK : PROBE_DEAD;
-}
-
-/* Handle one greeting/reply line: a probe_status when done, -1 for more. */
+/* Handle one greeting/reply line: a probe_status when done, MORE for more. */
 static int probe_line(struct probe *p, const char *line, const char **reason_r)
 {
+	int ret;
+
 	if (p->kind == PROBE_IMAP)
 		return probe_imap_line(p, line, reason_r);
-	if (!p->lhlo_sent) {
-		if (strncmp(line, "220-", 4) == 0)
-			return -1;
-		if (strncmp(line, "220 ", 4) != 0)
-			return probe_lmtp_refusal(p, "LMTP greeting", line, reason_r);
-		bufferevent_write(p->bev, "LHLO hummingbird-director\r\n", 27);
-		p->lhlo_sent = 1;
-		return -1;
+	ret = probe_reply_lmtp(line, p->lhlo_sent ? "250" : "220");
+	if (ret == PROBE_REPLY_MORE)
+		return ret;
+	if (ret != PROBE_OK) {
+		*reason_r = quote_reply(p, p->lhlo_sent ? "LMTP LHLO answered" : "LMTP greeting", line);
+		return ret;
 	}
-	if (strncmp(line, "250-", 4) == 0)
-		return -1;
-	if (strncmp(line, "250 ", 4) == 0) {
+	if (p->lhlo_sent) {
 		bufferevent_write(p->bev, "QUIT\r\n", 6);
 		return PROBE_OK;
 	}
-	return probe_lmtp_refusal(p, "LMTP LHLO answered", line, reason_r);
+	bufferevent_write(p->bev, "LHLO hummingbird-director\r\n", 27);
+	p->lhlo_sent = 1;
+	return PROBE_REPLY_MORE;
 }
 
 static void on_probe_read(struct bufferevent *bev, void *arg)
@@ -181,11 +158,11 @@ static void on_probe_read(struct bufferevent *bev, void *arg)
 	const char *reason = NULL;
 	char *line;
 	size_t len;
-	int ret = -1;
+	int ret = PROBE_REPLY_MORE;
 
 	if (evbuffer_get_length(in) > 0)
 		p->heard = 1;
-	while (ret < 0 && (line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF)) != NULL) {
+	while (ret == PROBE_REPLY_MORE && (line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF)) != NULL) {
 		if (len > PROBE_LINE_MAX) {
 			ret = PROBE_DEAD;
 			reason = "reply line too long";
@@ -194,11 +171,11 @@ static void on_probe_read(struct bufferevent *bev, void *arg)
 		}
 		free(line);
 	}
-	if (ret < 0 && evbuffer_get_length(in) > PROBE_INPUT_MAX) {
+	if (ret == PROBE_REPLY_MORE && evbuffer_get_length(in) > PROBE_INPUT_MAX) {
 		ret = PROBE_DEAD;
 		reason = "too much input without a line end";
 	}
-	if (ret >= 0)
+	if (ret != PROBE_REPLY_MORE)
 		probe_finish(p, (enum probe_status)ret, reason);
 }
 

@@ -6,6 +6,7 @@
 #include "hb-config-auto.h"
 #include "director.h"
 #include "watch.h"
+#include "probe-reply.h"
 #include "hb-dlist.h"
 #include "hb-log.h"
 
@@ -59,23 +60,6 @@ static void watch_free(struct watch *wt)
 	free(wt);
 }
 
-/* BYE text saying the server goes down ("Shutting down", "Server shutting
-   down."), in any case */
-static int bye_says_shutdown(const char *bye)
-{
-	static const char word[] = "shutting down";
-
-	for (const char *p = bye; *p != '\0'; p++) {
-		size_t i = 0;
-
-		while (word[i] != '\0' && (p[i] | 0x20) == word[i])
-			i++;
-		if (word[i] == '\0')
-			return 1;
-	}
-	return 0;
-}
-
 /* The connection ended: only a greeted watch that was closed without a BYE,
  * or with one saying the server shuts down, is news; a BYE for inactivity
  * or "Connection queue full" (an overloaded Dovecot drops its oldest
@@ -89,7 +73,7 @@ static void watch_ended(struct watch *wt, const char *how)
 	if (wt->greeted && wt->bye[0] == '\0') {
 		snprintf(reason, sizeof(reason), "IMAP connection %s without a BYE", how);
 		news = 1;
-	} else if (wt->greeted && bye_says_shutdown(wt->bye)) {
+	} else if (wt->greeted && probe_reply_bye_is_shutdown(wt->bye)) {
 		snprintf(reason, sizeof(reason), "IMAP server said: %s", wt->bye);
 		news = 1;
 	}

@@ -17,6 +17,7 @@ UNIT_TESTS += \
 	tests/unit/test-netstring \
 	tests/unit/test-cache \
 	tests/unit/test-census-who \
+	tests/unit/test-probe-reply \
 	tests/unit/test-userdb-reply
 UNIT_TESTS += tests/unit/test-hb-ratelimit
 UNIT_TESTS += tests/unit/test-hb-route-scripts
@@ -77,6 +78,11 @@ tests_unit_test_userdb_reply_SOURCES = tests/unit/test-userdb-reply.c director/u
 tests_unit_test_userdb_reply_CPPFLAGS = $(UNIT_DIRECTOR_CPPFLAGS)
 tests_unit_test_userdb_reply_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_userdb_reply_LDADD = $(UNIT_LIBS)
+
+tests_unit_test_probe_reply_SOURCES = tests/unit/test-probe-reply.c director/probe-reply.c
+tests_unit_test_probe_reply_CPPFLAGS = $(UNIT_DIRECTOR_CPPFLAGS)
+tests_unit_test_probe_reply_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_probe_reply_LDADD = $(UNIT_LIBS)
 
 tests_unit_test_census_who_SOURCES = tests/unit/test-census-who.c director/census-who.c
 tests_unit_test_census_who_CPPFLAGS = $(UNIT_DIRECTOR_CPPFLAGS)
