@@ -52,6 +52,7 @@ struct backend_health {
 	struct event *confirm_timer;
 	struct doveadm_req *life_req; /* doveadm asked for a sign of life */
 	struct reassign *reassign;    /* moving its users after a failover */
+	struct watch *watch;          /* idle IMAP connection between checks */
 	long long reassigned_epoch;   /* table epoch when the last run ended */
 	int kick_owed;                /* failed, and its failover kick failed */
 	int present;                  /* in the current table (sync's sweep) */
@@ -69,7 +70,6 @@ struct health {
 	int lease_held;
 	struct event *round_timer;
 	struct backend_health *backends;
-	struct watches *watches;
 };
 
 enum verdict { V_OK, V_SICK, V_SLOW, V_DEAD, V_SILENT };
@@ -310,6 +310,7 @@ static void backend_health_free(struct health *h, struct backend_health *bh)
 	check_cancel(&bh->check);
 	doveadm_cancel(&bh->life_req);
 	reassign_stop(&bh->reassign);
+	watch_close(&bh->watch);
 	event_free(bh->confirm_timer);
 	free(bh);
 }
@@ -368,8 +369,6 @@ static void backends_clear(struct health *h)
 {
 	while (h->backends != NULL)
 		backend_health_free(h, h->backends);
-	if (h->watches != NULL)
-		watches_clear(h->watches);
 }
 
 /* A failed backend whose fence is over and that still has users: move them
@@ -397,13 +396,25 @@ void health_kick_owed(struct health *h, const char *name, int owed)
 		bh->kick_owed = owed;
 }
 
-static void on_watch_lost(void *ctx, const char *backend, const char *reason)
+/* The watch connection ended (and freed itself); REASON: it looks like a
+ * death, which the next check, run at once, confirms or not. */
+static void on_watch_end(void *ctx, const char *reason)
 {
-	struct health *h = ctx;
-	struct backend_health *bh = h->lease_held ? backend_health_find(h, backend) : NULL;
+	struct backend_health *bh = ctx;
 
-	if (bh != NULL)
+	bh->watch = NULL;
+	if (reason != NULL)
 		observe_dead(bh, reason, 0);
+}
+
+/* Keep a fresh watch connection open to B (reopened at the next round after
+ * it ended). */
+static void watch_keep(struct backend_health *bh, const struct hb_backend *b)
+{
+	if (bh->watch != NULL && watch_stale(bh->watch, b, director_now_ms()))
+		watch_close(&bh->watch);
+	if (bh->watch == NULL)
+		bh->watch = watch_open(bh->h->d->base, b, on_watch_end, bh);
 }
 
 /* ------------------------------------------------------- health login --- */
@@ -493,10 +504,9 @@ static void health_round(struct health *h)
 		else
 			check_running(bh);
 		reassign_if_due(bh, &d->table.backends[i], d->table.user_counts[i]);
+		watch_keep(bh, &d->table.backends[i]);
 	}
 	login_forget(h);	/* the probes keep their own copies */
-	if (h->watches != NULL)
-		watches_sync(h->watches);
 }
 
 static void on_round_timer(evutil_socket_t fd, short what, void *arg)
@@ -554,7 +564,6 @@ struct health *health_create(struct director *d)
 	if (h == NULL)
 		return NULL;
 	h->d = d;
-	h->watches = watches_create(d, on_watch_lost, h);
 	h->round_timer = evtimer_new(d->base, on_round_timer, h);
 	evtimer_add(h->round_timer, &now);
 	return h;
@@ -567,7 +576,6 @@ void health_destroy(struct health **_h)
 	if (h == NULL)
 		return;
 	backends_clear(h);
-	watches_destroy(&h->watches);
 	login_forget(h);
 	event_free(h->round_timer);
 	free(h);

@@ -46,6 +46,15 @@ int probe_reply_lmtp(const char *line, const char *want)
 	return line[0] == '4' ? PROBE_SICK : PROBE_DEAD;
 }
 
+void probe_reply_quote(char *dst, size_t dst_size, const char *line)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < dst_size && line[i] != '\0'; i++)
+		dst[i] = line[i] >= 0x20 && line[i] < 0x7f ? line[i] : '?';
+	dst[i] = '\0';
+}
+
 int probe_reply_bye_is_shutdown(const char *bye)
 {
 	static const char word[] = "shutting down";

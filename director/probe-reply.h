@@ -6,6 +6,7 @@
 #ifndef DIRECTOR_PROBE_REPLY_H
 #define DIRECTOR_PROBE_REPLY_H
 
+#include <stddef.h>
 #include "probe.h"
 
 /* A probe_status, or PROBE_REPLY_MORE: read on. */
@@ -23,6 +24,9 @@ int probe_reply_imap_login(const char *line, int *refused_r);
    MORE for "WANT-" continuation lines, OK for "WANT ", SICK for 4xx (the
    protocol's own word for "try later"), DEAD for anything else. */
 int probe_reply_lmtp(const char *line, const char *want);
+/* LINE made printable (anything outside ASCII 0x20-0x7e becomes '?') and
+   cut to fit DST (DST_SIZE > 0): safe to log and store. */
+void probe_reply_quote(char *dst, size_t dst_size, const char *line);
 /* A BYE text that says the server goes down ("Shutting down", "Server
    shutting down."), in any case. */
 int probe_reply_bye_is_shutdown(const char *bye);

@@ -87,11 +87,8 @@ static void on_invalid_address(evutil_socket_t fd, short what, void *arg)
 static const char *quote_reply(struct probe *p, const char *what, const char *line)
 {
 	char shown[PROBE_QUOTE_MAX + 1];
-	size_t i;
 
-	for (i = 0; i < PROBE_QUOTE_MAX && line[i] != '\0'; i++)
-		shown[i] = line[i] >= 0x20 && line[i] < 0x7f ? line[i] : '?';
-	shown[i] = '\0';
+	probe_reply_quote(shown, sizeof(shown), line);
 	snprintf(p->reason, sizeof(p->reason), "%s: %s", what, shown);
 	return p->reason;
 }

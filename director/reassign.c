@@ -23,6 +23,7 @@
 struct reassign {
 	struct director *d;
 	char backend[HB_BACKEND_NAME_MAX + 1];
+	char sha[41];                /* SCRIPT LOAD of hb_script_reassign */
 	unsigned int pending;        /* replies still to come */
 	unsigned int progress;       /* users this batch moved or dropped */
 	unsigned long moved, left;   /* whole run */
@@ -90,8 +91,8 @@ static void reassign_user(struct reassign *r, const char *user, const char *now_
 	const char *argv[REASSIGN_FIXED_ARGS + DIRECTOR_MAX_BACKENDS];
 	size_t n;
 
-	argv[0] = "EVAL";
-	argv[1] = hb_script_reassign;
+	argv[0] = "EVALSHA";
+	argv[1] = r->sha;
 	argv[2] = "0";
 	argv[3] = d->set->key_prefix;
 	argv[4] = user;
@@ -144,6 +145,20 @@ static void reassign_next_batch(struct reassign *r)
 	director_redis_call(r->d, 4, argv, on_batch, r);
 }
 
+static void on_script_loaded(struct director *d, redisReply *reply, const char *error, void *ctx)
+{
+	struct reassign *r = ctx;
+
+	if (reassign_settle(r))
+		return;
+	if (reply == NULL || reply->type != REDIS_REPLY_STRING || reply->len != 40) {
+		reassign_end(r, error != NULL ? error : "SCRIPT LOAD gave no SHA");
+		return;
+	}
+	memcpy(r->sha, reply->str, 41);
+	reassign_next_batch(r);
+}
+
 struct reassign *reassign_start(struct director *d, const char *backend)
 {
 	struct reassign *r = calloc(1, sizeof(*r));
@@ -153,7 +168,9 @@ struct reassign *reassign_start(struct director *d, const char *backend)
 	r->d = d;
 	r->running = 1;
 	snprintf(r->backend, sizeof(r->backend), "%s", backend);
-	reassign_next_batch(r);
+	const char *argv[] = { "SCRIPT", "LOAD", hb_script_reassign };
+	r->pending++;
+	director_redis_call(d, 3, argv, on_script_loaded, r);
 	return r;
 }
 

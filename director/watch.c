@@ -1,14 +1,13 @@
-/* watch.c - the idle IMAP connection per backend.  It waits for the greeting,
- * then only listens: a "* BYE" is remembered, the close that follows tells
- * what happened.  Dovecot drops idle unauthenticated clients after three
- * minutes, so a watch is renewed (closed quietly and opened again) every
- * WATCH_RENEW_MS.  Input is bounded; nothing is ever sent. */
+/* watch.c - the idle IMAP connection to one backend.  It waits for the
+ * greeting, then only listens: a "* BYE" is remembered, the close that
+ * follows tells what happened.  Dovecot drops idle unauthenticated clients
+ * after three minutes, so health.c renews a watch (closes it quietly and
+ * opens another) once watch_stale() says so.  Input is bounded; nothing is
+ * ever sent. */
 #include "hb-config-auto.h"
 #include "director.h"
 #include "watch.h"
 #include "probe-reply.h"
-#include "hb-dlist.h"
-#include "hb-log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,40 +20,23 @@
 #define WATCH_BYE_MAX 80
 
 struct watch {
-	struct watches *ws;
-	struct watch *prev, *next;
-	char backend[HB_BACKEND_NAME_MAX + 1];
 	char host[HB_HOST_MAX + 1];
 	unsigned int port;
 	struct bufferevent *bev;
 	long long opened_ms;
 	int greeted;
-	int present;                  /* still in the table (sync's sweep) */
-	char bye[WATCH_BYE_MAX + 1];  /* the server's BYE text, "" = none */
-};
-
-struct watches {
-	struct director *d;
-	watch_lost_cb *lost;
+	char bye[WATCH_BYE_MAX + 1];  /* the server's BYE line, "" = none */
+	watch_end_cb *end;
 	void *ctx;
-	struct watch *list;
 };
 
-struct watches *watches_create(struct director *d, watch_lost_cb *lost, void *ctx)
+void watch_close(struct watch **_wt)
 {
-	struct watches *w = calloc(1, sizeof(*w));
+	struct watch *wt = *_wt;
 
-	if (w == NULL)
-		return NULL;
-	w->d = d;
-	w->lost = lost;
-	w->ctx = ctx;
-	return w;
-}
-
-static void watch_free(struct watch *wt)
-{
-	HB_DLIST_REMOVE(wt->ws->list, wt);
+	if (wt == NULL)
+		return;
+	*_wt = NULL;
 	if (wt->bev != NULL)
 		bufferevent_free(wt->bev);
 	free(wt);
@@ -66,8 +48,9 @@ static void watch_free(struct watch *wt)
  * waiting clients) is not. */
 static void watch_ended(struct watch *wt, const char *how)
 {
-	struct watches *ws = wt->ws;
-	char backend[sizeof(wt->backend)], reason[160];
+	watch_end_cb *end = wt->end;
+	void *ctx = wt->ctx;
+	char reason[160];
 	int news = 0;
 
 	if (wt->greeted && wt->bye[0] == '\0') {
@@ -77,25 +60,16 @@ static void watch_ended(struct watch *wt, const char *how)
 		snprintf(reason, sizeof(reason), "IMAP server said: %s", wt->bye);
 		news = 1;
 	}
-	snprintf(backend, sizeof(backend), "%s", wt->backend);
-	watch_free(wt);
-	if (news)
-		ws->lost(ws->ctx, backend, reason);
+	watch_close(&wt);
+	end(ctx, news ? reason : NULL);
 }
 
 static void watch_line(struct watch *wt, const char *line)
 {
-	size_t i;
-
-	if (!wt->greeted && strncmp(line, "* OK", 4) == 0) {
+	if (!wt->greeted && probe_reply_imap_greeting(line) == PROBE_OK)
 		wt->greeted = 1;
-		return;
-	}
-	if (strncmp(line, "* BYE", 5) != 0)
-		return;
-	for (i = 0; i < WATCH_BYE_MAX && line[i] != '\0'; i++)
-		wt->bye[i] = line[i] >= 0x20 && line[i] < 0x7f ? line[i] : '?';
-	wt->bye[i] = '\0';
+	else if (strncmp(line, "* BYE", 5) == 0)
+		probe_reply_quote(wt->bye, sizeof(wt->bye), line);
 }
 
 static void on_watch_read(struct bufferevent *bev, void *arg)
@@ -109,8 +83,11 @@ static void on_watch_read(struct bufferevent *bev, void *arg)
 		watch_line(wt, line);
 		free(line);
 	}
-	if (evbuffer_get_length(in) > WATCH_INPUT_MAX)
-		watch_free(wt);	/* not Dovecot talking: the probes will say */
+	if (evbuffer_get_length(in) > WATCH_INPUT_MAX) {
+		/* not Dovecot talking: the probes will say */
+		wt->greeted = 0;
+		watch_ended(wt, "flooded");
+	}
 }
 
 static void on_watch_event(struct bufferevent *bev, short what, void *arg)
@@ -122,93 +99,39 @@ static void on_watch_event(struct bufferevent *bev, short what, void *arg)
 	watch_ended(wt, (what & BEV_EVENT_EOF) ? "closed" : "reset");
 }
 
-static void watch_open(struct watches *ws, const struct hb_backend *b)
+struct watch *watch_open(struct event_base *base, const struct hb_backend *b,
+			 watch_end_cb *end, void *ctx)
 {
-	struct watch *wt = calloc(1, sizeof(*wt));
+	struct watch *wt;
 	struct sockaddr_storage ss;
 	int sslen = sizeof(ss);
 	char spec[HB_HOST_MAX + 16];
 
-	if (wt == NULL)
-		return;
-	wt->ws = ws;
-	wt->present = 1;
+	if (b->ports[HB_SERVICE_IMAP] == 0 || (wt = calloc(1, sizeof(*wt))) == NULL)
+		return NULL;
+	wt->end = end;
+	wt->ctx = ctx;
 	wt->port = b->ports[HB_SERVICE_IMAP];
 	wt->opened_ms = director_now_ms();
-	snprintf(wt->backend, sizeof(wt->backend), "%s", b->name);
 	snprintf(wt->host, sizeof(wt->host), "%s", b->host);
-	HB_DLIST_PREPEND(ws->list, wt);
 	snprintf(spec, sizeof(spec), strchr(b->host, ':') != NULL ? "[%s]:%u" : "%s:%u",
 		 b->host, wt->port);
 	memset(&ss, 0, sizeof(ss));
-	if (evutil_parse_sockaddr_port(spec, (struct sockaddr *)&ss, &sslen) < 0) {
-		watch_free(wt);
-		return;
-	}
-	wt->bev = bufferevent_socket_new(ws->d->base, -1,
-					 BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-	if (wt->bev == NULL) {
-		watch_free(wt);
-		return;
+	if (evutil_parse_sockaddr_port(spec, (struct sockaddr *)&ss, &sslen) < 0 ||
+	    (wt->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE |
+					      BEV_OPT_DEFER_CALLBACKS)) == NULL) {
+		watch_close(&wt);
+		return NULL;
 	}
 	bufferevent_setcb(wt->bev, on_watch_read, NULL, on_watch_event, wt);
 	bufferevent_enable(wt->bev, EV_READ);
+	/* a failure is reported through on_watch_event, from the loop */
 	(void)bufferevent_socket_connect(wt->bev, (struct sockaddr *)&ss, sslen);
+	return wt;
 }
 
-static struct watch *watch_find(struct watches *ws, const char *backend)
+int watch_stale(const struct watch *wt, const struct hb_backend *b, long long now_ms)
 {
-	for (struct watch *wt = ws->list; wt != NULL; wt = wt->next)
-		if (strcmp(wt->backend, backend) == 0)
-			return wt;
-	return NULL;
-}
-
-void watches_sync(struct watches *ws)
-{
-	const struct backend_table *t = &ws->d->table;
-	long long now = director_now_ms();
-	struct watch *wt, *next;
-
-	for (wt = ws->list; wt != NULL; wt = wt->next)
-		wt->present = 0;
-	for (size_t i = 0; i < t->count; i++) {
-		const struct hb_backend *b = &t->backends[i];
-
-		if (b->ports[HB_SERVICE_IMAP] == 0)
-			continue;
-		wt = watch_find(ws, b->name);
-		if (wt != NULL && (strcmp(wt->host, b->host) != 0 ||
-				   wt->port != b->ports[HB_SERVICE_IMAP] ||
-				   now - wt->opened_ms > WATCH_RENEW_MS)) {
-			watch_free(wt);	/* quietly: a new one follows */
-			wt = NULL;
-		}
-		if (wt == NULL)
-			watch_open(ws, b);
-		else
-			wt->present = 1;
-	}
-	for (wt = ws->list; wt != NULL; wt = next) {
-		next = wt->next;
-		if (!wt->present)
-			watch_free(wt);
-	}
-}
-
-void watches_clear(struct watches *ws)
-{
-	while (ws->list != NULL)
-		watch_free(ws->list);
-}
-
-void watches_destroy(struct watches **_ws)
-{
-	struct watches *ws = *_ws;
-
-	if (ws == NULL)
-		return;
-	*_ws = NULL;
-	watches_clear(ws);
-	free(ws);
+	return strcmp(wt->host, b->host) != 0 || wt->port != b->ports[HB_SERVICE_IMAP] ||
+		now_ms - wt->opened_ms > WATCH_RENEW_MS;
 }

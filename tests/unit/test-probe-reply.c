@@ -1,8 +1,9 @@
 /* test-probe-reply.c - what a backend's reply line means to a health probe or
  * watch connection (director/probe-reply.c): the right answers, Dovecot's
  * answers when it is only overloaded (sick, never dead), answers of another
- * protocol or garbage (dead), and BYE texts that do or do not announce a
- * shutdown, including short and unterminated-looking ones. */
+ * protocol or garbage (dead), BYE texts that do or do not announce a
+ * shutdown, including short and unterminated-looking ones, and the quoting
+ * of reply lines for logs. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -77,6 +78,18 @@ static void test_bye_shutdown(void **state)
 	assert_false(probe_reply_bye_is_shutdown(""));
 }
 
+static void test_quote(void **state)
+{
+	char out[8];
+
+	probe_reply_quote(out, sizeof(out), "* BYE\x01\xff bye");
+	assert_string_equal(out, "* BYE??");
+	probe_reply_quote(out, sizeof(out), "");
+	assert_string_equal(out, "");
+	probe_reply_quote(out, 1, "abc");
+	assert_string_equal(out, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -84,6 +97,7 @@ int main(void)
 		cmocka_unit_test(test_imap_login),
 		cmocka_unit_test(test_lmtp),
 		cmocka_unit_test(test_bye_shutdown),
+		cmocka_unit_test(test_quote),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
