@@ -186,6 +186,7 @@ int main(int argc, char *argv[])
 	hb_info("listening on %s (version %s)", ad.set->admind_listen, ADMIND_VERSION);
 	ret = event_base_dispatch(ad.base);
 	hb_info("stopped");
+	hb_daemon_block_exit_signals();
 	admind_deinit(&ad);
 	hb_log_close();
 	return ret < 0 ? 1 : 0;

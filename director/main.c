@@ -214,6 +214,7 @@ int main(int argc, char *argv[])
 	hb_info("started (instance %s, version %s)", d.instance_id, DIRECTOR_VERSION);
 	ret = event_base_dispatch(d.base);
 	hb_info("stopped");
+	hb_daemon_block_exit_signals();
 	director_deinit(&d);
 	hb_log_close();
 	return ret < 0 ? 1 : 0;

@@ -21,4 +21,9 @@ void hb_daemon_logging(const char *ident, const struct hb_settings *set);
 /* Write our pid to PATH ("" = none).  Returns 0, or -1 after logging why. */
 int hb_daemon_write_pid(const char *path);
 
+/* The event loop has ended on SIGTERM/SIGINT: block both, so that a second
+ * one (systemd, a test harness) cannot kill the process half-way through its
+ * clean-up once the loop's handlers are gone; blocked, they die with it. */
+void hb_daemon_block_exit_signals(void);
+
 #endif
