@@ -24,6 +24,8 @@ static const char *key_suffix(enum hb_key_kind kind, int *needs_name_r,
 	case HB_KEY_ADMINS: *needs_name_r = 0; return "admins";
 	case HB_KEY_ADMIN: return "admin:";
 	case HB_KEY_ADMIN_DOMAINS: *tail_r = ":domains"; return "admin:";
+	case HB_KEY_ADMIN_PASSWORD: return "adminpw:";
+	case HB_KEY_ADMIN_GEN: *needs_name_r = 0; return "admingen";
 	case HB_KEY_SESSION: return "session:";
 	case HB_KEY_PRESSURE: return "pressure:";
 	case HB_KEY_EVENTS: *needs_name_r = 0; return "events";
@@ -47,18 +49,24 @@ size_t hb_key(char *buf, size_t size, const char *prefix,
 	return (size_t)len;
 }
 
-static const char *domain_key_part(enum hb_domain_key_kind kind, int *needs_local_r)
+/* The key is HEAD DOM PART [LOCAL]. */
+static const char *domain_key_part(enum hb_domain_key_kind kind, const char **head_r,
+				   int *needs_local_r)
 {
+	*head_r = "d:";
 	*needs_local_r = 0;
 	switch (kind) {
 	case HB_DKEY_DOMAIN: return "";
-	case HB_DKEY_CAPS: return ":caps";
+	case HB_DKEY_POLICY: return ":policy";
+	case HB_DKEY_CAPS: *head_r = "caps:"; return "";
 	case HB_DKEY_USERS: return ":users";
 	case HB_DKEY_MAILBOX: *needs_local_r = 1; return ":u:";
+	case HB_DKEY_PASSWORD: *head_r = "pw:"; *needs_local_r = 1; return ":";
 	case HB_DKEY_ALIASES: return ":aliases";
 	case HB_DKEY_ALIAS: *needs_local_r = 1; return ":a:";
 	case HB_DKEY_SENDERS: *needs_local_r = 1; return ":send:";
-	case HB_DKEY_ADMINS: return ":admins";
+	case HB_DKEY_REFS: return ":refs";
+	case HB_DKEY_ADMINS: *head_r = "grant:"; return "";
 	}
 	return NULL;
 }
@@ -68,13 +76,14 @@ size_t hb_domain_key(char *buf, size_t size, const char *prefix,
 		     const char *local)
 {
 	int needs_local;
-	const char *part = domain_key_part(kind, &needs_local);
+	const char *head;
+	const char *part = domain_key_part(kind, &head, &needs_local);
 	int len;
 
 	if (part == NULL || domain == NULL || *domain == '\0' ||
 	    (needs_local && (local == NULL || *local == '\0')))
 		return 0;
-	len = snprintf(buf, size, "%sd:%s%s%s", prefix, domain, part,
+	len = snprintf(buf, size, "%s%s%s%s%s", prefix, head, domain, part,
 		       needs_local ? local : "");
 	if (len < 0 || (size_t)len >= size)
 		return 0;

@@ -19,10 +19,12 @@ enum hb_key_kind {
 	HB_KEY_EPOCH,         /* P epoch               (no name) */
 	HB_KEY_ROUTING,       /* P routing             (no name) */
 	HB_KEY_DOMAINS,       /* P domains             (no name) */
-	HB_KEY_AUDIT,         /* P audit:DOM */
+	HB_KEY_AUDIT,         /* P audit:DOM (a list: RPUSH only, see DOMAINS.md 7) */
 	HB_KEY_ADMINS,        /* P admins              (no name) */
-	HB_KEY_ADMIN,         /* P admin:NAME */
+	HB_KEY_ADMIN,         /* P admin:NAME (the account; operator writes) */
 	HB_KEY_ADMIN_DOMAINS, /* P admin:NAME:domains */
+	HB_KEY_ADMIN_PASSWORD,/* P adminpw:NAME (password hash; admind may change) */
+	HB_KEY_ADMIN_GEN,     /* P admingen            (no name): account generations */
 	HB_KEY_SESSION,       /* P session:HASH (hex SHA-256 of an admind token) */
 	HB_KEY_PRESSURE,      /* P pressure:NAME (lock pressure a node publishes) */
 	HB_KEY_EVENTS,        /* P events              (no name): the pub/sub
@@ -34,16 +36,24 @@ enum hb_key_kind {
 size_t hb_key(char *buf, size_t size, const char *prefix,
 	      enum hb_key_kind kind, const char *name);
 
-/* Keys of one hosted domain (docs/DOMAINS.md, 2), all under P d:DOM. */
+/* Keys of one hosted domain (docs/DOMAINS.md, 2).  What a domain admin may
+ * change lives under P d:DOM:* (one ACL pattern for admind); what only the
+ * operator may change (the domain itself, caps, grants) and what admind may
+ * write but never read (mailbox password hashes) lives elsewhere, so that
+ * each Redis user's key patterns say exactly what it may do. */
 enum hb_domain_key_kind {
-	HB_DKEY_DOMAIN,    /* P d:DOM */
-	HB_DKEY_CAPS,      /* P d:DOM:caps */
+	HB_DKEY_DOMAIN,    /* P d:DOM          state, created (operator) */
+	HB_DKEY_POLICY,    /* P d:DOM:policy   policy values */
+	HB_DKEY_CAPS,      /* P caps:DOM       operator caps */
 	HB_DKEY_USERS,     /* P d:DOM:users */
 	HB_DKEY_MAILBOX,   /* P d:DOM:u:LOCAL */
+	HB_DKEY_PASSWORD,  /* P pw:DOM:LOCAL   mailbox password hash */
 	HB_DKEY_ALIASES,   /* P d:DOM:aliases */
 	HB_DKEY_ALIAS,     /* P d:DOM:a:LOCAL */
 	HB_DKEY_SENDERS,   /* P d:DOM:send:LOCAL */
-	HB_DKEY_ADMINS,    /* P d:DOM:admins */
+	HB_DKEY_REFS,      /* P d:DOM:refs     rights and aliases of other
+			    *                  domains that name DOM */
+	HB_DKEY_ADMINS,    /* P grant:DOM      admins granted DOM */
 };
 
 /* Like hb_key() for DOMAIN (an A-label) and, for the kinds that name one,

@@ -38,6 +38,8 @@ static void test_every_kind(void **state)
 	expect_key("hb:", HB_KEY_ADMINS, NULL, "hb:admins");
 	expect_key("hb:", HB_KEY_ADMIN, "alice", "hb:admin:alice");
 	expect_key("hb:", HB_KEY_ADMIN_DOMAINS, "alice", "hb:admin:alice:domains");
+	expect_key("hb:", HB_KEY_ADMIN_PASSWORD, "alice", "hb:adminpw:alice");
+	expect_key("hb:", HB_KEY_ADMIN_GEN, NULL, "hb:admingen");
 	expect_key("hb:", HB_KEY_SESSION, "ab12", "hb:session:ab12");
 	expect_key("hb:", HB_KEY_PRESSURE, "mail1", "hb:pressure:mail1");
 	expect_key("hb:", HB_KEY_EVENTS, NULL, "hb:events");
@@ -127,15 +129,18 @@ static void test_domain_keys(void **state)
 	char buf[HB_KEY_MAX], domain[254], local[65];
 
 	expect_dkey(HB_DKEY_DOMAIN, NULL, "hb:d:xn--bcher-kva.example");
-	expect_dkey(HB_DKEY_CAPS, NULL, "hb:d:xn--bcher-kva.example:caps");
+	expect_dkey(HB_DKEY_POLICY, NULL, "hb:d:xn--bcher-kva.example:policy");
+	expect_dkey(HB_DKEY_CAPS, NULL, "hb:caps:xn--bcher-kva.example");
 	expect_dkey(HB_DKEY_USERS, NULL, "hb:d:xn--bcher-kva.example:users");
 	expect_dkey(HB_DKEY_MAILBOX, "anna", "hb:d:xn--bcher-kva.example:u:anna");
 	expect_dkey(HB_DKEY_ALIASES, NULL, "hb:d:xn--bcher-kva.example:aliases");
 	expect_dkey(HB_DKEY_ALIAS, "info", "hb:d:xn--bcher-kva.example:a:info");
 	expect_dkey(HB_DKEY_SENDERS, "anna", "hb:d:xn--bcher-kva.example:send:anna");
-	expect_dkey(HB_DKEY_ADMINS, NULL, "hb:d:xn--bcher-kva.example:admins");
+	expect_dkey(HB_DKEY_PASSWORD, "anna", "hb:pw:xn--bcher-kva.example:anna");
+	expect_dkey(HB_DKEY_REFS, NULL, "hb:d:xn--bcher-kva.example:refs");
+	expect_dkey(HB_DKEY_ADMINS, NULL, "hb:grant:xn--bcher-kva.example");
 	/* a domain-wide kind ignores LOCAL; a per-address kind needs it */
-	expect_dkey(HB_DKEY_CAPS, "x", "hb:d:xn--bcher-kva.example:caps");
+	expect_dkey(HB_DKEY_CAPS, "x", "hb:caps:xn--bcher-kva.example");
 	assert_int_equal(hb_domain_key(buf, sizeof(buf), "hb:", HB_DKEY_MAILBOX,
 				       "example.com", NULL), 0);
 	assert_int_equal(hb_domain_key(buf, sizeof(buf), "hb:", HB_DKEY_MAILBOX,
