@@ -5,6 +5,7 @@
  * shape `hbctl --json` prints in operator mode, so hbctl --server shows it
  * the same way.  Never returns a password hash. */
 #include "admind.h"
+#include "hb-audit.h"
 #include "hb-keys.h"
 #include "hb-policy.h"
 #include "hb-redis.h"
@@ -242,7 +243,7 @@ int admind_policy_show(struct admind_request *req, struct admind_reply *reply, s
 
 	for (size_t i = 0; i < count; i++)
 		names[i] = hb_policy_defs[i].name;
-	if (hash_fields(req->ad, dkey(req, key, HB_DKEY_DOMAIN, req->domain, NULL), names, count,
+	if (hash_fields(req->ad, dkey(req, key, HB_DKEY_POLICY, req->domain, NULL), names, count,
 			values, err) < 0 ||
 	    hash_fields(req->ad, dkey(req, key, HB_DKEY_CAPS, req->domain, NULL), names, count,
 			caps, err) < 0)
@@ -342,36 +343,32 @@ int admind_sender_list(struct admind_request *req, struct admind_reply *reply, s
 			   reply, err);
 }
 
-static const char *entry_field(const redisReply *fields, const char *name)
-{
-	const char *value = hb_redis_pair_value(fields, name);
-
-	return value != NULL ? value : "";
-}
-
+/* Entries oldest first; one that does not decode is listed as such. */
 int admind_audit(struct admind_request *req, struct admind_reply *reply, struct admind_error *err)
 {
-	static const char *const names[] = { "who", "from", "action", "target", "old", "new" };
-	char key[HB_KEY_MAX], count[16];
+	char key[HB_KEY_MAX], first[16];
 	redisReply *r;
 
 	hb_key(key, sizeof(key), req->ad->set->key_prefix, HB_KEY_AUDIT, req->domain);
-	snprintf(count, sizeof(count), "%u", req->route.audit_count);
-	const char *argv[] = { "XREVRANGE", key, "+", "-", "COUNT", count };
-	if (admind_redis(req->ad, &r, 6, argv, err) < 0)
+	snprintf(first, sizeof(first), "-%u", req->route.audit_count);
+	const char *argv[] = { "LRANGE", key, first, "-1" };
+	if (admind_redis(req->ad, &r, 4, argv, err) < 0)
 		return -1;
 	hbctl_json_arr_begin(&reply->js, NULL);
-	for (size_t i = r->type == REDIS_REPLY_ARRAY ? r->elements : 0; i-- > 0;) {
-		const redisReply *e = r->element[i];
+	for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
+		const redisReply *el = r->element[i];
+		struct hb_audit_entry e;
+		int ok = el->type == REDIS_REPLY_STRING &&
+			 hb_audit_entry_parse(el->str, el->len, &e) == 0;
 
-		if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
-		    e->element[1]->type != REDIS_REPLY_ARRAY)
-			continue;
 		hbctl_json_obj_begin(&reply->js, NULL);
-		hbctl_json_int(&reply->js, "time", atoll(entry_field(e->element[1], "time")));
-		for (size_t j = 0; j < sizeof(names) / sizeof(names[0]); j++)
-			hbctl_json_str(&reply->js, names[j], entry_field(e->element[1], names[j]));
+		hbctl_json_int(&reply->js, "time", ok ? e.time : 0);
+		for (size_t j = 0; j < HB_AUDIT_FIELDS; j++)
+			hbctl_json_str(&reply->js, hb_audit_field_names[j],
+				       ok ? e.field[j] : j == HB_AUDIT_ACTION ? "(unreadable entry)" : "");
 		hbctl_json_obj_end(&reply->js);
+		if (ok)
+			hb_audit_entry_free(&e);
 	}
 	hbctl_json_arr_end(&reply->js);
 	freeReplyObject(r);

@@ -112,10 +112,11 @@ static void show_value(struct hbctl *ctx, const struct hb_policy_def *def,
 
 static int policy_show(struct hbctl *ctx, const char *domain)
 {
-	char dkey[HB_KEY_MAX], ckey[HB_KEY_MAX], state[32];
+	char dkey[HB_KEY_MAX], pkey[HB_KEY_MAX], ckey[HB_KEY_MAX], state[32];
 	int ret;
 
 	hb_domain_key(dkey, sizeof(dkey), ctx->set->key_prefix, HB_DKEY_DOMAIN, domain, NULL);
+	hb_domain_key(pkey, sizeof(pkey), ctx->set->key_prefix, HB_DKEY_POLICY, domain, NULL);
 	hb_domain_key(ckey, sizeof(ckey), ctx->set->key_prefix, HB_DKEY_CAPS, domain, NULL);
 	if ((ret = hget(ctx, dkey, "state", state, sizeof(state))) != HBCTL_EXIT_OK)
 		return ret;
@@ -129,7 +130,7 @@ static int policy_show(struct hbctl *ctx, const char *domain)
 		const struct hb_policy_def *def = &hb_policy_defs[i];
 		char value[HB_POLICY_VALUE_MAX], cap[HB_POLICY_VALUE_MAX];
 
-		if ((ret = hget(ctx, dkey, def->name, value, sizeof(value))) != HBCTL_EXIT_OK ||
+		if ((ret = hget(ctx, pkey, def->name, value, sizeof(value))) != HBCTL_EXIT_OK ||
 		    (ret = hget(ctx, ckey, def->name, cap, sizeof(cap))) != HBCTL_EXIT_OK)
 			return ret;
 		show_value(ctx, def, def->cap_only ? "" : value, cap);

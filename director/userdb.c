@@ -84,7 +84,8 @@ struct userdb_request *userdb_lookup(struct director *d, const char *id,
 				     const char *user, userdb_cb *cb, void *ctx)
 {
 	char local[HB_LOCAL_MAX + 1], domain[HB_DOMAIN_MAX + 1];
-	char kdom[HB_KEY_MAX], kcaps[HB_KEY_MAX], kbox[HB_KEY_MAX];
+	char kdom[HB_KEY_MAX], kpol[HB_KEY_MAX], kcaps[HB_KEY_MAX], kbox[HB_KEY_MAX];
+	char kpw[HB_KEY_MAX];
 	const char *prefix = d->set->key_prefix, *error;
 	struct userdb_request *req;
 
@@ -93,8 +94,10 @@ struct userdb_request *userdb_lookup(struct director *d, const char *id,
 		return NULL;
 	}
 	if (hb_domain_key(kdom, sizeof(kdom), prefix, HB_DKEY_DOMAIN, domain, NULL) == 0 ||
+	    hb_domain_key(kpol, sizeof(kpol), prefix, HB_DKEY_POLICY, domain, NULL) == 0 ||
 	    hb_domain_key(kcaps, sizeof(kcaps), prefix, HB_DKEY_CAPS, domain, NULL) == 0 ||
 	    hb_domain_key(kbox, sizeof(kbox), prefix, HB_DKEY_MAILBOX, domain, local) == 0 ||
+	    hb_domain_key(kpw, sizeof(kpw), prefix, HB_DKEY_PASSWORD, domain, local) == 0 ||
 	    (req = calloc(1, sizeof(*req))) == NULL) {
 		answer_now(cb, ctx, "TEMPFAIL", id, "internal error");
 		return NULL;
@@ -104,9 +107,9 @@ struct userdb_request *userdb_lookup(struct director *d, const char *id,
 	snprintf(req->id, sizeof(req->id), "%s", id);
 	snprintf(req->user, sizeof(req->user), "%s@%s", local, domain);
 	{
-		const char *argv[] = { "EVAL_RO", hb_script_userdb, "3", kdom, kcaps, kbox };
+		const char *argv[] = { "EVAL_RO", hb_script_userdb, "5", kdom, kpol, kcaps, kbox, kpw };
 
-		director_redis_call(d, 6, argv, on_userdb_reply, req);
+		director_redis_call(d, 8, argv, on_userdb_reply, req);
 	}
 	return req;
 }

@@ -1,13 +1,13 @@
 /* hb-scripts-domains.h - Lua scripts that change hosted domains
  * (docs/DOMAINS.md 2, 4, 7): each checks who may make the change, checks the
  * operator's caps, makes the change and appends it to the domain's audit
- * stream P audit:DOM in one atomic Redis step, so that no change happens
+ * list P audit:DOM (one JSON object per entry) in one atomic Redis step, so that no change happens
  * without its audit entry and no entry without its change.
  *
  * Every script takes the same first five ARGV:
  *   prefix, domain (A-label), who, from, now (Unix seconds)
  * WHO is "operator:NAME" for the operator or "admin:NAME" for a domain admin;
- * an admin may only change a domain in P d:DOM:admins, and never caps,
+ * an admin may only change a domain in P grant:DOM, and never caps,
  * domain state, grants or domains themselves.  FROM is where the request came
  * from (an address, or "local").  Values arrive canonical (checked and
  * converted in C: lib/hb-addr.c, lib/hb-units.c): sizes and counts as
@@ -20,11 +20,13 @@
 #define HB_SCRIPTS_DOMAINS_H
 
 /* + (none).  Operator only: creates P d:DOM (state active), adds it to
- * P domains. */
+ * P domains; sender rights other domains held on the name die. */
 extern const char hb_script_domain_create[];
 /* + force (1|0).  Operator only: deletes the domain with its mailboxes,
- * aliases, sender rights, caps and grants; without force refused while it
- * has mailboxes or aliases (NOTEMPTY N M).  Its audit stream is kept, with a
+ * aliases, sender rights, caps and grants, and every sender right and alias
+ * target of another domain that names it (P d:DOM:refs), each removal audited
+ * where it happens; without force refused while it has mailboxes or aliases
+ * (NOTEMPTY N M).  Its audit log is kept, with a
  * last "domain remove" entry. */
 extern const char hb_script_domain_remove[];
 /* + state (active|suspended).  Operator only. */
@@ -53,17 +55,23 @@ extern const char hb_script_policy_set[];
 extern const char hb_script_caps_set[];
 /* + admin name.  Operator only: grants DOM to the admin (both mirrors). */
 extern const char hb_script_admin_grant[];
-/* + admin name.  Operator only. */
+/* + admin name.  Operator only; the sender rights the admin granted on DOM
+ * to logins of other domains are removed with the grant. */
 extern const char hb_script_admin_revoke[];
 
 /* Admin accounts (not domain changes, so other ARGV):
  * ARGV: prefix, name, password hash ($pbkdf2-sha256$...), who, now.  Creates
- * P admin:NAME and adds NAME to P admins; "OK" or an EXISTS error. */
+ * P admin:NAME (with a new generation from P admingen) and P adminpw:NAME
+ * and adds NAME to P admins; "OK" or an EXISTS error. */
 extern const char hb_script_admin_create[];
+/* ARGV: prefix, name, password hash, who, now.  The operator or admin:NAME
+ * itself; sets P adminpw:NAME and increments its gen, which ends every
+ * session begun before. */
+extern const char hb_script_admin_passwd[];
 /* ARGV: prefix, name, who, from, now.  Revokes every grant (each one written
- * to that domain's audit log), then deletes the account; "OK" or NOTFOUND.
- * Sessions of the account end because admind checks the account on every
- * request. */
+ * to that domain's audit log, the sender rights granted under it removed),
+ * then deletes the account; "OK" or NOTFOUND.  Sessions of the account end
+ * because admind checks the account and its generation on every request. */
 extern const char hb_script_admin_remove[];
 
 #endif

@@ -72,8 +72,11 @@ const char hb_script_route[] =
 	"if cur then redis.call('ZREM', p..'users:'..cur, user) end\n"
 	"return {'NEW', name, cur or ''}\n";
 
-/* The passdb module's fast path (docs/AUTH-MODULE.md): only an assignment
- * that the route script would keep is answered; everything else (no
+/* The passdb module's fast path (docs/AUTH-MODULE.md): read-only, so that
+ * its Redis user can never shorten or drop an assignment (docs/SECURITY.md
+ * 2); an assignment's idle expiry is restarted by the directors' route
+ * script and session census only.  Only an assignment that the route script
+ * would keep is answered; everything else (no
  * assignment, a move, an unusable backend, settings that differ from the
  * directors') goes to a director.  The answer carries the directors'
  * route_cache_ttl_ms, for which the module may reuse it. */
@@ -84,17 +87,16 @@ const char hb_script_route_known[] =
 	"if (r[2] or '') ~= delim then return {'DELIM', r[2] or ''} end\n"
 	"if redis.call('EXISTS', p..'move:'..user) == 1 then return {'ASK', 'moving'} end\n"
 	LUA_EFFECTIVE_STATE
-	LUA_KEEP
-	"local ukey = p..'user:'..user\n"
-	"local cur = redis.call('GET', ukey)\n"
+	"local cur = redis.call('GET', p..'user:'..user)\n"
 	"if not cur then return {'ASK', 'not assigned'} end\n"
 	"local b = redis.call('HMGET', p..'backend:'..cur, 'state', 'health', 'host', field, 'degraded')\n"
 	"local st = b[1] and eff_state(b[1], b[2], b[5])\n"
 	"if not keeps(st) then return {'ASK', 'backend not usable'} end\n"
 	"if not b[3] or (tonumber(b[4]) or 0) <= 0 then return {'ASK', 'no port for the service'} end\n"
-	"keep(ukey, cur, user, now_s, r[1])\n"
-	/* how long the module may reuse this answer (docs/DESIGN.md 4) */
-	"return {'OK', cur, b[3], b[4], r[3] or '0'}\n";
+	/* how long the module may reuse this answer (docs/DESIGN.md 4): never
+	 * past the assignment's own expiry, which this script does not extend */
+	"local ttl = math.min(tonumber(r[3]) or 0, math.max(redis.call('PTTL', p..'user:'..user), 0))\n"
+	"return {'OK', cur, b[3], b[4], tostring(ttl)}\n";
 
 const char hb_script_move_commit[] =
 	"local p, user, target = ARGV[1], ARGV[2], ARGV[3]\n"
@@ -279,8 +281,10 @@ const char hb_script_apikey[] =
 	"return 1\n";
 
 const char hb_script_userdb[] =
-	"local d = redis.call('HMGET', KEYS[1], 'state', 'quota')\n"
-	"if not d[1] then return {} end\n"
-	"local u = redis.call('HMGET', KEYS[3], 'state', 'password', 'quota')\n"
-	"if not u[2] then return {} end\n"
-	"return {d[1], d[2], redis.call('HGET', KEYS[2], 'quota'), u[1], u[2], u[3]}\n";
+	"local st = redis.call('HGET', KEYS[1], 'state')\n"
+	"if not st then return {} end\n"
+	"local u = redis.call('HMGET', KEYS[4], 'state', 'quota')\n"
+	"local pw = redis.call('GET', KEYS[5])\n"
+	"if redis.call('EXISTS', KEYS[4]) == 0 or not pw then return {} end\n"
+	"return {st, redis.call('HGET', KEYS[2], 'quota'), redis.call('HGET', KEYS[3], 'quota'),\n"
+	"        u[1], pw, u[2]}\n";

@@ -7,9 +7,9 @@
  * Returns {"OK",name} {"NEW",name,old} {"WAIT",why} {"NONE"}. */
 extern const char hb_script_route[];
 /* ARGV: prefix, user, port field (e.g. "imap_port"), now_s, recipient
- * delimiter the caller normalised USER with.  Read-mostly fast path of the
- * passdb module: returns {"OK",name,host,port} for a live assignment to a
- * usable backend (refreshed like the route script does), {"DELIM",delimiter}
+ * delimiter the caller normalised USER with.  Read-only fast path of the
+ * passdb module: returns {"OK",name,host,port,ttl_ms} for a live assignment to a
+ * usable backend (not refreshed: see hb-scripts.c), {"DELIM",delimiter}
  * when the directors' delimiter differs, else {"ASK",why}: ask a director. */
 extern const char hb_script_route_known[];
 /* ARGV: prefix, user, target, expire_s, now_s.  Assigns USER to TARGET and
@@ -57,7 +57,8 @@ extern const char hb_script_census[];
  * Returns 1 if stored, 0 if not. */
 extern const char hb_script_apikey[];
 
-/* KEYS: P d:DOM, P d:DOM:caps, P d:DOM:u:LOCAL (docs/DOMAINS.md, 6); read-only.
+/* KEYS: P d:DOM, P d:DOM:policy, P caps:DOM, P d:DOM:u:LOCAL, P pw:DOM:LOCAL
+ * (docs/DOMAINS.md, 6); read-only.
  * Returns {} when the domain or mailbox does not exist, else {domain_state,
  * domain_quota, cap_quota, user_state, password, user_quota} (false = unset). */
 extern const char hb_script_userdb[];

@@ -3,6 +3,7 @@ noinst_LIBRARIES += lib/libhb.a
 lib_libhb_a_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 lib_libhb_a_SOURCES = \
 	lib/hb-addr.c lib/hb-addr.h \
+	lib/hb-audit.c lib/hb-audit.h \
 	lib/hb-backend.c lib/hb-backend.h \
 	lib/hb-base64.c lib/hb-base64.h \
 	lib/hb-daemon.c lib/hb-daemon.h \

@@ -4,20 +4,33 @@
 # to SECRETS_DIR/USER.password (mode 0600, never shown, never in argv) and its
 # SHA-256 goes into the ACL file OUT, without the template's comments (Redis
 # accepts only user lines there).  An existing password file is kept, so
-# running it again after a template change keeps every password.
-# Usage: make-redis-acl.sh TEMPLATE OUT SECRETS_DIR
+# running it again after a template change keeps every password.  Template
+# lines naming @NODE@ (the mail nodes' users) are written once for every NODE
+# given, each user confined to that backend's keys; without NODEs, none.
+# Usage: make-redis-acl.sh TEMPLATE OUT SECRETS_DIR [NODE...]
 set -eu
 
-[ $# -eq 3 ] || { echo "usage: $0 TEMPLATE OUT SECRETS_DIR" >&2; exit 64; }
+[ $# -ge 3 ] || { echo "usage: $0 TEMPLATE OUT SECRETS_DIR [NODE...]" >&2; exit 64; }
 template=$1 out=$2 secrets=$3
+shift 3
 [ -r "$template" ] || { echo "$0: cannot read $template" >&2; exit 66; }
+for node in "$@"; do
+	# a backend name, and nothing Redis would read as a key pattern
+	case $node in
+	''|*[!A-Za-z0-9._-]*) echo "$0: bad node name: '$node' (letters, digits, . _ - only)" >&2; exit 64;;
+	esac
+done
 umask 077
 mkdir -p "$secrets"
 tmp=$(mktemp "$out.XXXXXX")
-trap 'rm -f "$tmp"' EXIT
+trap 'rm -f "$tmp" "$tmp.nodes"' EXIT
 # Redis refuses comments and blank lines in an ACL file
-grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$template" >"$tmp"
-for user in $(grep -o '@SHA256:[a-z0-9-]*@' "$template" | sed 's/@SHA256:\(.*\)@/\1/' | sort -u); do
+grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' -e '@NODE@' "$template" >"$tmp" || true
+grep -e '@NODE@' "$template" | grep -v '^[[:space:]]*#' >"$tmp.nodes" || true
+for node in "$@"; do
+	sed "s/@NODE@/$node/g" "$tmp.nodes" >>"$tmp"
+done
+for user in $(grep -o '@SHA256:[A-Za-z0-9._-]*@' "$tmp" | sed 's/@SHA256:\(.*\)@/\1/' | sort -u); do
 	file=$secrets/$user.password
 	if [ ! -s "$file" ]; then
 		openssl rand -hex 20 >"$file"

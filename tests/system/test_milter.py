@@ -289,7 +289,7 @@ def test_caps_bound_the_domain_value(mail):
     a = mail.mailbox("a@" + dom)
     codes = submit(mail.postfix, a, a, ["r%d@example.com" % i for i in range(3)])[3]
     assert codes == [250, 250, 452], codes
-    cl.redis("HSET", PREFIX + "d:" + dom, "max_rcpt", "lots")    # corrupt
+    cl.redis("HSET", PREFIX + "d:%s:policy" % dom, "max_rcpt", "lots")    # corrupt
     codes = submit(mail.postfix, a, a, ["r%d@example.com" % i for i in range(3)])[3]
     assert codes == [250, 250, 452], codes
     assert mail.milter.metric("hb_milter_corrupt_values_total") >= 1

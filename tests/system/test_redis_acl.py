@@ -22,7 +22,9 @@ ACL_IP = "127.0.0.17"
 SRCDIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 TEMPLATE = os.path.join(SRCDIR, "conf.d", "redis-users.acl")
 MAKE_ACL = os.path.join(SRCDIR, "scripts", "make-redis-acl.sh")
-USERS = ("hb-operator", "hb-director", "hb-auth", "hb-milter", "hb-admind", "hb-node")
+NODES = ("be1", "be2")
+USERS = ("hb-operator", "hb-director", "hb-auth", "hb-milter", "hb-admind", "hb-node-be1",
+         "hb-node-be2")
 
 
 class AclSetup:
@@ -76,7 +78,7 @@ class AclSetup:
 
 
 def make_acl(aclfile, secrets):
-    out = subprocess.run(["sh", MAKE_ACL, TEMPLATE, aclfile, secrets],
+    out = subprocess.run(["sh", MAKE_ACL, TEMPLATE, aclfile, secrets] + list(NODES),
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     return out.stdout + out.stderr
@@ -149,7 +151,7 @@ def test_each_redis_user_is_refused_what_it_must_not_do(acl):
                       ("SET", "hb:d:acl.example", "x")),
         "hb-admind": (("GET", "hb:user:x"), ("HSET", "hb:backend:be1", "state", "down"),
                       ("SET", "hb:rl:x", "1")),
-        "hb-node": (("HSET", "hb:backend:be1", "degraded", "0"), ("GET", "hb:user:x"),
+        "hb-node-be1": (("HSET", "hb:backend:be1", "degraded", "0"), ("GET", "hb:user:x"),
                     ("EVAL", "return redis.call('HSET', 'hb:backend:be1', 'state', 'up')", "0"),
                     ("SET", "hb:pressure:be1", "x")),
     }
@@ -162,10 +164,10 @@ def test_each_redis_user_is_refused_what_it_must_not_do(acl):
     # and what each needs is allowed
     assert acl.call_as("hb-milter", "SET", "hb:rl:acltest", "1") == "OK"
     assert acl.call_as("hb-milter", "HGET", "hb:d:acl.example", "state") is None
-    assert acl.call_as("hb-admind", "HSET", "hb:d:acl.example", "state", "active") == 1
+    assert acl.call_as("hb-operator", "HSET", "hb:d:acl.example", "state", "active") == 1
     assert acl.call_as("hb-director", "HGET", "hb:d:acl.example", "state") == "active"
     # a mail node publishes its lock census, and the director may read it
-    node_conf = acl.conf_as("node.conf", "hb-node")
+    node_conf = acl.conf_as("node.conf", "hb-node-be1")
     r = subprocess.run([harness.hbctl_binary(), "-c", node_conf, "locks", "--json",
                         "--mail-root", acl.dir, "--publish", "be1"],
                        capture_output=True, text=True, timeout=60)
@@ -185,7 +187,7 @@ def test_only_the_director_publishes_health_events_and_only_auth_listens(acl):
                         ("EVAL", "return redis.call('PUBLISH', ARGV[1], 'all')", "0", "hb:other")),
         "hb-milter": (("PUBLISH", "hb:events", "all"), ("SUBSCRIBE", "hb:events")),
         "hb-admind": (("PUBLISH", "hb:events", "all"), ("SUBSCRIBE", "hb:events")),
-        "hb-node": (("PUBLISH", "hb:events", "all"), ("SUBSCRIBE", "hb:events")),
+        "hb-node-be1": (("PUBLISH", "hb:events", "all"), ("SUBSCRIBE", "hb:events")),
     }
     for name, commands in refused.items():
         for command in commands:
@@ -212,3 +214,126 @@ def test_make_redis_acl_keeps_passwords_and_never_shows_them(acl):
         text = f.read()
     assert "@SHA256:" not in text
     assert text == open(acl.aclfile).read()
+
+
+# What each user may do with each kind of key: R read, W write, "" neither.
+# Every cell is probed both ways, so a user's denials are enumerated, not only
+# its permissions (docs/SECURITY.md 2).  Key kinds: (read probe, write probe).
+D = "hb:d:acl.example"
+PROBES = {
+    "domain": (("HGET", D, "state"), ("HSET", D, "state", "active")),
+    "policy": (("HGET", D + ":policy", "user_msgs"), ("HSET", D + ":policy", "user_msgs", "1/60")),
+    "mailbox": (("HGET", D + ":u:anna", "state"), ("HSET", D + ":u:anna", "state", "active")),
+    "senders": (("SISMEMBER", D + ":send:anna", "@x.example"), ("SADD", D + ":send:anna", "@x.example")),
+    "password": (("GET", "hb:pw:acl.example:anna"), ("SET", "hb:pw:acl.example:anna", "{PLAIN}x")),
+    "caps": (("HGET", "hb:caps:acl.example", "user_msgs"), ("HSET", "hb:caps:acl.example", "user_msgs", "9/1")),
+    "grants": (("SISMEMBER", "hb:grant:acl.example", "mallory"), ("SADD", "hb:grant:acl.example", "mallory")),
+    "domains": (("SISMEMBER", "hb:domains", "acl.example"), ("SADD", "hb:domains", "evil.example")),
+    "admins": (("SISMEMBER", "hb:admins", "mallory"), ("SADD", "hb:admins", "mallory")),
+    "account": (("HGET", "hb:admin:mallory", "gen"), ("HSET", "hb:admin:mallory", "gen", "1")),
+    "account-domains": (("SMEMBERS", "hb:admin:mallory:domains"), ("SADD", "hb:admin:mallory:domains", "acl.example")),
+    "admin-password": (("HGET", "hb:adminpw:mallory", "hash"), ("HSET", "hb:adminpw:mallory", "gen", "1")),
+    "session": (("HGET", "hb:session:ab", "admin"), ("HSET", "hb:session:ab", "admin", "x")),
+    "audit": (("LRANGE", "hb:audit:acl.example", "0", "-1"), ("RPUSH", "hb:audit:acl.example", "{}")),
+    "ratelimit": (("GET", "hb:rl:user_msgs:x"), ("SET", "hb:rl:user_msgs:x", "1")),
+    "assignment": (("GET", "hb:user:x@acl.example"), ("EXPIRE", "hb:user:x@acl.example", "1")),
+    "backend-users": (("ZSCORE", "hb:users:be1", "x"), ("ZADD", "hb:users:be1", "1", "x")),
+    "backend": (("HGET", "hb:backend:be1", "state"), ("HSET", "hb:backend:be1", "acl-probe", "1")),
+    "other-backend": (("HGET", "hb:backend:be2", "state"), ("HSET", "hb:backend:be2", "acl-probe", "1")),
+    "pressure": (("HGET", "hb:pressure:be1", "level"), ("HSET", "hb:pressure:be1", "acl-probe", "1")),
+    "other-pressure": (("HGET", "hb:pressure:be2", "level"), ("HSET", "hb:pressure:be2", "acl-probe", "1")),
+    "routing": (("HGET", "hb:routing", "user_expire"), ("HSET", "hb:routing", "acl-probe", "1")),
+}
+MAY = {
+    "hb-director": {"domain": "R", "policy": "R", "mailbox": "R", "senders": "R", "password": "R",
+                    "caps": "R", "domains": "R", "assignment": "RW", "backend-users": "RW",
+                    "backend": "RW", "other-backend": "RW", "pressure": "R", "other-pressure": "R",
+                    "routing": "RW"},
+    "hb-auth": {"assignment": "R", "backend": "R", "other-backend": "R", "routing": "R"},
+    "hb-milter": {"domain": "R", "policy": "R", "mailbox": "R", "senders": "R", "caps": "R",
+                  "domains": "R", "ratelimit": "RW"},
+    "hb-admind": {"domain": "R", "policy": "RW", "mailbox": "RW", "senders": "RW", "password": "W",
+                  "caps": "R", "grants": "R", "account": "R", "account-domains": "R",
+                  "admin-password": "RW", "session": "RW", "audit": "RW"},
+    "hb-node-be1": {"backend": "R", "pressure": "W"},
+}
+# Commands no component user may run at all, whatever the key
+NEVER = (("KEYS", "*"), ("SCAN", "0"), ("RANDOMKEY",), ("MONITOR",), ("CLIENT", "LIST"),
+         ("CLIENT", "KILL", "TYPE", "normal"), ("CONFIG", "GET", "maxmemory"), ("FLUSHALL",),
+         ("FLUSHDB",), ("ACL", "LIST"), ("ACL", "SETUSER", "x", "on"), ("SHUTDOWN", "NOSAVE"),
+         ("DEBUG", "SLEEP", "0"), ("SAVE",), ("BGSAVE",), ("REPLICAOF", "NO", "ONE"),
+         ("MODULE", "LIST"), ("FUNCTION", "FLUSH"), ("SCRIPT", "FLUSH"), ("OBJECT", "ENCODING", D),
+         ("DUMP", D), ("RESTORE", D + ":x", "0", "x"), ("RENAME", D + ":users", D + ":x"),
+         ("COPY", "hb:caps:acl.example", D + ":x"), ("SORT", D + ":users", "STORE", "hb:caps:x"),
+         ("MIGRATE", "127.0.0.1", "1", D, "0", "1"), ("SWAPDB", "0", "1"), ("MOVE", D, "1"),
+         ("XTRIM", "hb:audit:acl.example", "MAXLEN", "0"), ("LTRIM", "hb:audit:acl.example", "1", "0"),
+         ("XADD", "hb:audit:acl.example", "MAXLEN", "0", "*", "a", "b"), ("UNLINK", D),
+         ("GETDEL", "hb:pw:acl.example:anna"), ("SET", "hb:pw:acl.example:anna", "x", "GET"))
+
+
+def _noperm(why):
+    return ("NOPERM" in why or "can't run this command" in why or
+            "can't access at least one of the keys" in why or "No permissions" in why)
+
+
+def _allowed(acl, name, command):
+    try:
+        acl.call_as(name, *command)
+        return True
+    except RuntimeError as e:
+        if _noperm(str(e)):
+            return False
+        return True        # refused for another reason (type, syntax): permitted
+
+
+def test_every_redis_user_may_do_exactly_what_its_component_needs(acl):
+    """For every ACL user and every kind of key, reading and writing are each allowed or refused (NOPERM) exactly as docs/SECURITY.md 2 says, also from inside a script; no user but the operator may run any of a list of dangerous commands (RANDOMKEY, XTRIM, RENAME, COPY, SET ... GET on a password...)."""
+    wrong = []
+    for name, may in MAY.items():
+        for kind, (read_cmd, write_cmd) in PROBES.items():
+            for mode, command in (("R", read_cmd), ("W", write_cmd)):
+                expected = mode in may.get(kind, "")
+                if _allowed(acl, name, command) != expected:
+                    wrong.append((name, kind, mode, "allowed" if not expected else "refused"))
+                if mode == "W" and not expected:
+                    # the same write from a script (scripts run as the caller)
+                    script = "return redis.call(%s)" % ", ".join("'%s'" % a for a in command)
+                    if _allowed(acl, name, ("EVAL", script, "0")):
+                        wrong.append((name, kind, "W in a script", "allowed"))
+        for command in NEVER:
+            if _allowed(acl, name, command):
+                wrong.append((name, " ".join(command[:2]), "-", "allowed"))
+    assert not wrong, "\n".join("%s %s %s: %s" % w for w in wrong)
+
+
+def test_admind_cannot_grant_itself_a_domain_create_an_admin_or_erase_the_audit(acl):
+    """The audit's attacks as hb-admind, each refused: read a mailbox password hash, add itself to a domain's grants, create an admin account with a password, raise a cap, trim or delete an audit log; while what admind exists for (a mailbox change with its audit entry) still works."""
+    op = lambda *a: acl.call_as("hb-operator", *a)
+    op("SET", "hb:pw:acl.example:boss", "{SHA512-CRYPT}$6$secret")
+    op("RPUSH", "hb:audit:acl.example", '{"action":"mailbox add"}')
+    attacks = (("GET", "hb:pw:acl.example:boss"), ("SADD", "hb:grant:acl.example", "mallory"),
+               ("SADD", "hb:admin:mallory:domains", "acl.example"), ("SADD", "hb:admins", "mallory"),
+               ("HSET", "hb:admin:mallory", "gen", "1"), ("HSET", "hb:caps:acl.example", "user_msgs", "999/1"),
+               ("DEL", "hb:audit:acl.example"), ("LTRIM", "hb:audit:acl.example", "1", "0"),
+               ("LSET", "hb:audit:acl.example", "0", "{}"), ("LPOP", "hb:audit:acl.example"),
+               ("EXPIRE", "hb:audit:acl.example", "1"), ("HSET", "hb:d:acl.example", "state", "active"))
+    for command in attacks:
+        why = _refused(acl.call_as, "hb-admind", *command)
+        assert _noperm(why), (command, why)
+        script = "return redis.call(%s)" % ", ".join("'%s'" % a for a in command)
+        why = _refused(acl.call_as, "hb-admind", "EVAL", script, "0")
+        assert _noperm(why), (command, why)
+    assert op("LLEN", "hb:audit:acl.example") >= 1
+    assert op("GET", "hb:pw:acl.example:boss") == "{SHA512-CRYPT}$6$secret"
+    assert acl.call_as("hb-admind", "RPUSH", "hb:audit:acl.example", "{}") >= 2
+
+
+def test_make_redis_acl_refuses_node_names_that_are_key_patterns(acl, tmp_path):
+    """make-redis-acl.sh makes one user per mail node confined to that node's keys, and refuses a node name Redis would read as a pattern (be*, be?, [x])."""
+    with open(acl.aclfile) as f:
+        text = f.read()
+    assert "user hb-node-be1 " in text and "~hb:pressure:be1 " in text and "hb:pressure:*" not in text
+    for bad in ("be*", "be?", "[x]", "a b", ""):
+        out = subprocess.run(["sh", MAKE_ACL, TEMPLATE, str(tmp_path / "x.acl"),
+                              str(tmp_path / "s"), bad], capture_output=True, text=True, timeout=30)
+        assert out.returncode == 64 and "bad node name" in out.stderr, (bad, out.stderr)

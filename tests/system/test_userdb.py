@@ -42,23 +42,30 @@ def records(cluster):
         keys.append(key)
         r("HSET", key, *kv)
 
+    def mailbox(dom, local, password, *kv):
+        """P d:DOM:u:LOCAL and the hash in P pw:DOM:LOCAL (docs/DOMAINS.md 2)."""
+        hset(PREFIX + "d:%s:u:%s" % (dom, local), *kv)
+        keys.append(PREFIX + "pw:%s:%s" % (dom, local))
+        r("SET", PREFIX + "pw:%s:%s" % (dom, local), password)
+
     d, i = PREFIX + "d:" + DOMAIN, PREFIX + "d:" + IDN_ALABEL
-    hset(d, "state", "active", "quota", "2000")
-    hset(d + ":caps", "quota", "1500")
-    hset(d + ":u:anna", "state", "active", "password", HASH, "quota", "0")
-    hset(d + ":u:ben", "state", "suspended", "password", HASH)
-    hset(d + ":u:cora", "state", "active", "password", "bad\tvalue")
-    hset(d + ":u:dora", "state", "active", "password", HASH, "quota", "-1")
+    hset(d, "state", "active")
+    hset(d + ":policy", "quota", "2000")
+    hset(PREFIX + "caps:" + DOMAIN, "quota", "1500")
+    mailbox(DOMAIN, "anna", HASH, "state", "active", "quota", "0")
+    mailbox(DOMAIN, "ben", HASH, "state", "suspended")
+    mailbox(DOMAIN, "cora", "bad\tvalue", "state", "active")
+    mailbox(DOMAIN, "dora", HASH, "state", "active", "quota", "-1")
     # a real hash of the backends' password, made by Dovecot itself
     real = subprocess.run(["doveadm", "pw", "-s", "SHA512-CRYPT", "-p", "pass"],
                           capture_output=True, text=True, timeout=30, check=True).stdout.strip()
-    hset(d + ":u:erin", "state", "active", "password", real)
-    hset(PREFIX + "d:suspended.example:u:erin", "state", "active", "password", real)
-    hset(d + ":u:finn", "state", "suspended", "password", real)
+    mailbox(DOMAIN, "erin", real, "state", "active")
+    mailbox("suspended.example", "erin", real, "state", "active")
+    mailbox(DOMAIN, "finn", real, "state", "suspended")
     hset(i, "state", "active")
-    hset(i + ":u:anna", "password", HASH)
+    mailbox(IDN_ALABEL, "anna", HASH, "state", "active")
     hset(PREFIX + "d:suspended.example", "state", "suspended")
-    hset(PREFIX + "d:suspended.example:u:anna", "state", "active", "password", HASH)
+    mailbox("suspended.example", "anna", HASH, "state", "active")
     yield r
     r("DEL", *keys)
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hb-audit.h"
 #include "hb-scripts-domains.h"
 #include "hb-scripts-sender.h"
 #include "hb-redis.h"
@@ -72,7 +73,7 @@ static long long audit_len(const char *domain)
 	char key[128];
 
 	snprintf(key, sizeof(key), "hb:audit:%s", domain);
-	const char *argv[] = { "XLEN", key };
+	const char *argv[] = { "LLEN", key };
 	return atoll(raw(2, argv));
 }
 
@@ -91,19 +92,43 @@ static const char *hget(const char *key, const char *field)
 static const char *last_audit(const char *domain, const char *field)
 {
 	char key[128];
-	const char *argv[] = { "XREVRANGE", key, "+", "-", "COUNT", "1" };
+	const char *argv[] = { "LRANGE", key, "-1", "-1" };
+	struct hb_audit_entry e;
+	const char *value = "(missing)";
 	redisReply *r;
 
 	snprintf(key, sizeof(key), "hb:audit:%s", domain);
-	r = redisCommandArgv(T->ctx, 6, argv, NULL);
+	r = redisCommandArgv(T->ctx, 4, argv, NULL);
 	assert_non_null(r);
 	assert_int_equal(r->type, REDIS_REPLY_ARRAY);
 	assert_int_equal(r->elements, 1);
-	redisReply *fields = r->element[0]->element[1];
-	const char *value = hb_redis_pair_value(fields, field);
-	snprintf(T->reply, sizeof(T->reply), "%s", value != NULL ? value : "(missing)");
+	assert_int_equal(hb_audit_entry_parse(r->element[0]->str, r->element[0]->len, &e), 0);
+	for (size_t i = 0; i < HB_AUDIT_FIELDS; i++) {
+		if (strcmp(hb_audit_field_names[i], field) == 0 && e.field[i][0] != '\0')
+			value = e.field[i];
+	}
+	snprintf(T->reply, sizeof(T->reply), "%s", value);
+	hb_audit_entry_free(&e);
 	freeReplyObject(r);
 	return T->reply;
+}
+
+static const char *get(const char *key)
+{
+	const char *argv[] = { "GET", key };
+	redisReply *r = redisCommandArgv(T->ctx, 2, argv, NULL);
+
+	assert_non_null(r);
+	snprintf(T->reply, sizeof(T->reply), "%s", r->type == REDIS_REPLY_STRING ? r->str : "(nil)");
+	freeReplyObject(r);
+	return T->reply;
+}
+
+static int is_member(const char *key, const char *member)
+{
+	const char *argv[] = { "SISMEMBER", key, member };
+
+	return strcmp(raw(3, argv), "1") == 0;
 }
 
 #define assert_refused(prefix, call) do { \
@@ -169,7 +194,9 @@ static void test_admins_change_only_their_domains(void **state)
 	assert_refused("SCOPE", change(hb_script_policy_set, DOM, BOB, "max_rcpt", "5", NULL));
 	assert_refused("SCOPE", change(hb_script_alias_add, DOM, "bob", "x", "a@b.example", NULL));
 	assert_string_equal(change(hb_script_mailbox_add, DOM, ALICE, "ann", HASH, "0", NULL), "OK");
-	assert_string_equal(hget("hb:d:" DOM ":u:ann", "password"), HASH);
+	/* the hash lives apart from what the milter and admind read */
+	assert_string_equal(get("hb:pw:" DOM ":ann"), HASH);
+	assert_string_equal(hget("hb:d:" DOM ":u:ann", "password"), "(nil)");
 	assert_string_equal(last_audit(DOM, "who"), ALICE);
 	assert_string_equal(last_audit(DOM, "from"), "192.0.2.7");
 	assert_string_equal(last_audit(DOM, "action"), "mailbox add");
@@ -218,7 +245,7 @@ static void test_policy_stays_within_caps_all_or_nothing(void **state)
 	/* one value over its cap refuses the other one too */
 	assert_refused("CAP max_msg_size", change(hb_script_policy_set, DOM, ALICE, "max_rcpt", "10",
 						  "max_msg_size", "26214401", NULL));
-	assert_string_equal(hget("hb:d:" DOM, "max_rcpt"), "(nil)");
+	assert_string_equal(hget("hb:d:" DOM ":policy", "max_rcpt"), "(nil)");
 	assert_refused("BADVALUE", change(hb_script_policy_set, DOM, ALICE, "max_rcpt", "ten", NULL));
 	assert_refused("BADVALUE", change(hb_script_policy_set, DOM, ALICE, "user_msgs", "5/0", NULL));
 	assert_refused("BADVALUE", change(hb_script_policy_set, DOM, ALICE, "no_such_value", "1", NULL));
@@ -229,7 +256,7 @@ static void test_policy_stays_within_caps_all_or_nothing(void **state)
 	assert_string_equal(change(hb_script_policy_set, DOM, ALICE, "user_msgs", "1/60",
 				   "max_rcpt", "10", NULL), "OK");
 	assert_int_equal(audit_len(DOM), before + 2);
-	assert_string_equal(hget("hb:d:" DOM, "user_msgs"), "1/60");
+	assert_string_equal(hget("hb:d:" DOM ":policy", "user_msgs"), "1/60");
 	/* setting the same values again is no change and no entry */
 	assert_string_equal(change(hb_script_policy_set, DOM, ALICE, "user_msgs", "1/60", NULL), "OK");
 	assert_int_equal(audit_len(DOM), before + 2);
@@ -241,7 +268,10 @@ static void test_sender_grants_belong_to_a_mailbox(void **state)
 	assert_string_equal(change(hb_script_sender_allow, DOM, ALICE, "ann", "@" DOM, NULL), "OK");
 	assert_string_equal(last_audit(DOM, "new"), "@" DOM);
 	assert_refused("NOTFOUND", change(hb_script_sender_deny, DOM, ALICE, "ann", "x@y.example", NULL));
-	assert_string_equal(change(hb_script_sender_allow, DOM, ALICE, "bo", "x@y.example", NULL), "OK");
+	/* an admin names only domains granted to it (admind checks too) */
+	assert_refused("SCOPE", change(hb_script_sender_allow, DOM, ALICE, "bo", "x@y.example", NULL));
+	assert_refused("SCOPE", change(hb_script_sender_allow, DOM, ALICE, "bo", "@" OTHER, NULL));
+	assert_string_equal(change(hb_script_sender_allow, DOM, ALICE, "bo", "x@" DOM, NULL), "OK");
 	assert_string_equal(change(hb_script_mailbox_remove, DOM, ALICE, "bo", NULL), "OK");
 	const char *argv[] = { "EXISTS", "hb:d:" DOM ":send:bo" };
 	assert_string_equal(raw(2, argv), "0");
@@ -263,7 +293,19 @@ static void test_admin_accounts(void **state)
 	long long before = audit_len(OTHER);
 
 	assert_string_equal(admin(hb_script_admin_create, "carl", hash, OP, "1700000000"), "OK");
-	assert_string_equal(hget("hb:admin:carl", "hash"), hash);
+	assert_string_equal(hget("hb:adminpw:carl", "hash"), hash);
+	char gen[32];
+	snprintf(gen, sizeof(gen), "%s", hget("hb:admin:carl", "gen"));
+	assert_true(atoll(gen) > 0);
+	/* a password change: by the operator or the admin itself, never another */
+	assert_string_equal(admin(hb_script_admin_passwd, "carl", hash, "admin:bob", "1700000000"),
+			    "SCOPE carl");
+	assert_string_equal(admin(hb_script_admin_passwd, "carl", hash, "admin:carl", "1700000000"), "OK");
+	assert_string_equal(hget("hb:adminpw:carl", "gen"), "2");
+	assert_string_equal(admin(hb_script_admin_passwd, "nobody", hash, OP, "1700000000"),
+			    "NOTFOUND admin nobody");
+	assert_string_equal(admin(hb_script_admin_create, "dora", hash, "admin:carl", "1700000000"),
+			    "SCOPE operator only");
 	assert_string_equal(admin(hb_script_admin_create, "carl", hash, OP, "1700000000"),
 			    "EXISTS admin carl");
 	assert_string_equal(admin(hb_script_admin_create, "dora", "plain", OP, "1700000000"),
@@ -277,9 +319,13 @@ static void test_admin_accounts(void **state)
 	assert_int_equal(audit_len(OTHER), before + 3);
 	assert_string_equal(last_audit(OTHER, "action"), "admin revoke");
 	assert_string_equal(last_audit(OTHER, "target"), "carl");
-	assert_string_equal(hget("hb:admin:carl", "hash"), "(nil)");
+	assert_string_equal(hget("hb:adminpw:carl", "hash"), "(nil)");
 	assert_refused("SCOPE", change(hb_script_mailbox_state, OTHER, "admin:carl", "cx", "suspended", NULL));
 	assert_string_equal(raw(8, argv), "NOTFOUND admin carl");
+	/* the same name again is another account: a new generation */
+	assert_string_equal(admin(hb_script_admin_create, "carl", hash, OP, "1700000002"), "OK");
+	assert_true(atoll(hget("hb:admin:carl", "gen")) > atoll(gen));
+	assert_string_equal(hget("hb:adminpw:carl", "gen"), "1");
 }
 
 static void test_domain_remove(void **state)
@@ -287,20 +333,22 @@ static void test_domain_remove(void **state)
 	const char *gone = "gone.example";
 	const char *keys[] = { "EXISTS", "hb:d:gone.example", "hb:d:gone.example:u:zed",
 			       "hb:d:gone.example:a:info", "hb:d:gone.example:send:zed",
-			       "hb:d:gone.example:caps", "hb:d:gone.example:users",
-			       "hb:d:gone.example:admins" };
+			       "hb:caps:gone.example", "hb:d:gone.example:users",
+			       "hb:grant:gone.example", "hb:pw:gone.example:zed",
+			       "hb:d:gone.example:policy", "hb:d:gone.example:refs" };
 
 	assert_string_equal(change(hb_script_domain_create, gone, OP, NULL), "OK");
 	assert_string_equal(change(hb_script_admin_grant, gone, OP, "alice", NULL), "OK");
 	assert_string_equal(change(hb_script_caps_set, gone, OP, "max_users", "5", NULL), "OK");
 	assert_string_equal(change(hb_script_mailbox_add, gone, ALICE, "zed", HASH, "0", NULL), "OK");
 	assert_string_equal(change(hb_script_alias_add, gone, ALICE, "info", "zed@gone.example", NULL), "OK");
-	assert_string_equal(change(hb_script_sender_allow, gone, ALICE, "zed", "@x.example", NULL), "OK");
+	assert_string_equal(change(hb_script_sender_allow, gone, OP, "zed", "@x.example", NULL), "OK");
+	assert_string_equal(change(hb_script_policy_set, gone, ALICE, "max_rcpt", "5", NULL), "OK");
 	assert_string_equal(change(hb_script_domain_remove, gone, ALICE, "1", NULL), "SCOPE gone.example");
 	assert_string_equal(change(hb_script_domain_remove, gone, OP, "0", NULL), "NOTEMPTY 1 1");
 	long long before = audit_len(gone);
 	assert_string_equal(change(hb_script_domain_remove, gone, OP, "1", NULL), "OK");
-	assert_string_equal(raw(8, keys), "0");
+	assert_string_equal(raw(11, keys), "0");
 	const char *member[] = { "SISMEMBER", "hb:admin:alice:domains", gone };
 	assert_string_equal(raw(3, member), "0");
 	const char *listed[] = { "SISMEMBER", "hb:domains", gone };
@@ -356,6 +404,68 @@ static void test_sender_rights(void **state)
 				    "a@b.example", "c@d.example", "e@f.example"), "  own no no no");
 }
 
+/* Sender rights and alias targets die with the authority over the domain
+ * they name (docs/DOMAINS.md 7): a revoked grant, a domain removed (and
+ * perhaps added again by someone else), a domain created on a name that
+ * rights were granted on while nobody hosted it. */
+static void test_rights_die_with_their_authority(void **state)
+{
+	const char *d2 = "two.example", *b = "taken.example", *c = "later.example";
+
+	assert_string_equal(change(hb_script_domain_create, d2, OP, NULL), "OK");
+	assert_string_equal(change(hb_script_domain_create, b, OP, NULL), "OK");
+	const char *dave[] = { "HSET", "hb:admin:dave", "gen", "1" };
+	raw(4, dave);
+	assert_string_equal(change(hb_script_admin_grant, d2, OP, "dave", NULL), "OK");
+	assert_string_equal(change(hb_script_admin_grant, b, OP, "dave", NULL), "OK");
+	assert_string_equal(change(hb_script_mailbox_add, d2, "admin:dave", "pat", HASH, "0", NULL), "OK");
+	assert_string_equal(change(hb_script_mailbox_add, b, "admin:dave", "boss", HASH, "0", NULL), "OK");
+	assert_string_equal(change(hb_script_sender_allow, d2, "admin:dave", "pat", "@taken.example", NULL), "OK");
+	assert_string_equal(senders("pat", d2, "boss@taken.example", "pat@two.example", "x@y.example",
+				    "z@y.example"), "active active domain own no no");
+
+	/* the grant on B is revoked: the right dave granted on B goes, audited in d2 */
+	assert_string_equal(change(hb_script_admin_revoke, b, OP, "dave", NULL), "OK");
+	assert_false(is_member("hb:d:two.example:send:pat", "@taken.example"));
+	assert_string_equal(last_audit(d2, "action"), "sender deny");
+	assert_string_equal(last_audit(d2, "old"), "@taken.example");
+	assert_string_equal(senders("pat", d2, "boss@taken.example", "a@b.example", "a@b.example",
+				    "a@b.example"), "active active no no no no");
+
+	/* granted again, then B is removed and added again for someone else */
+	assert_string_equal(change(hb_script_admin_grant, b, OP, "dave", NULL), "OK");
+	assert_string_equal(change(hb_script_sender_allow, d2, "admin:dave", "pat", "boss@taken.example", NULL),
+			    "OK");
+	assert_string_equal(change(hb_script_sender_allow, d2, OP, "pat", "@taken.example", NULL), "OK");
+	assert_string_equal(change(hb_script_alias_add, d2, "admin:dave", "fwd", "boss@taken.example",
+				   "pat@two.example", NULL), "OK");
+	assert_string_equal(change(hb_script_alias_add, d2, "admin:dave", "only", "boss@taken.example", NULL),
+			    "OK");
+	assert_string_equal(change(hb_script_domain_remove, b, OP, "1", NULL), "OK");
+	assert_string_equal(change(hb_script_domain_create, b, OP, NULL), "OK");
+	assert_false(is_member("hb:d:two.example:send:pat", "@taken.example"));
+	assert_false(is_member("hb:d:two.example:send:pat", "boss@taken.example"));
+	assert_false(is_member("hb:d:two.example:a:fwd", "boss@taken.example"));
+	assert_true(is_member("hb:d:two.example:a:fwd", "pat@two.example"));
+	assert_false(is_member("hb:d:two.example:aliases", "only"));
+	assert_false(is_member("hb:grant:taken.example", "dave"));
+	assert_false(is_member("hb:admin:dave:domains", b));
+
+	/* a right on a name nobody hosted dies when the name becomes hosted */
+	assert_string_equal(change(hb_script_sender_allow, d2, OP, "pat", "@later.example", NULL), "OK");
+	assert_string_equal(change(hb_script_domain_create, c, OP, NULL), "OK");
+	assert_false(is_member("hb:d:two.example:send:pat", "@later.example"));
+
+	/* a right denied by hand leaves no reference behind that could remove
+	 * a later right granted by someone else */
+	assert_string_equal(change(hb_script_admin_grant, c, OP, "dave", NULL), "OK");
+	assert_string_equal(change(hb_script_sender_allow, d2, "admin:dave", "pat", "@later.example", NULL), "OK");
+	assert_string_equal(change(hb_script_sender_deny, d2, "admin:dave", "pat", "@later.example", NULL), "OK");
+	assert_string_equal(change(hb_script_sender_allow, d2, OP, "pat", "@later.example", NULL), "OK");
+	assert_string_equal(change(hb_script_admin_revoke, c, OP, "dave", NULL), "OK");
+	assert_true(is_member("hb:d:two.example:send:pat", "@later.example"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -367,6 +477,7 @@ int main(void)
 		cmocka_unit_test(test_admin_accounts),
 		cmocka_unit_test(test_domain_remove),
 		cmocka_unit_test(test_sender_rights),
+		cmocka_unit_test(test_rights_die_with_their_authority),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
