@@ -47,7 +47,7 @@ static void print_fenced(struct hbctl *ctx, const char *name, const char *state,
 static int kick_all(struct hbctl *ctx, const struct hb_backend *b, const char **note_r)
 {
 	struct hbctl_doveadm da = { .host = b->host, .port = b->ports[HB_SERVICE_DOVEADM],
-				    .timeout_ms = HBCTL_DOVEADM_REQUEST_MS };
+				    .timeout_ms = HBCTL_DOVEADM_REQUEST_MS, .set = ctx->set };
 	char *key = NULL;
 	unsigned int left = 0;
 	int ret;

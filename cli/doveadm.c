@@ -2,6 +2,7 @@
  * for hbctl (reply walking shared with the director: lib/hb-doveadm-reply.c). */
 #include "doveadm.h"
 #include "hb-doveadm-reply.h"
+#include "hb-tls-client.h"
 #include "output.h"
 
 #include <limits.h>
@@ -112,16 +113,21 @@ static enum hbctl_http_result call(const struct hbctl_doveadm *da, const char *c
 				   const char *mask, unsigned int *count_r,
 				   char *err, size_t err_size)
 {
-	char *req = hbctl_doveadm_request(command, mask), *reply = NULL;
+	const char *ca_file, *error = "no settings given";
+	char *req, *reply = NULL;
 	size_t reply_len;
 	enum hbctl_http_result ret;
 
-	if (req == NULL) {
+	if (da->set == NULL || hb_doveadm_tls_settings(da->set, &ca_file, &error) < 0) {
+		snprintf(err, err_size, "%s", error);
+		return HBCTL_HTTP_FAILED;
+	}
+	if ((req = hbctl_doveadm_request(command, mask)) == NULL) {
 		snprintf(err, err_size, "out of memory");
 		return HBCTL_HTTP_FAILED;
 	}
-	ret = hbctl_doveadm_http_post(da->host, da->port, da->api_key, req, da->timeout_ms,
-				      &reply, &reply_len, err, err_size);
+	ret = hbctl_doveadm_http_post(da->host, da->port, ca_file, da->api_key, req,
+				      da->timeout_ms, &reply, &reply_len, err, err_size);
 	if (ret == HBCTL_HTTP_OK &&
 	    hbctl_doveadm_parse_reply(command, reply, reply_len, count_r, err, err_size) < 0)
 		ret = HBCTL_HTTP_FAILED;

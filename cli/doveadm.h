@@ -1,11 +1,14 @@
 /* doveadm.h - the two doveadm commands hbctl needs, over the HTTP API:
  * "kick" (disconnect a user's or every session) and "who" (count sessions),
- * plus waiting until a backend has no sessions left for a mask. */
+ * plus waiting until a backend has no sessions left for a mask.  HTTP or
+ * verified TLS as hummingbird.conf says (doveadm_tls, doveadm_ca_file). */
 #ifndef HBCTL_DOVEADM_H
 #define HBCTL_DOVEADM_H
 
 #include <stddef.h>
 #include "doveadm-http.h"
+
+struct hb_settings;
 
 /* Where to reach one backend's doveadm HTTP API. */
 struct hbctl_doveadm {
@@ -13,6 +16,9 @@ struct hbctl_doveadm {
 	unsigned int port;
 	const char *api_key;
 	unsigned int timeout_ms;	/* per request */
+	/* doveadm_tls and doveadm_ca_file; required: without it nothing is
+	 * sent, so that no caller can send the key in clear by omission */
+	const struct hb_settings *set;
 };
 
 /* Build [[COMMAND,{"mask":[MASK]},"hbctl"]] (malloc'd). */

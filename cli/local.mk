@@ -49,5 +49,5 @@ tests_unit_test_hbctl_json_LDADD = lib/libhb.a $(CMOCKA_LIBS)
 tests_unit_test_hbctl_doveadm_CFLAGS = $(HBCTL_TEST_CFLAGS)
 tests_unit_test_hbctl_doveadm_SOURCES = tests/unit/test-hbctl-doveadm.c cli/doveadm.c \
 	cli/output.c cli/http-response.c cli/doveadm-http.c
-tests_unit_test_hbctl_doveadm_LDADD = lib/libhb.a $(CMOCKA_LIBS)
+tests_unit_test_hbctl_doveadm_LDADD = lib/libhb.a $(OPENSSL_LIBS) $(CMOCKA_LIBS)
 endif

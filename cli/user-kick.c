@@ -20,7 +20,7 @@ int hbctl_kick_user_wait(struct hbctl *ctx, const char *user, const struct hb_ba
 			 unsigned int *left_r)
 {
 	struct hbctl_doveadm da = { .host = b->host, .port = b->ports[HB_SERVICE_DOVEADM],
-				    .timeout_ms = HBCTL_DOVEADM_REQUEST_MS };
+				    .timeout_ms = HBCTL_DOVEADM_REQUEST_MS, .set = ctx->set };
 	char *key = NULL, why[HBCTL_ERR_MAX];
 	int ret;
 

@@ -3,7 +3,9 @@
  * checked against every backend's doveadm HTTP API with a POST of an empty
  * command list.  A refusal is an error naming the file and the likely cause,
  * found by trying the key with its trailing newline removed (or one added);
- * results go to the backend's doveadm_api* fields.  Never logs the key. */
+ * results go to the backend's doveadm_api* fields.  Never logs the key.
+ * With doveadm_tls = yes it also holds the TLS context that protects the
+ * key (doveadm_ca_file, loaded with the key); without it, no key is sent. */
 #include "hb-config-auto.h"
 #include "director.h"
 #include "apikey.h"
@@ -15,6 +17,7 @@
 #include "hb-log.h"
 #include "hb-scripts.h"
 #include "hb-secret.h"
+#include "hb-tls-client.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +59,7 @@ struct apikey {
 	struct apikey_backend *backends;
 	char *alt_auth;      /* the key without its trailing line break, or with "\n" added */
 	int key_line_end;    /* the key ends in a line break */
+	SSL_CTX *tls;        /* doveadm_tls = yes: trusts doveadm_ca_file only */
 };
 
 static void check_start(struct apikey_backend *ab, int alt);
@@ -84,6 +88,40 @@ static void free_auth(char **auth)
 	}
 }
 
+/* The TLS context of doveadm_tls = yes, loaded before the key so that a
+ * key is never held without it; plain HTTP is said once in the log. */
+static int tls_load(struct director *d, char *err, size_t err_size)
+{
+	const char *ca_file, *error;
+
+	if (hb_doveadm_tls_settings(d->set, &ca_file, &error) < 0) {
+		snprintf(err, err_size, "%s", error);
+		return -1;
+	}
+	if (ca_file == NULL) {
+		hb_info("doveadm API requests go over plain HTTP (doveadm_tls = no): the API key "
+			"travels in clear, acceptable on loopback or a trusted private segment only");
+		return 0;
+	}
+	if (d->apikey == NULL) {
+		snprintf(err, err_size, "out of memory");
+		return -1;
+	}
+	d->apikey->tls = hb_tls_client_ctx(ca_file, &error);
+	if (d->apikey->tls == NULL) {
+		snprintf(err, err_size, "doveadm_ca_file %s: %s", ca_file, error);
+		return -1;
+	}
+	hb_info("doveadm API requests go over TLS only, server certificates checked against "
+		"%s and the backend's address", ca_file);
+	return 0;
+}
+
+SSL_CTX *apikey_tls(const struct director *d)
+{
+	return d->apikey != NULL ? d->apikey->tls : NULL;
+}
+
 int apikey_load(struct director *d, char *err, size_t err_size)
 {
 	const char *path = d->set->doveadm_api_key_file, *error;
@@ -94,6 +132,8 @@ int apikey_load(struct director *d, char *err, size_t err_size)
 	apikey_unload(d);
 	if (path[0] == '\0')
 		return 0;
+	if (tls_load(d, err, err_size) < 0)
+		return -1;
 	if (hb_secret_read_verbatim(path, key, sizeof(key) - 1, &error) < 0) {
 		snprintf(err, err_size, "doveadm_api_key_file: %s", error);
 		return -1;
@@ -135,6 +175,8 @@ void apikey_unload(struct director *d)
 	free_auth(&d->apikey->alt_auth);
 	for (struct apikey_backend *ab = d->apikey->backends; ab != NULL; ab = ab->next)
 		doveadm_cancel(&ab->req);
+	SSL_CTX_free(d->apikey->tls);   /* sessions still open hold their own reference */
+	d->apikey->tls = NULL;
 }
 
 const char *apikey_http_error(const struct director *d, int code, char *buf, size_t size)
@@ -246,7 +288,7 @@ static void on_check_reply(void *ctx, enum doveadm_status status, int code,
 			   const char *body, size_t len)
 {
 	struct apikey_backend *ab = ctx;
-	char reason[64];
+	char reason[HB_REASON_MAX + 1];
 
 	ab->req = NULL;
 	if (ab->alt) {
@@ -254,7 +296,10 @@ static void on_check_reply(void *ctx, enum doveadm_status status, int code,
 			   CAUSE_ALT_ACCEPTED : CAUSE_OTHER_KEY, NULL);
 		return;
 	}
-	if (status == DOVEADM_TIMEOUT)
+	if (status == DOVEADM_TLS_FAILED) {
+		snprintf(reason, sizeof(reason), "%.*s; the key was not sent", (int)len, body);
+		check_done(ab, HB_DOVEADM_API_ERROR, CAUSE_NONE, reason);
+	} else if (status == DOVEADM_TIMEOUT)
 		check_done(ab, HB_DOVEADM_API_UNREACHABLE, CAUSE_NONE, "no answer in time");
 	else if (status == DOVEADM_UNREACHABLE)
 		check_done(ab, HB_DOVEADM_API_UNREACHABLE, CAUSE_NONE,
@@ -390,6 +435,7 @@ void apikey_destroy(struct apikey **_a)
 	while (a->backends != NULL)
 		backend_free(a, a->backends);
 	free_auth(&a->alt_auth);
+	SSL_CTX_free(a->tls);
 	event_free(a->timer);
 	free(a);
 	*_a = NULL;

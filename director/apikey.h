@@ -3,11 +3,13 @@
  * failover kick and the census; and a check of it against every backend's
  * doveadm HTTP API at start, when a backend's doveadm host or port changes
  * and every few minutes, with a loud error per backend that refuses it,
- * stored for `hbctl status` (docs/DESIGN.md 1 and 4). */
+ * stored for `hbctl status` (docs/DESIGN.md 1 and 4).  With doveadm_tls =
+ * yes it also holds the TLS context for the doveadm API (doveadm_ca_file). */
 #ifndef DIRECTOR_APIKEY_H
 #define DIRECTOR_APIKEY_H
 
 #include <stddef.h>
+#include <openssl/ssl.h>
 
 struct director;
 struct apikey;
@@ -20,6 +22,10 @@ void apikey_destroy(struct apikey **apikey);
 /* Read doveadm_api_key_file (hb_secret_read_verbatim) into d->doveadm_auth;
  * 0 without one configured.  Every backend is checked again soon after. */
 int apikey_load(struct director *d, char *err, size_t err_size);
+/* The TLS context for doveadm requests when doveadm_tls = yes (loaded by
+ * apikey_load with the key); NULL otherwise: then doveadm_tls = yes sends
+ * nothing. */
+SSL_CTX *apikey_tls(const struct director *d);
 /* Forget the key (wiped) and cancel the checks in flight. */
 void apikey_unload(struct director *d);
 

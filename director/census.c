@@ -145,6 +145,10 @@ static void on_who_reply(void *ctx, enum doveadm_status status, int code,
 	case DOVEADM_TIMEOUT: census_failed(cb, "doveadm API did not answer in time"); return;
 	case DOVEADM_UNREACHABLE: census_failed(cb, "doveadm API unreachable"); return;
 	case DOVEADM_FAILED: census_failed(cb, "doveadm API reply too large or unusable"); return;
+	case DOVEADM_TLS_FAILED:
+		snprintf(why, sizeof(why), "%.*s; the API key was not sent", (int)len, body);
+		census_failed(cb, why);
+		return;
 	case DOVEADM_REPLY: break;
 	}
 	if (code != 200)

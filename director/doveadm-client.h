@@ -1,6 +1,7 @@
 /* doveadm-client.h - one POST to a backend's doveadm HTTP API (/doveadm/v1)
- * with libevent's HTTP client, bounded in time and reply size.  Used by the
- * failover kick (kick.c) and the session census (census.c). */
+ * with libevent's HTTP client, bounded in time and reply size, over verified
+ * TLS when doveadm_tls = yes (never plain then).  Used by the failover kick
+ * (kick.c), the session census (census.c) and the key check (apikey.c). */
 #ifndef DIRECTOR_DOVEADM_CLIENT_H
 #define DIRECTOR_DOVEADM_CLIENT_H
 
@@ -14,16 +15,19 @@ enum doveadm_status {
 	DOVEADM_UNREACHABLE,  /* refused or reset: nothing listens there */
 	DOVEADM_TIMEOUT,      /* no answer in time */
 	DOVEADM_FAILED,       /* out of memory, reply too large, ... */
+	DOVEADM_TLS_FAILED,   /* no verified TLS session: the key was not sent */
 };
 
 /* BODY (LEN bytes, not NUL-terminated) is valid only during the call; it is
- * NULL unless STATUS is DOVEADM_REPLY. */
+ * NULL unless STATUS is DOVEADM_REPLY, or DOVEADM_TLS_FAILED: then it is why
+ * (NUL-terminated, for logs). */
 typedef void doveadm_reply_cb(void *ctx, enum doveadm_status status, int code,
 			      const char *body, size_t len);
 
 /* POST JSON BODY to HOST:PORT with the director's API key.  CB is called
  * exactly once, always later from the event loop, unless the request is
- * cancelled first.  Returns NULL (and calls nothing) when it cannot start. */
+ * cancelled first.  Returns NULL (and calls nothing) when it cannot start,
+ * also when doveadm_tls = yes and no TLS context is loaded (apikey.c). */
 struct doveadm_req *doveadm_post(struct director *d, const char *host, unsigned int port,
 				 const char *body, unsigned int timeout_ms, size_t max_reply,
 				 doveadm_reply_cb *cb, void *ctx);

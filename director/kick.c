@@ -128,7 +128,11 @@ static void on_kick_reply(void *ctx, enum doveadm_status status, int code,
 	char body[1024], why[512];
 
 	k->req = NULL;
-	if (status == DOVEADM_TIMEOUT)
+	if (status == DOVEADM_TLS_FAILED) {
+		/* something answers there: its sessions may still run */
+		snprintf(why, sizeof(why), "%.*s; the API key was not sent", (int)len, text);
+		kick_finish(k, KICK_REFUSED, why);
+	} else if (status == DOVEADM_TIMEOUT)
 		kick_finish(k, KICK_TIMEOUT, "doveadm API did not answer in time");
 	else if (status == DOVEADM_UNREACHABLE)
 		kick_finish(k, KICK_UNREACHABLE, "doveadm API unreachable");

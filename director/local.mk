@@ -29,5 +29,7 @@ DIRECTOR_CORE = \
 	director/userdb-reply.c director/userdb-reply.h \
 	director/watch.c director/watch.h
 director_hummingbird_director_SOURCES = director/main.c $(DIRECTOR_CORE)
-director_hummingbird_director_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS) $(LIBEVENT_CFLAGS)
-director_hummingbird_director_LDADD = $(HB_LIBS) $(OPENSSL_LIBS) $(LIBCRYPT_LIBS)
+director_hummingbird_director_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS) $(LIBEVENT_CFLAGS) \
+	$(LIBEVENT_OPENSSL_CFLAGS) $(OPENSSL_CFLAGS)
+director_hummingbird_director_LDADD = $(HB_LIBS) $(LIBEVENT_OPENSSL_LIBS) $(OPENSSL_LIBS) \
+	$(LIBCRYPT_LIBS)

@@ -28,6 +28,7 @@ struct setting_def {
 static const char *const log_choices[] = { "stderr", "syslog", NULL };
 static const char *const log_level_choices[] = { "debug", "info", "warning", "error", NULL };
 static const char *const fail_choices[] = { "tempfail", "accept", NULL };
+static const char *const doveadm_tls_choices[] = { "no", "yes", NULL };
 
 #define S(key, type, def, min, max) \
 	{ #key, type, offsetof(struct hb_settings, key), def, min, max, NULL }
@@ -73,6 +74,8 @@ static const struct setting_def setting_defs[] = {
 	E(log_level, "info", log_level_choices),
 	S(pid_file, T_STR, "", 0, 0),
 	S(doveadm_api_key_file, T_STR, "", 0, 0),
+	E(doveadm_tls, "no", doveadm_tls_choices),
+	S(doveadm_ca_file, T_STR, "", 0, 0),
 	D(kick_timeout, kick_timeout_ms, T_DURATION_MS, "10s", 100, 600000),
 	D(census_interval, census_interval_ms, T_DURATION_MS, "60s", 0, 86400000),
 	D(route_cache_ttl, route_cache_ttl_ms, T_DURATION_MS, "2s", 0, 60000),

@@ -49,6 +49,8 @@ struct hb_settings {
 	char *pid_file;
 
 	char *doveadm_api_key_file;
+	char *doveadm_tls;                 /* yes: the doveadm API over TLS only */
+	char *doveadm_ca_file;             /* CA of the backends' doveadm certificates */
 	unsigned int kick_timeout_ms;
 	unsigned int census_interval_ms;   /* 0 = no session census */
 	unsigned int route_cache_ttl_ms;   /* passdb answer cache; 0 = off */

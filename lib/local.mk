@@ -21,6 +21,7 @@ lib_libhb_a_SOURCES = \
 	lib/hb-scripts-policy.c lib/hb-scripts-policy.h \
 	lib/hb-secret.c lib/hb-secret.h \
 	lib/hb-settings.c lib/hb-settings.h \
+	lib/hb-tls-client.c lib/hb-tls-client.h \
 	lib/hb-units.c lib/hb-units.h \
 	lib/hb-policy.c lib/hb-policy.h \
 	lib/hb-proclocks.c lib/hb-proclocks.h \

@@ -27,6 +27,7 @@ EXTRA_DIST += \
 	tests/system/test_locks_director.py \
 	tests/system/test_proxy_metrics.py \
 	tests/system/test_apikey.py \
+	tests/system/test_doveadm_tls.py \
 	tests/system/test_proxy_lmtp.py \
 	tests/system/test_isolation.py \
 	tests/system/isolation_run.py \

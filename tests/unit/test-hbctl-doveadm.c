@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "doveadm.h"
+#include "hb-settings.h"
 #include "doveadm-http.h"
 #include "hb-base64.h"
 
@@ -159,8 +160,9 @@ static void test_http_bad(void **state)
 
 static void test_unreachable(void **state)
 {
+	struct hb_settings set = { .doveadm_tls = (char *)"no", .doveadm_ca_file = (char *)"" };
 	struct hbctl_doveadm da = { .host = "127.0.0.1", .port = 1, .api_key = "k",
-				    .timeout_ms = 1000 };
+				    .timeout_ms = 1000, .set = &set };
 	unsigned int n;
 	char err[256];
 
@@ -170,6 +172,24 @@ static void test_unreachable(void **state)
 	da.host = "mail.example.org";	/* never resolved */
 	assert_int_equal(hbctl_doveadm_kick(&da, "*", &n, err, sizeof(err)), HBCTL_HTTP_UNREACHABLE);
 	assert_non_null(strstr(err, "not an IP"));
+}
+
+/* TLS without a CA file, or no settings at all: refused before connecting. */
+static void test_tls_needs_ca(void **state)
+{
+	struct hb_settings set = { .doveadm_tls = (char *)"yes", .doveadm_ca_file = (char *)"" };
+	struct hbctl_doveadm da = { .host = "127.0.0.1", .port = 1, .api_key = "k",
+				    .timeout_ms = 1000, .set = &set };
+	unsigned int n;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(hbctl_doveadm_who(&da, "*", &n, err, sizeof(err)), HBCTL_HTTP_FAILED);
+	assert_non_null(strstr(err, "doveadm_ca_file"));
+	set.doveadm_ca_file = (char *)"/nonexistent/ca.pem";
+	assert_int_equal(hbctl_doveadm_who(&da, "*", &n, err, sizeof(err)), HBCTL_HTTP_UNREACHABLE);
+	da.set = NULL;
+	assert_int_equal(hbctl_doveadm_kick(&da, "*", &n, err, sizeof(err)), HBCTL_HTTP_FAILED);
 }
 
 int main(void)
@@ -182,6 +202,7 @@ int main(void)
 		cmocka_unit_test(test_http_ok),
 		cmocka_unit_test(test_http_bad),
 		cmocka_unit_test(test_unreachable),
+		cmocka_unit_test(test_tls_needs_ca),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
