@@ -1,6 +1,10 @@
-/* hb-policy.c - the table of policy values and caps and their three forms
- * (docs/DOMAINS.md 4).  Parsing goes through lib/hb-units.c; canonical forms
- * are exactly what the Lua scripts' level() accepts. */
+/* hb-policy.c - the table of policy values and caps, their three forms, and
+ * the two rules of docs/DOMAINS.md 4: when a value is within its cap (rates
+ * on both axes, burst and rate) and the effective value the milter applies.
+ * Parsing goes through lib/hb-units.c; canonical forms are exactly what the
+ * Lua scripts' valid() accepts (lib/hb-scripts-domains.c, LUA_LEVELS), and
+ * tests/unit/cap-cases.h holds the one table of cases both are tested with.
+ * Integer arithmetic only: no float rounding may let a raise through. */
 #include "hb-policy.h"
 #include "hb-units.h"
 
@@ -75,55 +79,110 @@ int hb_policy_canonical(const struct hb_policy_def *def, const char *in,
 	return -1;
 }
 
-/* A canonical value as a number of its kind (rates per second), or -1 for
- * one that is not canonical; "unlimited" is INFINITY-like (DBL_MAX). */
-static double level(const struct hb_policy_def *def, const char *stored)
+/* A stored value taken apart: N is the size, count or rate COUNT (INT64_MAX
+ * for unlimited; 0 reject, 1 accept), PERIOD the rate's seconds. */
+struct stored {
+	int64_t n, period;
+};
+
+#define UNLIMITED INT64_MAX
+
+/* Take STORED apart if it is exactly a canonical value of DEF (what
+ * hb_policy_canonical() writes: bounded, no other spelling); else -1. */
+static int parse_stored(const struct hb_policy_def *def, const char *stored, struct stored *v)
 {
-	int64_t a, b;
 	const char *error;
 	char canon[HB_POLICY_VALUE_MAX];
 
 	if (stored == NULL || hb_policy_canonical(def, stored, canon, sizeof(canon), &error) < 0 ||
 	    strcmp(canon, stored) != 0)
 		return -1;
-	if (strcmp(stored, "unlimited") == 0)
-		return 1e300;
+	v->period = 1;
+	if (strcmp(stored, "unlimited") == 0) {
+		v->n = UNLIMITED;
+		return 0;
+	}
 	switch (def->kind) {
 	case HB_POLICY_SENDER:
-		return strcmp(stored, "accept") == 0 ? 1 : 0;
+		v->n = strcmp(stored, "accept") == 0;
+		return 0;
 	case HB_POLICY_RATE:
-		if (sscanf(stored, "%" SCNd64 "/%" SCNd64, &a, &b) != 2 || b <= 0)
-			return -1;
-		return (double)a / (double)b;
+		return sscanf(stored, "%" SCNd64 "/%" SCNd64, &v->n, &v->period) == 2 ? 0 : -1;
 	default:
-		return sscanf(stored, "%" SCNd64, &a) == 1 ? (double)a : -1;
+		return sscanf(stored, "%" SCNd64, &v->n) == 1 ? 0 : -1;
 	}
 }
 
-int hb_policy_compare(const struct hb_policy_def *def, const char *a, const char *b)
+/* Rate A within rate B on both axes: burst A.n <= B.n and rate A.n/A.period
+ * <= B.n/B.period, compared as A.n*B.period <= B.n*A.period (both products
+ * <= 10^9 * 86400 < 2^47: exact, no overflow). */
+static int rate_within(const struct stored *a, const struct stored *b)
 {
-	double la = level(def, a), lb = level(def, b);
+	if (b->n == UNLIMITED)
+		return 1;
+	if (a->n == UNLIMITED)
+		return 0;
+	return a->n <= b->n && a->n * b->period <= b->n * a->period;
+}
 
-	return la < lb ? -1 : la > lb ? 1 : 0;
+static int within(const struct hb_policy_def *def, const struct stored *v, const struct stored *cap)
+{
+	return def->kind == HB_POLICY_RATE ? rate_within(v, cap) : v->n <= cap->n;
+}
+
+int hb_policy_within(const struct hb_policy_def *def, const char *value, const char *cap)
+{
+	struct stored v, c;
+
+	if (parse_stored(def, value, &v) < 0 || parse_stored(def, cap, &c) < 0)
+		return -1;
+	return within(def, &v, &c);
+}
+
+void hb_rate_stricter(long long c1, long long p1, long long c2, long long p2,
+		      long long *count_r, long long *period_r)
+{
+	long long c, rc, rp;
+
+	if (c1 < 0 || c2 < 0) {		/* unlimited: the other one */
+		*count_r = c1 < 0 ? c2 : c1;
+		*period_r = c1 < 0 ? p2 : p1;
+		return;
+	}
+	if (c1 == 0 || c2 == 0) {
+		*count_r = 0;
+		*period_r = 1;
+		return;
+	}
+	c = c1 < c2 ? c1 : c2;
+	/* the slower of the two rates, compared exactly */
+	if (c1 * p2 <= c2 * p1) {
+		rc = c1;
+		rp = p1;
+	} else {
+		rc = c2;
+		rp = p2;
+	}
+	/* C per ceil(C*rp/rc): the rate C/P <= rc/rp; P <= rp as C <= rc */
+	*count_r = c;
+	*period_r = (c * rp + rc - 1) / rc;
 }
 
 int hb_policy_display(const struct hb_policy_def *def, const char *stored,
 		      char *out, size_t out_size)
 {
-	int64_t a, b;
+	struct stored v;
 	int n;
 
-	if (level(def, stored) < 0) {
+	if (parse_stored(def, stored, &v) < 0) {
 		n = snprintf(out, out_size, "invalid");
-	} else if (strcmp(stored, "unlimited") == 0 || def->kind == HB_POLICY_SENDER) {
+	} else if (v.n == UNLIMITED || def->kind == HB_POLICY_SENDER ||
+		   def->kind == HB_POLICY_COUNT) {
 		n = snprintf(out, out_size, "%s", stored);
 	} else if (def->kind == HB_POLICY_SIZE) {
-		return sscanf(stored, "%" SCNd64, &a) == 1 ? hb_format_size(a, out, out_size) : -1;
-	} else if (def->kind == HB_POLICY_RATE) {
-		return sscanf(stored, "%" SCNd64 "/%" SCNd64, &a, &b) == 2 ?
-			hb_format_rate(a, b, out, out_size) : -1;
+		return hb_format_size(v.n, out, out_size);
 	} else {
-		n = snprintf(out, out_size, "%s", stored);
+		return hb_format_rate(v.n, v.period, out, out_size);
 	}
 	return n < 0 || (size_t)n >= out_size ? -1 : 0;
 }
@@ -133,41 +192,85 @@ static int is_set(const char *v)
 	return v != NULL && v[0] != '\0';
 }
 
+/* The cap that a corrupt stored cap counts as (docs/DOMAINS.md 4): the
+ * built-in default of a policy value, 0 for a cap-only value (whose default,
+ * unlimited, would lift it). */
+static int corrupt_cap(const struct hb_policy_def *def, const char *dflt, struct stored *c)
+{
+	if (def->cap_only) {
+		c->n = 0;
+		c->period = 1;
+		return 0;
+	}
+	return parse_stored(def, dflt, c);
+}
+
+/* The canonical form of V into OUT. */
+static int put_stored(const struct hb_policy_def *def, const struct stored *v,
+		      char *out, size_t out_size)
+{
+	const char *error;
+
+	if (v->n == UNLIMITED)
+		return put_result(snprintf(out, out_size, "unlimited"), out_size, &error);
+	if (def->kind == HB_POLICY_SENDER)
+		return put_result(snprintf(out, out_size, "%s", v->n ? "accept" : "reject"),
+				  out_size, &error);
+	if (def->kind == HB_POLICY_RATE)
+		return put_result(snprintf(out, out_size, "%" PRId64 "/%" PRId64, v->n, v->period),
+				  out_size, &error);
+	return put_result(snprintf(out, out_size, "%" PRId64, v->n), out_size, &error);
+}
+
 int hb_policy_effective(const struct hb_policy_def *def, const char *value, const char *cap,
 			char *out, size_t out_size, int *corrupt_r)
 {
 	char dflt[HB_POLICY_VALUE_MAX];
-	const char *error, *base;
-	int corrupt = 0;
+	const char *error;
+	struct stored v, c;
+	int corrupt = 0, capped = 0;
 
 	if (hb_policy_canonical(def, def->default_value, dflt, sizeof(dflt), &error) < 0)
 		return -1;
-	if (is_set(value) && level(def, value) < 0) {
-		corrupt = 1;
-		value = NULL;
+	if (is_set(value) && parse_stored(def, value, &v) < 0)
+		corrupt = 1;		/* counts as unset: the default */
+	if (!is_set(value) || corrupt)
+		(void)parse_stored(def, dflt, &v);
+	if (is_set(cap)) {
+		capped = 1;
+		if (parse_stored(def, cap, &c) < 0) {
+			corrupt = 1;
+			(void)corrupt_cap(def, dflt, &c);
+		}
 	}
-	if (is_set(cap) && level(def, cap) < 0) {
-		corrupt = 1;
-		cap = NULL;
-	}
-	base = is_set(value) ? value : dflt;
-	if (is_set(cap) && hb_policy_compare(def, cap, base) < 0)
-		base = cap;
 	if (corrupt_r != NULL)
 		*corrupt_r = corrupt;
-	return put_result(snprintf(out, out_size, "%s", base), out_size, &error);
+	if (capped && def->kind == HB_POLICY_RATE) {
+		long long n, p;
+
+		hb_rate_stricter(v.n == UNLIMITED ? -1 : v.n, v.period,
+				 c.n == UNLIMITED ? -1 : c.n, c.period, &n, &p);
+		v.n = n < 0 ? UNLIMITED : n;
+		v.period = p;
+	} else if (capped && c.n < v.n) {
+		v = c;
+	}
+	return put_stored(def, &v, out, out_size);
 }
 
 int hb_policy_number(const char *stored, long long *value_r)
 {
 	int64_t v;
 	const char *error;
+	char canon[HB_POLICY_VALUE_MAX];
 
 	if (strcmp(stored, "unlimited") == 0) {
 		*value_r = -1;
 		return 0;
 	}
-	if (hb_parse_count(stored, &v, &error) < 0 || v < 0)
+	/* sizes and counts alike, in the canonical form only (not "25M") */
+	if (hb_parse_size(stored, &v, &error) < 0 ||
+	    snprintf(canon, sizeof(canon), "%" PRId64, v) < 0 || strcmp(canon, stored) != 0)
 		return -1;
 	*value_r = (long long)v;
 	return 0;

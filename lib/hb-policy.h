@@ -46,15 +46,32 @@ int hb_policy_canonical(const struct hb_policy_def *def, const char *in,
 int hb_policy_display(const struct hb_policy_def *def, const char *stored,
 		      char *out, size_t out_size);
 
-/* Which of two canonical values of DEF is stricter: <0 if A is stricter, >0
- * if B is, 0 if equal; invalid values count as strictest (never lift a cap). */
-int hb_policy_compare(const struct hb_policy_def *def, const char *a, const char *b);
+/* Whether the canonical VALUE of DEF is within the canonical CAP: for sizes,
+ * counts and unauth_sender VALUE <= CAP (unlimited largest, reject < accept);
+ * a rate COUNT_v/PERIOD_v is within COUNT_c/PERIOD_c only if COUNT_v <=
+ * COUNT_c (a burst above the cap's is a raise) and COUNT_v*PERIOD_c <=
+ * COUNT_c*PERIOD_v (the rate, compared exactly).  Returns 1 or 0, or -1 when
+ * either is not a valid stored value.  lib/hb-scripts-domains.c's Lua
+ * within() is the same rule; tests/unit/cap-cases.h tests both. */
+int hb_policy_within(const struct hb_policy_def *def, const char *value, const char *cap);
 
-/* The value the milter applies (docs/DOMAINS.md 4): min(VALUE or the
- * default, CAP), canonical, into OUT.  VALUE and CAP are stored canonical
- * forms, "" or NULL when unset.  A stored value that is not canonical counts
- * as unset, so a corrupted domain value can never lift a cap; *CORRUPT_R
- * (may be NULL) says that one was ignored.  Returns 0, or -1 if OUT is too
+/* The rate the milter applies when C1/P1 and C2/P2 both limit (COUNT -1:
+ * unlimited, 0: nothing passes): COUNT = min(C1, C2) and PERIOD =
+ * ceil(COUNT * Pr / Cr) with Cr/Pr the slower rate, so the burst is neither
+ * one's and the rate COUNT/PERIOD <= both: a GCRA with it never lets more
+ * through in any stretch of time than either limit would.  PERIOD <= max(P1,
+ * P2), so it stays within the bounds of hb-units.h. */
+void hb_rate_stricter(long long c1, long long p1, long long c2, long long p2,
+		      long long *count_r, long long *period_r);
+
+/* The value the milter applies (docs/DOMAINS.md 4): the stricter of VALUE
+ * (or the default when unset) and CAP, canonical, into OUT; for rates per
+ * hb_rate_stricter(), so it may have any period up to a day.  VALUE and CAP
+ * are stored canonical forms, "" or NULL when unset.  A stored value that is
+ * not valid (corrupt, out of range) counts as unset, so it never lifts a cap;
+ * a cap that is not valid counts as the built-in default (for the cap-only
+ * max_users, max_aliases, max_quota: 0), never as "no cap".  *CORRUPT_R (may
+ * be NULL) says that one was replaced.  Returns 0, or -1 if OUT is too
  * small. */
 int hb_policy_effective(const struct hb_policy_def *def, const char *value, const char *cap,
 			char *out, size_t out_size, int *corrupt_r);

@@ -6,12 +6,19 @@
 #include <stdio.h>
 #include <string.h>
 
+#define STR(x) #x
+#define XSTR(x) STR(x)
+
 /* Internally time is in integer microseconds (exact in Lua's doubles until
  * the year 2255).  The emission interval T is rounded up to a whole us and
  * the burst window is W = COUNT*T, so a quiet subject gets exactly COUNT
  * units at once and never more than one per T afterwards.  Arguments are
  * all validated before any key is read, and all keys are read before any
- * is written, so a refusal or an error changes nothing. */
+ * is written, so a refusal or an error changes nothing.  With COUNT, COST
+ * <= 10^9 and PERIOD <= 86400, T <= 8.64e10 us and W <= 8.64e10 + 10^9 us:
+ * every sum below stays under 2^53.  A state the script cannot have written
+ * (unreadable, or a TAT beyond now + W) counts as now: at worst one extra
+ * burst of COUNT after a corruption, never an error for every request. */
 const char hb_script_ratelimit[] =
 	"local n = #KEYS\n"
 	"if n == 0 then return redis.error_reply('ratelimit: no keys') end\n"
@@ -20,11 +27,12 @@ const char hb_script_ratelimit[] =
 	"    ' keys, got '..#ARGV..' arguments')\n"
 	"end\n"
 	"local names = {'COUNT', 'PERIOD', 'COST'}\n"
-	"local maxes = {999999999999999, 1000000000, 999999999999999}\n"
+	"local maxes = {" XSTR(HB_RATELIMIT_MAX_COUNT) ", " XSTR(HB_RATELIMIT_MAX_PERIOD) ", "
+	XSTR(HB_RATELIMIT_MAX_COUNT) "}\n"
 	"local lim = {}\n"
 	"for i = 1, 3 * n do\n"
 	"  local s, j = ARGV[i], (i - 1) % 3 + 1\n"
-	"  if #s > 15 or not string.find(s, '^[1-9]%d*$') or tonumber(s) > maxes[j] then\n"
+	"  if #s > 10 or not string.find(s, '^[1-9]%d*$') or tonumber(s) > maxes[j] then\n"
 	"    return redis.error_reply('ratelimit: '..names[j]..' of key '..math.ceil(i / 3)..\n"
 	"      ' is not an integer in 1..'..string.format('%d', maxes[j])..': '..\n"
 	"      (string.gsub(string.sub(s, 1, 20), '[^%w.+-]', '?')))\n"
@@ -38,21 +46,23 @@ const char hb_script_ratelimit[] =
 	"end\n"
 	"local t = redis.call('TIME')\n"
 	"local now = tonumber(t[1]) * 1000000 + tonumber(t[2])\n"
-	/* stored state: TAT in ms with up to three decimals (us) */
-	"local function tat(key)\n"
-	"  local s = redis.call('GET', key)\n"
-	"  if not s then return now end\n"
+	/* stored state: TAT in ms with up to three decimals (us); anything
+	 * else, or a TAT more than the window W ahead, is not ours: now */
+	"local function tat(key, w)\n"
+	"  local s = redis.pcall('GET', key)\n"
+	"  if type(s) ~= 'string' then return now end\n"
 	"  local ms, us = string.match(s, '^(%d+)%.?(%d*)$')\n"
-	"  if not ms or #ms > 13 or #us > 3 then return nil end\n"
-	"  return math.max(tonumber(ms) * 1000 + tonumber(string.sub(us..'000', 1, 3)), now)\n"
+	"  if not ms or #ms > 13 or #us > 3 then return now end\n"
+	"  local v = tonumber(ms) * 1000 + tonumber(string.sub(us..'000', 1, 3))\n"
+	"  if v > now + w then return now end\n"
+	"  return math.max(v, now)\n"
 	"end\n"
 	"local new, ttl = {}, {}\n"
 	"for i = 1, n do\n"
 	"  local count, period, cost = lim[3 * i - 2], lim[3 * i - 1], lim[3 * i]\n"
 	"  if cost > count then return {0, i, -1} end\n"
 	"  local t = math.ceil(period * 1000000 / count)\n"
-	"  local from = tat(KEYS[i])\n"
-	"  if not from then return redis.error_reply('ratelimit: corrupt state in key '..i) end\n"
+	"  local from = tat(KEYS[i], count * t)\n"
 	"  new[i] = from + cost * t\n"
 	"  local ahead = new[i] - now\n"
 	"  if ahead > count * t then return {0, i, math.ceil((ahead - count * t) / 1000)} end\n"

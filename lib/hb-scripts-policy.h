@@ -16,10 +16,12 @@
 /* numbuf size that always suffices: numkeys plus three numbers per key,
  * each at most 20 digits and a NUL. */
 #define HB_RATELIMIT_NUMBUF_SIZE ((1 + 3 * HB_RATELIMIT_MAX_CHECKS) * 21)
-/* Bounds the script enforces too: COUNT and COST have at most 15 digits
- * (exact in Lua's doubles), PERIOD is at most 10^9 seconds (~31 years). */
-#define HB_RATELIMIT_MAX_COUNT 999999999999999LL
-#define HB_RATELIMIT_MAX_PERIOD 1000000000LL
+/* Bounds the script enforces too, the same as every stored rate's
+ * (lib/hb-units.h): COUNT and COST at most 10^9, PERIOD at most a day.  So
+ * every number the script computes stays far below 2^53 (exact in Lua's
+ * doubles) and every TTL it sets is at most a day. */
+#define HB_RATELIMIT_MAX_COUNT 1000000000	/* plain: also spliced into the script */
+#define HB_RATELIMIT_MAX_PERIOD 86400
 /* Longest SUBJECT (an address or a domain) of a rate-limit key. */
 #define HB_RATELIMIT_SUBJECT_MAX 320
 
@@ -30,8 +32,10 @@
  * TAT in ms with three decimals, ttl <= PERIOD).  Returns {1} when allowed,
  * {0, INDEX, RETRY_MS} for the first refusing key (1-based INDEX; RETRY_MS
  * >= 1 is when this cost would pass, -1 when COST > COUNT: never), and an
- * error reply ("ratelimit: ...") for malformed arguments or a corrupt
- * stored state. */
+ * error reply ("ratelimit: ...") only for malformed arguments.  A stored
+ * state the script did not write (unreadable, or further ahead than one
+ * window, which no allowed request can make) counts as a quiet subject and
+ * is replaced by the next allowed request: it never fails every request. */
 extern const char hb_script_ratelimit[];
 
 /* One limit of a check: the key (from hb_ratelimit_key()), COUNT units per

@@ -1,12 +1,15 @@
 /* hb-units.c - strict parsers and formatters of sizes, rates and counts
- * (docs/DOMAINS.md 1).  No strtol: only ASCII digits are read, overflow is
- * caught before it happens, and nothing is ever rounded, clamped or
- * truncated. */
+ * (docs/DOMAINS.md 1).  No strtol: only ASCII digits are read, every value
+ * is bounded (hb-units.h) before it can overflow, and nothing is ever
+ * rounded, clamped or truncated. */
 #include "hb-units.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <strings.h>
+
+#define TOO_LARGE_SIZE "size too large (at most 1024T)"
+#define TOO_LARGE_COUNT "count too large (at most 1000000000)"
 
 struct unit_name {
 	const char *name;
@@ -20,10 +23,10 @@ static const struct unit_name periods[] = {
 	{ "d", 86400 }, { "day", 86400 },
 };
 
-/* Read the decimal digits at *P (at least one) into *VALUE_R, up to MAX;
- * *P is left at the first non-digit. */
-static int parse_digits(const char **p, int64_t max, int64_t *value_r,
-			const char **error_r)
+/* Read the decimal digits at *P (at least one) into *VALUE_R, up to MAX
+ * (else TOO_LARGE is the reason); *P is left at the first non-digit. */
+static int parse_digits(const char **p, int64_t max, const char *too_large,
+			int64_t *value_r, const char **error_r)
 {
 	const char *s = *p;
 	int64_t value = 0;
@@ -39,7 +42,7 @@ static int parse_digits(const char **p, int64_t max, int64_t *value_r,
 	for (; *s >= '0' && *s <= '9'; s++) {
 		value = value * 10 + (*s - '0');
 		if (value > max) {
-			*error_r = "value too large";
+			*error_r = too_large;
 			return -1;
 		}
 	}
@@ -73,7 +76,7 @@ int hb_parse_size(const char *in, int64_t *bytes_r, const char **error_r)
 	int64_t value;
 	int shift;
 
-	if (parse_digits(&in, HB_UNITS_VALUE_MAX, &value, error_r) < 0)
+	if (parse_digits(&in, HB_SIZE_MAX, TOO_LARGE_SIZE, &value, error_r) < 0)
 		return -1;
 	if (*in == '.' || *in == ',') {
 		*error_r = "size must be a whole number";
@@ -84,8 +87,8 @@ int hb_parse_size(const char *in, int64_t *bytes_r, const char **error_r)
 		*error_r = "size has an unknown unit or trailing characters (use K, M, G, T)";
 		return -1;
 	}
-	if (value > (HB_UNITS_VALUE_MAX >> shift)) {
-		*error_r = "value too large";
+	if (value > (HB_SIZE_MAX >> shift)) {
+		*error_r = TOO_LARGE_SIZE;
 		return -1;
 	}
 	*bytes_r = value << shift;
@@ -96,7 +99,9 @@ int hb_parse_size(const char *in, int64_t *bytes_r, const char **error_r)
 static int parse_period(const char *in, int64_t *seconds_r, const char **error_r)
 {
 	if (*in >= '0' && *in <= '9') {
-		if (parse_digits(&in, HB_RATE_SECONDS_MAX, seconds_r, error_r) < 0)
+		if (parse_digits(&in, HB_RATE_PERIOD_MAX,
+				 "rate period must be at most one day (86400 seconds)",
+				 seconds_r, error_r) < 0)
 			return -1;
 		if (*in != '\0') {
 			*error_r = "rate period has trailing characters";
@@ -114,7 +119,7 @@ static int parse_period(const char *in, int64_t *seconds_r, const char **error_r
 			return 0;
 		}
 	}
-	*error_r = "rate period must be s, m, h, d or a number of seconds";
+	*error_r = "rate period must be s, m, h, d or a number of seconds up to 86400";
 	return -1;
 }
 
@@ -128,7 +133,7 @@ int hb_parse_rate(const char *in, int64_t *count_r, int64_t *seconds_r,
 		*seconds_r = 0;
 		return 0;
 	}
-	if (parse_digits(&in, HB_UNITS_VALUE_MAX, &count, error_r) < 0)
+	if (parse_digits(&in, HB_COUNT_MAX, TOO_LARGE_COUNT, &count, error_r) < 0)
 		return -1;
 	if (*in == '\0' && count == 0) {
 		*count_r = 0;
@@ -154,7 +159,7 @@ int hb_parse_count(const char *in, int64_t *count_r, const char **error_r)
 		*count_r = -1;
 		return 0;
 	}
-	if (parse_digits(&in, HB_UNITS_VALUE_MAX, &count, error_r) < 0)
+	if (parse_digits(&in, HB_COUNT_MAX, TOO_LARGE_COUNT, &count, error_r) < 0)
 		return -1;
 	if (*in != '\0') {
 		*error_r = "count must be a whole number without unit, or unlimited";
@@ -180,7 +185,7 @@ int hb_format_size(int64_t bytes, char *out, size_t out_size)
 	static const char units[] = "TGMK";
 	int shift = 40;
 
-	if (bytes < 0 || bytes > HB_UNITS_VALUE_MAX) {
+	if (bytes < 0 || bytes > HB_SIZE_MAX) {
 		if (out_size > 0)
 			out[0] = '\0';
 		return -1;
@@ -199,8 +204,8 @@ int hb_format_rate(int64_t count, int64_t seconds, char *out, size_t out_size)
 {
 	if (count == -1)
 		return format_checked(snprintf(out, out_size, "unlimited"), out_size, out);
-	if (count < 0 || count > HB_UNITS_VALUE_MAX || seconds < 1 ||
-	    seconds > HB_RATE_SECONDS_MAX)
+	if (count < 0 || count > HB_COUNT_MAX || seconds < 1 ||
+	    seconds > HB_RATE_PERIOD_MAX)
 		return format_checked(-1, out_size, out);
 	/* the one-letter names of the table are the short forms */
 	for (size_t i = 0; i < sizeof(periods) / sizeof(periods[0]); i++) {

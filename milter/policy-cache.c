@@ -35,15 +35,17 @@ static int is_hash_reply(const redisReply *r)
 	return 1;
 }
 
-/* Store DEF's effective value into OUT; counts corrupt stored values. */
-static void apply_value(const struct hb_policy_def *def, const redisReply *domain,
+/* Store DEF's effective value into OUT; counts corrupt stored values.  The
+ * effective value is valid by construction (bounded, a period of at most a
+ * day), so the rate script always accepts it. */
+static void apply_value(const struct hb_policy_def *def, const redisReply *policy,
 			const redisReply *caps, struct domain_policy *out, unsigned int *corrupt_r)
 {
 	char eff[HB_POLICY_VALUE_MAX];
 	int corrupt = 0;
 	struct policy_rate *rate = NULL;
 
-	if (hb_policy_effective(def, hb_redis_pair_value(domain, def->name), hb_redis_pair_value(caps, def->name),
+	if (hb_policy_effective(def, hb_redis_pair_value(policy, def->name), hb_redis_pair_value(caps, def->name),
 				eff, sizeof(eff), &corrupt) < 0)
 		return;
 	*corrupt_r += (unsigned int)corrupt;
@@ -65,14 +67,15 @@ static void apply_value(const struct hb_policy_def *def, const redisReply *domai
 		rate->count = 0;	/* cannot happen for an effective value: refuse */
 }
 
-int policy_from_replies(const redisReply *domain, const redisReply *caps,
-			struct domain_policy *out, unsigned int *corrupt_r)
+int policy_from_replies(const redisReply *domain, const redisReply *policy,
+			const redisReply *caps, struct domain_policy *out,
+			unsigned int *corrupt_r)
 {
 	const char *state;
 
 	memset(out, 0, sizeof(*out));
 	*corrupt_r = 0;
-	if (!is_hash_reply(domain) || !is_hash_reply(caps))
+	if (!is_hash_reply(domain) || !is_hash_reply(policy) || !is_hash_reply(caps))
 		return -1;
 	state = hb_redis_pair_value(domain, "state");
 	if (state == NULL)
@@ -81,7 +84,7 @@ int policy_from_replies(const redisReply *domain, const redisReply *caps,
 	out->suspended = strcmp(state, "active") != 0;
 	for (size_t i = 0; i < hb_policy_def_count; i++) {
 		if (!hb_policy_defs[i].cap_only)
-			apply_value(&hb_policy_defs[i], domain, caps, out, corrupt_r);
+			apply_value(&hb_policy_defs[i], policy, caps, out, corrupt_r);
 	}
 	return 0;
 }
@@ -89,36 +92,42 @@ int policy_from_replies(const redisReply *domain, const redisReply *caps,
 static int policy_fetch(const struct milter_conf *conf, const char *domain,
 			struct domain_policy *out, char *err, size_t err_size)
 {
-	char dkey[HB_KEY_MAX], ckey[HB_KEY_MAX];
-	const char *prefix = conf->set->key_prefix;
-	const char *a1[] = { "HGETALL", dkey }, *a2[] = { "HGETALL", ckey };
-	size_t l1[2], l2[2];
-	struct pool_cmd cmds[2] = { { 2, a1, l1 }, { 2, a2, l2 } };
-	redisReply *replies[2];
+	static const enum hb_domain_key_kind kinds[3] = { HB_DKEY_DOMAIN, HB_DKEY_POLICY, HB_DKEY_CAPS };
+	char keys[3][HB_KEY_MAX];
+	const char *argv[3][2];
+	size_t lens[3][2];
+	struct pool_cmd cmds[3];
+	redisReply *replies[3];
 	unsigned int corrupt = 0;
-	int ret;
+	int ret, err_reply = 0;
 
-	if (hb_domain_key(dkey, sizeof(dkey), prefix, HB_DKEY_DOMAIN, domain, NULL) == 0 ||
-	    hb_domain_key(ckey, sizeof(ckey), prefix, HB_DKEY_CAPS, domain, NULL) == 0) {
-		snprintf(err, err_size, "domain name too long for a key");
-		return -1;
+	for (int i = 0; i < 3; i++) {
+		if (hb_domain_key(keys[i], sizeof(keys[i]), conf->set->key_prefix, kinds[i],
+				  domain, NULL) == 0) {
+			snprintf(err, err_size, "domain name too long for a key");
+			return -1;
+		}
+		argv[i][0] = "HGETALL";
+		argv[i][1] = keys[i];
+		lens[i][0] = 7;
+		lens[i][1] = strlen(keys[i]);
+		cmds[i] = (struct pool_cmd){ 2, argv[i], lens[i] };
 	}
-	l1[0] = l2[0] = 7;
-	l1[1] = strlen(dkey);
-	l2[1] = strlen(ckey);
-	if (redis_pool_exec(conf, 2, cmds, replies, err, err_size) < 0)
+	if (redis_pool_exec(conf, 3, cmds, replies, err, err_size) < 0)
 		return -1;
-	ret = policy_from_replies(replies[0], replies[1], out, &corrupt);
+	ret = policy_from_replies(replies[0], replies[1], replies[2], out, &corrupt);
+	for (int i = 0; i < 3; i++) {
+		err_reply |= replies[i]->type == REDIS_REPLY_ERROR;
+		freeReplyObject(replies[i]);
+	}
 	if (ret < 0)
-		snprintf(err, err_size, "Redis: unexpected reply to HGETALL %.300s%s", dkey,
-			 replies[0]->type == REDIS_REPLY_ERROR || replies[1]->type == REDIS_REPLY_ERROR ?
-			 " (error reply: check the milter's Redis ACL user)" : "");
-	freeReplyObject(replies[0]);
-	freeReplyObject(replies[1]);
+		snprintf(err, err_size, "Redis: unexpected reply to HGETALL %.300s%s", keys[0],
+			 err_reply ? " (error reply: check the milter's Redis ACL user)" : "");
 	if (corrupt > 0) {
 		metrics_inc(MC_CORRUPT_VALUES);
-		hb_warn("domain %s: %u stored policy value(s) are not valid and were ignored "
-			"(default or cap applied); fix them with hbctl policy set", domain, corrupt);
+		hb_warn("domain %s: %u stored policy value(s) or cap(s) are not valid and were "
+			"replaced (a value by its default, a cap by the built-in default; never "
+			"above the cap); fix them with hbctl policy set or caps set", domain, corrupt);
 	}
 	return ret;
 }

@@ -1,6 +1,8 @@
 /* policy-cache.h - a hosted domain's effective policy as the milter applies
- * it (docs/DOMAINS.md 4: min(domain value or default, operator cap),
- * computed here on every read so a corrupt stored value never lifts a cap),
+ * it (docs/DOMAINS.md 4: the stricter of the domain value or default and the
+ * operator cap, rates on each axis, computed here on every read so a corrupt
+ * or out-of-range stored value never lifts a cap and every rate stays within
+ * what the rate script enforces),
  * kept for milter_cache_ttl and, while Redis is unreachable, served for up
  * to milter_stale_ttl. */
 #ifndef POLICY_CACHE_H
@@ -30,11 +32,14 @@ struct domain_policy {
 int policy_lookup(const struct milter_conf *conf, const char *domain,
 		  struct domain_policy *out, char *err, size_t err_size);
 
-/* Build OUT from the replies of HGETALL P d:DOM and HGETALL P d:DOM:caps.
- * Sets *CORRUPT_R to the number of stored values ignored as invalid.
- * Returns -1 when a reply is not an array of field/value strings. */
-int policy_from_replies(const redisReply *domain, const redisReply *caps,
-			struct domain_policy *out, unsigned int *corrupt_r);
+/* Build OUT from the replies of HGETALL P d:DOM (its state), HGETALL
+ * P d:DOM:policy (the domain's values) and HGETALL P caps:DOM (docs/DOMAINS.md
+ * 2).  Sets *CORRUPT_R to the number of stored values and caps that were not
+ * valid and were replaced (hb_policy_effective()).  Returns -1 when a reply is
+ * not an array of field/value strings. */
+int policy_from_replies(const redisReply *domain, const redisReply *policy,
+			const redisReply *caps, struct domain_policy *out,
+			unsigned int *corrupt_r);
 
 /* Forget every cached policy (after a reload). */
 void policy_cache_clear(void);

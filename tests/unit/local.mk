@@ -132,7 +132,7 @@ tests_unit_test_hb_mailhdr_SOURCES = tests/unit/test-hb-mailhdr.c
 tests_unit_test_hb_mailhdr_CFLAGS = $(UNIT_CFLAGS) $(IDN2_CFLAGS)
 tests_unit_test_hb_mailhdr_LDADD = lib/libhb.a $(IDN2_LIBS) $(CMOCKA_LIBS)
 
-tests_unit_test_hb_policy_SOURCES = tests/unit/test-hb-policy.c
+tests_unit_test_hb_policy_SOURCES = tests/unit/test-hb-policy.c tests/unit/cap-cases.h
 tests_unit_test_hb_policy_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_hb_policy_LDADD = lib/libhb.a $(CMOCKA_LIBS)
 endif

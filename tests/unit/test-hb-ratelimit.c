@@ -328,6 +328,13 @@ static void test_malformed_args(void **state)
 	}
 	const char *period_big[] = { "1", "k1", "4", "1000000001", "1" };
 	expect_script_error(t, 5, period_big, "PERIOD of key 1");
+	/* the bounds of every stored rate (lib/hb-units.h): a day, 10^9 */
+	const char *period_day[] = { "1", "k1", "4", "86401", "1" };
+	expect_script_error(t, 5, period_day, "PERIOD of key 1");
+	const char *count_big[] = { "1", "k1", "1000000001", "60", "1" };
+	expect_script_error(t, 5, count_big, "COUNT of key 1");
+	const char *cost_big[] = { "1", "k1", "4", "60", "1000000001" };
+	expect_script_error(t, 5, cost_big, "COST of key 1");
 	const char *second_bad[] = { "2", "k1", "k2", "4", "60", "1", "4", "x", "1" };
 	expect_script_error(t, 9, second_bad, "PERIOD of key 2");
 	const char *missing[] = { "1", "k1", "4", "60" };
@@ -340,28 +347,54 @@ static void test_malformed_args(void **state)
 	expect_script_error(t, 9, twice, "key 2 repeats key 1");
 }
 
-/* A corrupt stored state is an error, and is left for the operator to see. */
+/* A stored state the script did not write never fails a request (that
+ * would answer 451 to every message of the login, or with milter_fail =
+ * accept skip all its limits): it counts as a quiet subject, so at most one
+ * burst of COUNT passes, and the next allowed request replaces it. */
 static void test_corrupt_state(void **state)
 {
 	struct rl_test *t = *state;
-	const char *bad_states[] = { "garbage", "12.5x", "1.2345", "12345678901234", "-5", "" };
+	const char *bad_states[] = { "garbage", "12.5x", "1.2345", "12345678901234", "-5", "",
+				     "9999999999999.999" /* the year 2286: beyond any window */ };
 	struct hb_ratelimit_check c = { "hb:rl:user_msgs:c@x.example", 4, 60, 1 };
-	int allowed;
-	unsigned int index;
-	long long retry;
 
 	for (size_t i = 0; i < sizeof(bad_states) / sizeof(bad_states[0]); i++) {
 		const char *set[] = { "SET", c.key, bad_states[i] };
 		freeReplyObject(cmd(t->ctx, 3, set));
-		assert_int_equal(run(t->ctx, t->sha, &c, 1, &allowed, &index, &retry), -1);
-		char *v = get_value(t, c.key);
-		assert_string_equal(v, bad_states[i]);
-		free(v);
+		for (int n = 0; n < 4; n++)
+			expect_allowed(t, &c, 1);
+		assert_true(expect_refused(t, &c, 1, 1) > 0);
+		assert_true(pttl(t, c.key) > 0 && pttl(t, c.key) <= 60000);
 	}
+	/* a key of another type is not ours either */
+	const char *del[] = { "DEL", c.key }, *hset[] = { "HSET", c.key, "a", "b" };
+	freeReplyObject(cmd(t->ctx, 2, del));
+	freeReplyObject(cmd(t->ctx, 4, hset));
+	expect_allowed(t, &c, 1);
 	/* a well-formed state without decimals is read */
 	const char *set[] = { "SET", c.key, "1000" };
 	freeReplyObject(cmd(t->ctx, 3, set));
 	expect_allowed(t, &c, 1);
+}
+
+/* The largest limits of any stored rate compute exactly: 10^9 per second
+ * and 1 per day, and COST = COUNT at the top. */
+static void test_bounds(void **state)
+{
+	struct rl_test *t = *state;
+	struct hb_ratelimit_check big = { "hb:rl:user_rcpts:b@x.example", HB_RATELIMIT_MAX_COUNT,
+					  1, HB_RATELIMIT_MAX_COUNT };
+	struct hb_ratelimit_check day = { "hb:rl:user_msgs:b@x.example", 1,
+					  HB_RATELIMIT_MAX_PERIOD, 1 };
+	long long retry;
+
+	expect_allowed(t, &big, 1);
+	big.cost = 1000000;	/* one second's worth: refused right after the burst */
+	assert_true(expect_refused(t, &big, 1, 1) > 0);
+	expect_allowed(t, &day, 1);
+	retry = expect_refused(t, &day, 1, 1);
+	assert_true(retry > 86400000LL - 2000 && retry <= 86400000LL);
+	assert_true(pttl(t, day.key) > 86400000LL - 2000 && pttl(t, day.key) <= 86400000LL);
 }
 
 /* EVAL with the script text works too; an unknown SHA is an error reply. */
@@ -480,7 +513,7 @@ static void test_argv(void **state)
 	assert_int_equal(hb_ratelimit_argv("abc", many, HB_RATELIMIT_MAX_CHECKS, argv, argvlen,
 					   numbuf, sizeof(numbuf), &argc, &error), 0);
 	assert_int_equal(argc, HB_RATELIMIT_ARGV_MAX);
-	assert_string_equal(argv[HB_RATELIMIT_ARGV_MAX - 1], "999999999999999");
+	assert_string_equal(argv[HB_RATELIMIT_ARGV_MAX - 1], "1000000000");
 }
 
 static void expect_argv_error(const struct hb_ratelimit_check *c, unsigned int n,
@@ -677,6 +710,7 @@ int main(void)
 		cmocka_unit_test_setup(test_ttl_and_value, flush),
 		cmocka_unit_test_setup(test_malformed_args, flush),
 		cmocka_unit_test_setup(test_corrupt_state, flush),
+		cmocka_unit_test_setup(test_bounds, flush),
 		cmocka_unit_test_setup(test_eval_and_noscript, flush),
 		cmocka_unit_test_setup(test_concurrent_exact, flush),
 	};

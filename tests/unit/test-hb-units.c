@@ -1,7 +1,8 @@
 /* test-hb-units.c - cmocka tests of lib/hb-units.c: every example of
  * docs/DOMAINS.md 1 parses to its stored value, the formatters give the
- * short forms back, and overflow (> 2^53), signs, whitespace, fractions,
- * unknown units and trailing garbage are refused with a reason. */
+ * short forms back, and values above the bounds (sizes 2^50, counts 10^9,
+ * periods a day), signs, whitespace, fractions, unknown units and trailing
+ * garbage are refused with a reason. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -97,10 +98,10 @@ static void test_size(void **state)
 	expect_size("1K", 1024);
 	expect_size("100B", 100);
 	expect_size("007", 7);
-	/* 2^53 is the largest */
-	expect_size("9007199254740992", INT64_C(1) << 53);
-	expect_size("8192T", INT64_C(1) << 53);
-	expect_size("8388608G", INT64_C(1) << 53);
+	/* 2^50 is the largest */
+	expect_size("1125899906842624", HB_SIZE_MAX);
+	expect_size("1024T", HB_SIZE_MAX);
+	expect_size("1048576G", HB_SIZE_MAX);
 }
 
 static void test_size_bad(void **state)
@@ -108,7 +109,8 @@ static void test_size_bad(void **state)
 	static const char *const bad[] = {
 		"", " ", " 25M", "25M ", "25 M", "-1", "-0", "+5", "1.5M", "0.5", "1,5M",
 		"25X", "25MM", "25MBB", "25iB", "25Mi", "25BM", "M", "K25", "0x10", "1e6",
-		"25M\n", "unlimited", "9007199254740993", "8193T", "8388609G",
+		"25M\n", "unlimited", "1125899906842625", "1025T", "1048577G",
+		"9007199254740992", "8192T",
 		"99999999999999999999", "99999999999999999999999999999999999999T",
 		"9223372036854775807", "18446744073709551616",
 	};
@@ -137,8 +139,9 @@ static void test_rate(void **state)
 	expect_rate("3/H", 3, 3600);
 	expect_rate("4/day", 4, 86400);
 	expect_rate("0/h", 0, 3600);
-	expect_rate("9007199254740992/d", INT64_C(1) << 53, 86400);
-	expect_rate("1/9007199254740", 1, HB_RATE_SECONDS_MAX);
+	expect_rate("1000000000/d", HB_COUNT_MAX, 86400);
+	expect_rate("1/86400", 1, HB_RATE_PERIOD_MAX);
+	expect_rate("5/90", 5, 90);
 }
 
 static void test_rate_bad(void **state)
@@ -148,6 +151,8 @@ static void test_rate_bad(void **state)
 		"200/h ", " 200/h", "-1/h", "+1/h", "1.5/h", "200/0", "200/-1", "200/1.5",
 		"200/3600s", "200/h/h", "200//h", "unlimited/h", "unlimite", "00/", "0/",
 		"9007199254740993/h", "1/9007199254741", "1/99999999999999999999",
+		/* issue 19: what the rate script could not enforce */
+		"1/9000000000000", "1/86401", "1000000001/s", "9007199254740992/d", "1/w",
 		"99999999999999999999/s", "200/60m", "0 ", "h",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -160,11 +165,12 @@ static void test_count(void **state)
 	expect_count("0", 0);
 	expect_count("unlimited", -1);
 	expect_count("Unlimited", -1);
-	expect_count("9007199254740992", INT64_C(1) << 53);
+	expect_count("1000000000", HB_COUNT_MAX);
 
 	static const char *const bad[] = {
 		"", " ", "100 ", " 100", "-1", "+1", "1.0", "100k", "100K", "1M", "100/h",
 		"10e3", "0x10", "9007199254740993", "99999999999999999999", "unlimitedx",
+		"1000000001", "9007199254740992",
 		"infinite",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -194,12 +200,12 @@ static void test_format_size(void **state)
 	expect_format_size(1024 * 1024 + 1, "1048577");
 	expect_format_size(3 * 1024, "3K");
 	expect_format_size(INT64_C(1) << 40, "1T");
-	expect_format_size(INT64_C(1) << 53, "8192T");
+	expect_format_size(HB_SIZE_MAX, "1024T");
 	expect_format_size(0, "0");
 	expect_format_size(1, "1");
 
 	assert_int_equal(hb_format_size(-1, out, sizeof(out)), -1);
-	assert_int_equal(hb_format_size((INT64_C(1) << 53) + 1, out, sizeof(out)), -1);
+	assert_int_equal(hb_format_size(HB_SIZE_MAX + 1, out, sizeof(out)), -1);
 	/* "1048577" needs 8 bytes: 7 is an error, not a truncation */
 	memset(out, 'x', sizeof(out));
 	assert_int_equal(hb_format_size(1048577, out, 7), -1);
@@ -232,13 +238,14 @@ static void test_format_rate(void **state)
 	expect_format_rate(200, 7200, "200/7200");
 	expect_format_rate(0, 3600, "0/h");
 	expect_format_rate(-1, 0, "unlimited");
-	expect_format_rate(INT64_C(1) << 53, HB_RATE_SECONDS_MAX, "9007199254740992/9007199254740");
+	expect_format_rate(HB_COUNT_MAX, HB_RATE_PERIOD_MAX, "1000000000/d");
+	expect_format_rate(10, 8640, "10/8640");
 
 	assert_int_equal(hb_format_rate(-2, 60, out, sizeof(out)), -1);
 	assert_int_equal(hb_format_rate(1, 0, out, sizeof(out)), -1);
 	assert_int_equal(hb_format_rate(1, -60, out, sizeof(out)), -1);
-	assert_int_equal(hb_format_rate((INT64_C(1) << 53) + 1, 60, out, sizeof(out)), -1);
-	assert_int_equal(hb_format_rate(1, HB_RATE_SECONDS_MAX + 1, out, sizeof(out)), -1);
+	assert_int_equal(hb_format_rate(HB_COUNT_MAX + 1, 60, out, sizeof(out)), -1);
+	assert_int_equal(hb_format_rate(1, HB_RATE_PERIOD_MAX + 1, out, sizeof(out)), -1);
 	assert_int_equal(hb_format_rate(200, 3600, out, 5), -1);
 	assert_string_equal(out, "");
 	assert_int_equal(hb_format_rate(200, 3600, out, 6), 0);

@@ -43,7 +43,7 @@ static void test_defaults_of_a_hosted_domain(void **state)
 	struct domain_policy p;
 	unsigned int corrupt = 9;
 
-	assert_int_equal(policy_from_replies(d, c, &p, &corrupt), 0);
+	assert_int_equal(policy_from_replies(d, d, c, &p, &corrupt), 0);
 	assert_true(p.hosted && !p.suspended && p.unauth_reject);
 	assert_int_equal(corrupt, 0);
 	assert_true(p.max_msg_size == 25LL * 1024 * 1024);
@@ -63,7 +63,7 @@ static void test_cap_bounds_the_domain_value(void **state)
 	struct domain_policy p;
 	unsigned int corrupt;
 
-	assert_int_equal(policy_from_replies(d, c, &p, &corrupt), 0);
+	assert_int_equal(policy_from_replies(d, d, c, &p, &corrupt), 0);
 	assert_true(p.max_rcpt == 20);				/* cap wins */
 	assert_true(p.user_msgs.count == 50 && p.user_msgs.seconds == 60);	/* value wins */
 	assert_true(p.unauth_reject);				/* reject is stricter */
@@ -80,7 +80,7 @@ static void test_corrupt_values_never_lift_a_cap(void **state)
 	struct domain_policy p;
 	unsigned int corrupt;
 
-	assert_int_equal(policy_from_replies(d, c, &p, &corrupt), 0);
+	assert_int_equal(policy_from_replies(d, d, c, &p, &corrupt), 0);
 	assert_true(p.max_rcpt == 7);
 	assert_true(p.max_msg_size == 25LL * 1024 * 1024);	/* the default */
 	assert_true(p.user_rcpts.count == 1000);		/* "200/h" is not canonical */
@@ -97,7 +97,7 @@ static void test_unlimited_and_zero(void **state)
 	struct domain_policy p;
 	unsigned int corrupt;
 
-	assert_int_equal(policy_from_replies(d, c, &p, &corrupt), 0);
+	assert_int_equal(policy_from_replies(d, d, c, &p, &corrupt), 0);
 	assert_true(p.max_msg_size == -1);
 	assert_true(p.domain_msgs.count == 0);
 	freeReplyObject(d);
@@ -110,9 +110,9 @@ static void test_not_hosted_and_suspended(void **state)
 	struct domain_policy p;
 	unsigned int corrupt;
 
-	assert_int_equal(policy_from_replies(none, none, &p, &corrupt), 0);
+	assert_int_equal(policy_from_replies(none, none, none, &p, &corrupt), 0);
 	assert_false(p.hosted);
-	assert_int_equal(policy_from_replies(susp, none, &p, &corrupt), 0);
+	assert_int_equal(policy_from_replies(susp, susp, none, &p, &corrupt), 0);
 	assert_true(p.hosted && p.suspended);
 	freeReplyObject(none);
 	freeReplyObject(susp);
@@ -126,9 +126,9 @@ static void test_malformed_replies(void **state)
 	struct domain_policy p;
 	unsigned int corrupt;
 
-	assert_int_equal(policy_from_replies(&err, ok, &p, &corrupt), -1);
-	assert_int_equal(policy_from_replies(ok, &nil, &p, &corrupt), -1);
-	assert_int_equal(policy_from_replies(NULL, ok, &p, &corrupt), -1);
+	assert_int_equal(policy_from_replies(&err, &err, ok, &p, &corrupt), -1);
+	assert_int_equal(policy_from_replies(ok, ok, &nil, &p, &corrupt), -1);
+	assert_int_equal(policy_from_replies(NULL, NULL, ok, &p, &corrupt), -1);
 	freeReplyObject(ok);
 }
 
