@@ -100,26 +100,59 @@
 	"  return table.concat(m, ' ')\n" \
 	"end\n"
 
-/* Policy and cap values (docs/DOMAINS.md 4): level() orders them, smaller is
- * stricter, nil is not a value of that kind. */
+/* Policy and cap values (docs/DOMAINS.md 1 and 4), the same rules as
+ * lib/hb-policy.c (tested with one table, tests/unit/cap-cases.h): value()
+ * takes a stored canonical value apart ({N, PERIOD}, N = math.huge for
+ * unlimited) or gives nil when it is not one, with the bounds of
+ * lib/hb-units.h (sizes <= 2^50, counts and rate counts <= 10^9, periods
+ * 1..86400 s); within() is hb_policy_within(): a rate is within its cap on
+ * both axes, burst and rate, compared as exact products below 2^47. */
 #define LUA_LEVELS \
-	"local kinds = {max_msg_size = 'n', max_rcpt = 'n', user_msgs = 'r', user_rcpts = 'r',\n" \
-	"  domain_msgs = 'r', domain_rcpts = 'r', quota = 'n', unauth_sender = 's'}\n" \
-	"local function level(kind, v)\n" \
+	"local kinds = {max_msg_size = 'z', max_rcpt = 'c', user_msgs = 'r', user_rcpts = 'r',\n" \
+	"  domain_msgs = 'r', domain_rcpts = 'r', quota = 'z', unauth_sender = 's'}\n" \
+	"local cap_kinds = {max_users = 'c', max_aliases = 'c', max_quota = 'z'}\n" \
+	"local bounds = {z = 1125899906842624, c = 1000000000, p = 86400}\n" \
+	"local function whole(s, max)\n" \
+	"  if not s or #s > 16 or not (s == '0' or string.find(s, '^[1-9]%d*$')) then return nil end\n" \
+	"  local v = tonumber(s)\n" \
+	"  if v > max then return nil end\n" \
+	"  return v\n" \
+	"end\n" \
+	"local function value(kind, v)\n" \
+	"  if type(v) ~= 'string' then return nil end\n" \
 	"  if kind == 's' then\n" \
-	"    if v == 'reject' then return 0 elseif v == 'accept' then return 1 end\n" \
+	"    if v == 'reject' then return {0, 1} elseif v == 'accept' then return {1, 1} end\n" \
 	"    return nil\n" \
 	"  end\n" \
-	"  if v == 'unlimited' then return math.huge end\n" \
-	"  if kind == 'n' then return string.match(v, '^%d+$') and tonumber(v) end\n" \
+	"  if v == 'unlimited' then return {math.huge, 1} end\n" \
+	"  if kind ~= 'r' then\n" \
+	"    local n = whole(v, bounds[kind])\n" \
+	"    return n and {n, 1}\n" \
+	"  end\n" \
 	"  local c, s = string.match(v, '^(%d+)/(%d+)$')\n" \
-	"  if c and tonumber(s) > 0 then return tonumber(c) / tonumber(s) end\n" \
+	"  c, s = whole(c, bounds.c), whole(s, bounds.p)\n" \
+	"  if c and s and s >= 1 then return {c, s} end\n" \
 	"  return nil\n" \
+	"end\n" \
+	"local function level(kind, v) return value(kind, v) ~= nil end\n" \
+	/* a cap-only limit: none when unset, 0 (nothing more) when corrupt */ \
+	"local function cap_of(kind, v)\n" \
+	"  if not v then return math.huge end\n" \
+	"  local x = value(kind, v)\n" \
+	"  return x and x[1] or 0\n" \
+	"end\n" \
+	"local function within(kind, v, cap)\n" \
+	"  local a, b = value(kind, v), value(kind, cap)\n" \
+	"  if not a or not b then return nil end\n" \
+	"  if kind ~= 'r' then return a[1] <= b[1] end\n" \
+	"  if b[1] == math.huge then return true end\n" \
+	"  if a[1] == math.huge then return false end\n" \
+	"  return a[1] <= b[1] and a[1] * b[2] <= b[1] * a[2]\n" \
 	"end\n" \
 	"local function check_pairs(extra)\n" \
 	"  if #ARGV < 7 or (#ARGV - 5) % 2 ~= 0 then return 'BADVALUE arguments' end\n" \
 	"  for i = 6, #ARGV, 2 do\n" \
-	"    local kind = kinds[ARGV[i]] or extra[ARGV[i]]\n" \
+	"    local kind = kinds[ARGV[i]] or (extra[ARGV[i]] and cap_kinds[ARGV[i]])\n" \
 	"    if not kind or not level(kind, ARGV[i + 1]) then return 'BADVALUE '..ARGV[i] end\n" \
 	"  end\n" \
 	"  return nil\n" \
@@ -189,6 +222,7 @@ const char hb_script_domain_state[] =
 
 const char hb_script_mailbox_add[] =
 	LUA_PRELUDE
+	LUA_LEVELS
 	LUA_SCOPE("false")
 	"local loc, hash, quota = ARGV[6], ARGV[7], ARGV[8]\n"
 	"local ukey = dkey..':u:'..loc\n"
@@ -200,10 +234,10 @@ const char hb_script_mailbox_add[] =
 	"  return redis.error_reply('EXISTS '..loc..'@'..dom..' is an alias')\n"
 	"end\n"
 	"local caps = redis.call('HMGET', ckey, 'max_users', 'max_quota')\n"
-	"if tonumber(caps[1]) and redis.call('SCARD', dkey..':users') >= tonumber(caps[1]) then\n"
+	"if redis.call('SCARD', dkey..':users') >= cap_of('c', caps[1]) then\n"
 	"  return redis.error_reply('CAP max_users '..caps[1])\n"
 	"end\n"
-	"if tonumber(caps[2]) and tonumber(quota) > tonumber(caps[2]) then\n"
+	"if tonumber(quota) > cap_of('z', caps[2]) then\n"
 	"  return redis.error_reply('CAP max_quota '..caps[2])\n"
 	"end\n"
 	/* the hash goes where only the auth path reads (docs/SECURITY.md 2) */
@@ -242,6 +276,7 @@ const char hb_script_mailbox_remove[] =
 
 const char hb_script_alias_add[] =
 	LUA_PRELUDE
+	LUA_LEVELS
 	LUA_MEMBERS
 	LUA_REFS
 	LUA_SCOPE("false")
@@ -251,9 +286,9 @@ const char hb_script_alias_add[] =
 	"if redis.call('EXISTS', dkey..':u:'..loc) == 1 then\n"
 	"  return redis.error_reply('EXISTS '..loc..'@'..dom..' is a mailbox')\n"
 	"end\n"
-	"local cap = tonumber(redis.call('HGET', ckey, 'max_aliases'))\n"
-	"if redis.call('EXISTS', akey) == 0 and cap and\n"
-	"   redis.call('SCARD', dkey..':aliases') >= cap then\n"
+	"local cap = redis.call('HGET', ckey, 'max_aliases')\n"
+	"if redis.call('EXISTS', akey) == 0 and\n"
+	"   redis.call('SCARD', dkey..':aliases') >= cap_of('c', cap) then\n"
 	"  return redis.error_reply('CAP max_aliases '..cap)\n"
 	"end\n"
 	"local old = members(akey)\n"
@@ -326,9 +361,11 @@ const char hb_script_policy_set[] =
 	"for i = 6, #ARGV, 2 do\n"
 	"  local name, kind = ARGV[i], kinds[ARGV[i]]\n"
 	"  local cap = redis.call('HGET', ckey, name)\n"
-	"  if cap and level(kind, cap) and level(kind, ARGV[i + 1]) > level(kind, cap) then\n"
-	"    return redis.error_reply('CAP '..name..' '..cap)\n"
-	"  end\n"
+	/* a corrupt cap refuses every change of its value until the operator
+	 * sets it again: it is never read as "no cap" */
+	"  local ok = cap and within(kind, ARGV[i + 1], cap)\n"
+	"  if cap and ok == nil then return redis.error_reply('CAP '..name..' invalid') end\n"
+	"  if cap and not ok then return redis.error_reply('CAP '..name..' '..cap) end\n"
 	"end\n"
 	"set_pairs(dkey..':policy', 'policy set')\n"
 	"return 'OK'\n";

@@ -18,6 +18,7 @@
 #include "hb-scripts-sender.h"
 #include "hb-redis.h"
 #include "redis-fixture.h"
+#include "cap-cases.h"
 
 #define DOM "example.org"
 #define OTHER "other.example"
@@ -220,6 +221,12 @@ static void test_caps_bound_mailboxes_aliases_and_quota(void **state)
 	assert_refused("CAP max_quota", change(hb_script_mailbox_add, DOM, ALICE, "big", HASH, "1001", NULL));
 	assert_string_equal(change(hb_script_mailbox_add, DOM, ALICE, "bo", HASH, "1000", NULL), "OK");
 	assert_refused("CAP max_users", change(hb_script_mailbox_add, DOM, ALICE, "cy", HASH, "0", NULL));
+	/* a corrupt cap-only limit means nothing more, never no limit */
+	const char *corrupt[] = { "HSET", "hb:caps:" DOM, "max_users", "lots", "max_aliases", "-1" };
+	raw(6, corrupt);
+	assert_refused("CAP max_users", change(hb_script_mailbox_add, DOM, ALICE, "cy", HASH, "0", NULL));
+	assert_refused("CAP max_aliases", change(hb_script_alias_add, DOM, ALICE, "new", "ann@" DOM, NULL));
+	assert_string_equal(change(hb_script_caps_set, DOM, OP, "max_users", "2", "max_aliases", "1", NULL), "OK");
 	assert_refused("EXISTS", change(hb_script_mailbox_add, DOM, ALICE, "ann", HASH, "0", NULL));
 	assert_refused("EXISTS", change(hb_script_alias_add, DOM, ALICE, "ann", "x@y.example", NULL));
 	assert_string_equal(change(hb_script_alias_add, DOM, ALICE, "info", "ann@" DOM, NULL), "OK");
@@ -466,6 +473,48 @@ static void test_rights_die_with_their_authority(void **state)
 	assert_true(is_member("hb:d:two.example:send:pat", "@later.example"));
 }
 
+/* The caps key of DOMAIN (docs/DOMAINS.md 2), for writing a corrupt cap
+ * that caps_set would refuse. */
+static void caps_key(char *out, size_t size, const char *domain)
+{
+	snprintf(out, size, "hb:caps:%s", domain);
+}
+
+/* The Lua rule of policy_set on the table hb_policy_within() is tested with
+ * (tests/unit/cap-cases.h): the same answer for every case, a corrupt cap
+ * refuses (CAP NAME invalid) instead of being ignored. */
+static void test_cap_table_same_as_c(void **state)
+{
+	char ckey[128], want[160];
+
+	caps_key(ckey, sizeof(ckey), DOM);
+	for (size_t i = 0; i < sizeof(cap_cases) / sizeof(cap_cases[0]); i++) {
+		const struct cap_case *c = &cap_cases[i];
+		const char *hset[] = { "HSET", ckey, c->name, c->cap };
+		const char *got;
+
+		if (c->result == CAP_BAD_CAP)
+			raw(4, hset);
+		else
+			assert_string_equal(change(hb_script_caps_set, DOM, OP, c->name, c->cap, NULL), "OK");
+		got = change(hb_script_policy_set, DOM, ALICE, c->name, c->value, NULL);
+		switch (c->result) {
+		case CAP_WITHIN: snprintf(want, sizeof(want), "OK"); break;
+		case CAP_RAISE: snprintf(want, sizeof(want), "CAP %s %s", c->name, c->cap); break;
+		case CAP_BAD_VALUE: snprintf(want, sizeof(want), "BADVALUE %s", c->name); break;
+		case CAP_BAD_CAP: snprintf(want, sizeof(want), "CAP %s invalid", c->name); break;
+		}
+		if (strcmp(got, want) != 0)
+			fail_msg("%s=%s under cap %s: \"%s\", expected \"%s\"", c->name, c->value,
+				 c->cap, got, want);
+	}
+	/* caps_set refuses what no milter could enforce */
+	assert_refused("BADVALUE", change(hb_script_caps_set, DOM, OP, "user_msgs", "1/9000000000000", NULL));
+	assert_refused("BADVALUE", change(hb_script_caps_set, DOM, OP, "max_users", "1000000001", NULL));
+	assert_refused("BADVALUE", change(hb_script_caps_set, DOM, OP, "max_quota", "1125899906842625", NULL));
+	assert_string_equal(change(hb_script_caps_set, DOM, OP, "max_quota", "1125899906842624", NULL), "OK");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -473,6 +522,7 @@ int main(void)
 		cmocka_unit_test(test_admins_change_only_their_domains),
 		cmocka_unit_test(test_caps_bound_mailboxes_aliases_and_quota),
 		cmocka_unit_test(test_policy_stays_within_caps_all_or_nothing),
+		cmocka_unit_test(test_cap_table_same_as_c),
 		cmocka_unit_test(test_sender_grants_belong_to_a_mailbox),
 		cmocka_unit_test(test_admin_accounts),
 		cmocka_unit_test(test_domain_remove),
