@@ -1,26 +1,31 @@
 /* guard-corruption.c - sees Dovecot's own corruption reports through an
- * event callback (every e_error/e_warning passes it): "Corrupted index
- * file", "Corrupted transaction log file", "Corrupted index cache file",
- * "Fixed index file", maildir "Broken file".  mail_index_set_error() logs
- * before mail_index_mark_corrupted() unlinks dovecot.index and the log, so
- * the copy made here still has the damaged files. */
+ * event callback (every e_error/e_warning passes it).  Dovecot 2.3.19 names
+ * only the cache's ("mail_cache_corrupted", sent after the file is already
+ * unlinked); the index, log and uidlist reports are known by their text:
+ * "Corrupted index file", "Corrupted transaction log file", "Fixed index
+ * file", maildir "Broken file".  mail_index_set_error() logs before
+ * mail_index_mark_corrupted() unlinks dovecot.index and the log, so the
+ * copy made here still has the damaged files.  A report is attributed to
+ * the user whose event it descends from, never to a process global. */
 #include "lib.h"
 #include "lib-event-private.h"
+#include "mail-index-private.h"
+#include "mail-cache.h"
 #include "guard-events.h"
+#include "guard-fence.h"
 #include "guard-quarantine.h"
 #include "guard-rebuild.h"
 #include "guard-settings.h"
+#include "guard-user.h"
 #include "guard-corruption.h"
 
-static const struct guard_settings *guard_user_set;
-static const char *guard_username;
 static bool guard_in_callback;
 
-void guard_corruption_set_user(const struct guard_settings *set,
-			       const char *username)
+const char *guard_corruption_kind_of_event(const char *event_name)
 {
-	guard_user_set = set;
-	guard_username = username;
+	if (event_name != NULL && strcmp(event_name, "mail_cache_corrupted") == 0)
+		return "cache";
+	return NULL;
 }
 
 const char *guard_corruption_kind(const char *message)
@@ -29,7 +34,6 @@ const char *guard_corruption_kind(const char *message)
 		const char *prefix, *kind;
 	} kinds[] = {
 		{ "Corrupted transaction log file", "log" },
-		{ "Corrupted index cache file", "cache" },
 		{ "Corrupted index file", "index" },
 		{ "Fixed index file", "index-fixed" },
 		{ "Broken file ", "uidlist" },
@@ -59,23 +63,56 @@ const char *guard_corruption_path(const char *message)
 	return t_strdup_until(start, end);
 }
 
-static void guard_corruption_seen(struct event *event, const char *message)
+/* "Deleting corrupted cache: REASON" names no file: the cache belongs to
+   the index whose event is the cache event's parent */
+static const char *guard_cache_path(struct event *event)
 {
-	const char *kind = guard_corruption_kind(message);
-	const char *path, *dir, *slash;
+	struct mail_index *index = guard_fence_index_of_event(event);
 
+	if (index == NULL || index->filepath == NULL)
+		return "";
+	return t_strconcat(index->filepath, MAIL_CACHE_FILE_SUFFIX, NULL);
+}
+
+/* copies the damaged directory into its user's quarantine and marks it
+   for a throttled rebuild */
+static void guard_corruption_contain(struct event *event, const char *path)
+{
+	struct guard_user *guser = guard_user_from_event(event);
+	const char *slash = strrchr(path, '/');
+	const char *dir;
+
+	if (guser == NULL || slash == NULL || slash == path)
+		return;
+	dir = t_strdup_until(path, slash);
+	guard_quarantine_copy(&guser->set, guser->user->username, event, dir);
+	guard_rebuild_mark(dir);
+}
+
+static void guard_corruption_seen(struct event *sent, const char *message)
+{
+	const char *kind = guard_corruption_kind_of_event(sent->sending_name);
+	/* a passthrough event (Dovecot's named ones) would be reused, renamed
+	   and sent again by our own event_create_passthrough(): report under
+	   the event it extends */
+	struct event *event = sent->passthrough ? event_get_parent(sent) : sent;
+	const char *path;
+
+	if (kind != NULL) {
+		/* the cache: already unlinked, and Dovecot refills it as
+		   mail is read - no rebuild to throttle, nothing to copy */
+		guard_event_corruption(event, guard_cache_path(event), kind,
+				       message);
+		return;
+	}
+	kind = guard_corruption_kind(message);
 	if (kind == NULL)
 		return;
 	path = guard_corruption_path(message);
 	if (path == NULL)
 		path = "";
 	guard_event_corruption(event, path, kind, message);
-	slash = strrchr(path, '/');
-	if (guard_user_set == NULL || slash == NULL || slash == path)
-		return;
-	dir = t_strdup_until(path, slash);
-	guard_quarantine_copy(guard_user_set, guard_username, event, dir);
-	guard_rebuild_mark(dir);
+	guard_corruption_contain(event, path);
 }
 
 static bool guard_corruption_callback(struct event *event,
@@ -107,5 +144,4 @@ void guard_corruption_init(void)
 void guard_corruption_deinit(void)
 {
 	event_unregister_callback(guard_corruption_callback);
-	guard_user_set = NULL;
 }

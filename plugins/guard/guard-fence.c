@@ -22,6 +22,7 @@
 #include "maildir-storage.h"
 #include "maildir-uidlist.h"
 #include "guard-lock.h"
+#include "guard-user.h"
 #include "guard-fence.h"
 
 #include <signal.h>
@@ -37,17 +38,14 @@ struct guard_fenced_box {
 	struct maildir_uidlist *uidlist;/* NULL unless maildir */
 	struct guard_dotlock log_lock;
 	struct guard_dotlock uidlist_lock;
+	/* hb_guard_lock_margin of the box's user, for the SIGCONT check
+	   (a signal handler cannot look the user up) */
+	unsigned int margin_secs;
 };
 
 static struct guard_fenced_box guard_boxes[GUARD_FENCE_MAX_BOXES];
-static unsigned int guard_margin_secs = 30;
 static bool guard_refused;
 static bool guard_table_full_logged;
-
-void guard_fence_set_margin(unsigned int margin_secs)
-{
-	guard_margin_secs = margin_secs;
-}
 
 void guard_fence_note_refusal(void)
 {
@@ -113,6 +111,7 @@ int guard_fence_register(struct mailbox *box)
 	   ("dirty"): its file names do not hold the state then */
 	fb->maildir = strcmp(box->storage->name, MAILDIR_STORAGE_NAME) == 0 &&
 		!((struct maildir_storage *)box->storage)->set->maildir_very_dirty_syncs;
+	fb->margin_secs = guard_user_settings(box->event)->lock_margin_secs;
 	fb->index = index;
 	fb->box = box;
 	return 0;
@@ -137,6 +136,18 @@ enum guard_index_kind guard_fence_index_kind(struct mail_index *index)
 	return GUARD_INDEX_UNKNOWN;
 }
 
+struct mail_index *guard_fence_index_of_event(struct event *event)
+{
+	for (; event != NULL; event = event_get_parent(event)) {
+		for (unsigned int i = 0; i < N_ELEMENTS(guard_boxes); i++) {
+			if (guard_boxes[i].box != NULL &&
+			    guard_boxes[i].index->event == event)
+				return guard_boxes[i].index;
+		}
+	}
+	return NULL;
+}
+
 static bool log_dotlock_held(const struct mail_index *index)
 {
 	return index->set.lock_method == FILE_LOCK_METHOD_DOTLOCK &&
@@ -144,11 +155,12 @@ static bool log_dotlock_held(const struct mail_index *index)
 }
 
 /* fcntl/flock log lock on NFS: lost when older than the lock timeout */
-static int check_nfs_lock_age(struct mail_index *index, const char **reason_r,
-			      const char **lock_path_r, long *age_r)
+static int check_nfs_lock_age(struct mail_index *index, unsigned int margin,
+			      const char **reason_r, const char **lock_path_r,
+			      long *age_r)
 {
 	struct mail_transaction_log_file *head = index->log->head;
-	unsigned int limit, margin = guard_margin_secs;
+	unsigned int limit;
 
 	if ((index->flags & MAIL_INDEX_OPEN_FLAG_NFS_FLUSH) == 0 ||
 	    head == NULL || !head->locked)
@@ -165,12 +177,11 @@ static int check_nfs_lock_age(struct mail_index *index, const char **reason_r,
 	return -1;
 }
 
-static int check_dotlock(const struct guard_dotlock *lock,
+static int check_dotlock(const struct guard_dotlock *lock, unsigned int margin,
 			 const char **reason_r, const char **lock_path_r,
 			 long *age_r)
 {
-	enum guard_lock_state state =
-		guard_dotlock_check(lock, guard_margin_secs, age_r);
+	enum guard_lock_state state = guard_dotlock_check(lock, margin, age_r);
 
 	if (state == GUARD_LOCK_OK)
 		return 0;
@@ -184,17 +195,22 @@ int guard_fence_check(struct mail_index *index, const char **reason_r,
 		      const char **lock_path_r, long *age_r)
 {
 	struct guard_dotlock log_lock;
+	unsigned int margin;
 
 	*age_r = 0;
 	if (MAIL_INDEX_IS_IN_MEMORY(index) || index->log == NULL)
 		return 0;
+	/* the margin of the user this index belongs to, not of the user an
+	   LMTP process happened to create last */
+	margin = guard_user_settings(index->event)->lock_margin_secs;
 	if (log_dotlock_held(index)) {
 		if (!guard_dotlock_init(&log_lock, index->log->filepath,
 					".lock",
 					MAIL_TRANSACTION_LOG_DOTLOCK_CHANGE_TIMEOUT) ||
-		    check_dotlock(&log_lock, reason_r, lock_path_r, age_r) < 0)
+		    check_dotlock(&log_lock, margin, reason_r, lock_path_r,
+				  age_r) < 0)
 			return -1;
-	} else if (check_nfs_lock_age(index, reason_r, lock_path_r,
+	} else if (check_nfs_lock_age(index, margin, reason_r, lock_path_r,
 				      age_r) < 0)
 		return -1;
 
@@ -205,8 +221,8 @@ int guard_fence_check(struct mail_index *index, const char **reason_r,
 		    fb->uidlist == NULL ||
 		    !maildir_uidlist_is_locked(fb->uidlist))
 			continue;
-		if (check_dotlock(&fb->uidlist_lock, reason_r, lock_path_r,
-				  age_r) < 0)
+		if (check_dotlock(&fb->uidlist_lock, margin, reason_r,
+				  lock_path_r, age_r) < 0)
 			return -1;
 	}
 	return 0;
@@ -220,11 +236,11 @@ static void write_stderr(const char *a, const char *b)
 	(void)!write(STDERR_FILENO, "\n", 1);
 }
 
-static bool stopped_lock_lost(const struct guard_dotlock *lock)
+static bool stopped_lock_lost(const struct guard_dotlock *lock,
+			      unsigned int margin)
 {
 	long age;
-	enum guard_lock_state state =
-		guard_dotlock_check(lock, guard_margin_secs, &age);
+	enum guard_lock_state state = guard_dotlock_check(lock, margin, &age);
 
 	if (state == GUARD_LOCK_OK)
 		return FALSE;
@@ -242,10 +258,10 @@ static void guard_sigcont(const siginfo_t *si ATTR_UNUSED,
 		if (fb->box == NULL)
 			continue;
 		if ((log_dotlock_held(fb->index) &&
-		     stopped_lock_lost(&fb->log_lock)) ||
+		     stopped_lock_lost(&fb->log_lock, fb->margin_secs)) ||
 		    (fb->uidlist != NULL &&
 		     maildir_uidlist_is_locked(fb->uidlist) &&
-		     stopped_lock_lost(&fb->uidlist_lock)))
+		     stopped_lock_lost(&fb->uidlist_lock, fb->margin_secs)))
 			_exit(GUARD_FENCE_EXIT_STATUS);
 	}
 }

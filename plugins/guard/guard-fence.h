@@ -8,11 +8,12 @@
 struct mailbox;
 struct mail_index;
 struct guard_settings;
+struct event;
 
-/* Starts fencing for this process (SIGCONT check); margin from settings. */
+/* Starts fencing for this process (SIGCONT check).  The margin is the
+ * hb_guard_lock_margin of the user each index belongs to. */
 void guard_fence_init(void);
 void guard_fence_deinit(void);
-void guard_fence_set_margin(unsigned int margin_secs);
 
 /* An opened mailbox whose index (and maildir uidlist) locks are checked.
  * Returns -1 only when the table is full (the mailbox is then fenced at
@@ -32,6 +33,10 @@ enum guard_index_kind {
 	GUARD_INDEX_OTHER,    /* dbox etc.: the index is the state */
 };
 enum guard_index_kind guard_fence_index_kind(struct mail_index *index);
+
+/* The index of an open mailbox whose event is event or one of its parents
+ * (a cache's event descends from its index's), NULL if none. */
+struct mail_index *guard_fence_index_of_event(struct event *event);
 
 /* TRUE (once) if a commit was refused since the last call: lets the
  * mailbox layer replace Dovecot's generic error with a retryable one. */

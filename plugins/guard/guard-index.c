@@ -24,6 +24,7 @@
 #include "guard-events.h"
 #include "guard-fence.h"
 #include "guard-uidlist.h"
+#include "guard-user.h"
 #include "guard-index.h"
 
 #define GUARD_ITRANS_CONTEXT(obj) \
@@ -35,11 +36,12 @@ struct guard_itrans {
 
 static MODULE_CONTEXT_DEFINE_INIT(guard_itrans_module,
 				  &mail_index_module_register);
-static unsigned int guard_fsync = GUARD_FSYNC_LOG | GUARD_FSYNC_DIRS;
 
-void guard_index_set_fsync(unsigned int fsync_bits)
+/* hb_guard_fsync of the user whose mailbox (or mailbox list) this index
+   is: an LMTP process has several users' indexes open at once */
+static unsigned int guard_index_fsync(struct mail_index *index)
 {
-	guard_fsync = fsync_bits;
+	return guard_user_settings(index->event)->fsync;
 }
 
 /* changes a client is told about (and all changes of indexes that are the
@@ -104,14 +106,14 @@ static bool guard_itrans_files_hold_state(struct mail_index_transaction *t)
 {
 	struct mail_index *index = t->view->index;
 
-	return (guard_fsync & GUARD_FSYNC_DIRS) != 0 &&
+	return (guard_index_fsync(index) & GUARD_FSYNC_DIRS) != 0 &&
 		index->set.fsync_mode != FSYNC_MODE_NEVER &&
 		guard_fence_index_kind(index) == GUARD_INDEX_MAILDIR;
 }
 
 static bool guard_itrans_wants_fsync(struct mail_index_transaction *t)
 {
-	if ((guard_fsync & GUARD_FSYNC_LOG) == 0 ||
+	if ((guard_index_fsync(t->view->index) & GUARD_FSYNC_LOG) == 0 ||
 	    MAIL_INDEX_IS_IN_MEMORY(t->view->index))
 		return FALSE;
 	if (guard_itrans_files_hold_state(t))

@@ -8,8 +8,6 @@ void guard_index_init(void);
 void guard_index_deinit(void);
 struct mail_index;
 
-/* process-wide: the settings of the mail user being served (guard_fsync) */
-void guard_index_set_fsync(unsigned int fsync_bits);
 /* How many index commits this process made: unchanged means no state file
    was replaced by this process in between. */
 unsigned int guard_index_commits(void);

@@ -19,10 +19,9 @@
 #include "guard-rebuild.h"
 #include "guard-corruption.h"
 #include "guard-uidlist.h"
+#include "guard-user.h"
 #include "guard-mailbox.h"
 
-#define GUARD_USER_CONTEXT(obj) \
-	MODULE_CONTEXT(obj, guard_user_module)
 #define GUARD_BOX_CONTEXT(obj) \
 	MODULE_CONTEXT_REQUIRE(obj, guard_box_module)
 
@@ -31,11 +30,6 @@
 #define GUARD_THROTTLED_ERROR \
 	"Mailbox index is being rebuilt and this server is busy " \
 	"rebuilding others: try again in a minute"
-
-struct guard_user {
-	union mail_user_module_context module_ctx;
-	struct guard_settings set;
-};
 
 struct guard_box {
 	union mailbox_module_context module_ctx;
@@ -61,10 +55,11 @@ struct guard_box {
 	/* guard_index_commits() when the state files were last checked */
 	unsigned int commits_checked;
 	bool opened;
+	/* the open found a rebuild due and went on (with a slot, or
+	   unthrottled): the first successful sync ends it */
+	bool rebuilding;
 };
 
-static MODULE_CONTEXT_DEFINE_INIT(guard_user_module,
-				  &mail_user_module_register);
 static MODULE_CONTEXT_DEFINE_INIT(guard_box_module,
 				  &mail_storage_module_register);
 
@@ -240,8 +235,9 @@ guard_sync_init(struct mailbox *box, enum mailbox_sync_flags flags)
 
 static void guard_rebuild_done(struct mailbox *box, struct guard_box *gbox)
 {
-	if (gbox->slot.fd == -1)
+	if (!gbox->rebuilding)
 		return;
+	gbox->rebuilding = FALSE;
 	guard_rebuild_unmark(gbox->index_dir);
 	guard_rebuild_release(&gbox->slot);
 	guard_event_rebuild(box->event, "finished", gbox->slot.waited_msecs);
@@ -285,6 +281,22 @@ static void guard_sync_notify(struct mailbox *box, uint32_t uid,
 		gbox->module_ctx.super.sync_notify(box, uid, sync_type);
 }
 
+/* The rebuild directory is unusable (missing, or open to someone who could
+   plant slots): refusing every rebuilding mailbox would turn a setup
+   mistake, or a planted file, into lost access to mail, so the rebuild
+   runs unthrottled - said once per process, and counted every time. */
+static void guard_rebuild_unthrottled(struct mailbox *box, const char *error)
+{
+	static bool logged = FALSE;
+
+	if (!logged) {
+		e_error(box->event, "hb_guard: rebuild limit not applied, "
+			"rebuilds in this process run unthrottled: %s", error);
+		logged = TRUE;
+	}
+	guard_event_rebuild(box->event, "unthrottled", 0);
+}
+
 /* 0: go on, -1: refuse the open (error set) */
 static int guard_open_throttle(struct mailbox *box, struct guard_box *gbox)
 {
@@ -300,9 +312,13 @@ static int guard_open_throttle(struct mailbox *box, struct guard_box *gbox)
 		return 0;
 	gbox->index_dir = p_strdup(box->pool, gbox->index_dir);
 	ret = guard_rebuild_acquire(&gbox->guser->set, &gbox->slot, &error);
+	if (gbox->slot.refused != NULL) {
+		e_error(box->event, "hb_guard: rebuild slot refused: %s",
+			gbox->slot.refused);
+	}
 	if (ret < 0) {
-		e_error(box->event, "hb_guard: rebuild limit not applied: %s",
-			error);
+		guard_rebuild_unthrottled(box, error);
+		gbox->rebuilding = TRUE;
 		return 0;
 	}
 	if (ret == 0) {
@@ -313,6 +329,7 @@ static int guard_open_throttle(struct mailbox *box, struct guard_box *gbox)
 		return -1;
 	}
 	guard_event_rebuild(box->event, "started", gbox->slot.waited_msecs);
+	gbox->rebuilding = TRUE;
 	return 0;
 }
 
@@ -324,6 +341,7 @@ static int guard_open(struct mailbox *box)
 		return -1;
 	if (gbox->module_ctx.super.open(box) < 0) {
 		guard_rebuild_release(&gbox->slot);
+		gbox->rebuilding = FALSE;
 		return -1;
 	}
 	guard_dirsync_init(&gbox->dirs, box);
@@ -350,6 +368,7 @@ static void guard_close(struct mailbox *box)
 	}
 	guard_fence_unregister(box);
 	guard_rebuild_release(&gbox->slot);
+	gbox->rebuilding = FALSE;
 	gbox->opened = FALSE;
 	gbox->module_ctx.super.close(box);
 }
@@ -365,7 +384,7 @@ static void guard_free(struct mailbox *box)
 
 void guard_mailbox_allocated(struct mailbox *box)
 {
-	struct guard_user *guser = GUARD_USER_CONTEXT(box->storage->user);
+	struct guard_user *guser = guard_user_get(box->storage->user);
 	struct mailbox_vfuncs *v = box->vlast;
 	struct guard_box *gbox;
 
@@ -386,35 +405,4 @@ void guard_mailbox_allocated(struct mailbox *box)
 	if (v->transaction_save_commit_pre != NULL)
 		v->transaction_save_commit_pre = guard_save_commit_pre;
 	MODULE_CONTEXT_SET(box, guard_box_module, gbox);
-}
-
-static void guard_user_deinit(struct mail_user *user)
-{
-	struct guard_user *guser = GUARD_USER_CONTEXT(user);
-
-	guard_corruption_set_user(NULL, NULL);
-	guser->module_ctx.super.deinit(user);
-}
-
-void guard_mail_user_created(struct mail_user *user)
-{
-	struct mail_user_vfuncs *v = user->vlast;
-	struct guard_user *guser;
-	const char *error;
-
-	guser = p_new(user->pool, struct guard_user, 1);
-	if (guard_settings_read(user, &guser->set, &error) < 0) {
-		user->error = p_strdup_printf(user->pool, "hb_guard: %s",
-					      error);
-		return;
-	}
-	guser->module_ctx.super = *v;
-	user->vlast = &guser->module_ctx.super;
-	v->deinit = guard_user_deinit;
-	MODULE_CONTEXT_SET(user, guard_user_module, guser);
-
-	/* process-wide parts follow the user being served */
-	guard_index_set_fsync(guser->set.fsync);
-	guard_fence_set_margin(guser->set.lock_margin_secs);
-	guard_corruption_set_user(&guser->set, user->username);
 }

@@ -9,11 +9,15 @@ struct guard_settings;
 struct guard_rebuild_slot {
 	int fd;              /* -1: not holding a slot */
 	unsigned int waited_msecs;
+	/* why a slot file was refused (symlink, FIFO, hard link, foreign
+	   owner, open to others), NULL if none was; it counted as busy */
+	const char *refused;
 };
 
 /* Waits up to set->rebuild_wait_msecs for a slot.  Returns 1 when held,
- * 0 when every slot stayed busy, -1 on an error (error_r set) - then the
- * caller goes on unthrottled rather than refuse service. */
+ * 0 when every slot stayed busy, -1 when the directory or every slot in it
+ * is unusable (error_r says why) - then the caller goes on unthrottled
+ * rather than refuse service, and says so. */
 int guard_rebuild_acquire(const struct guard_settings *set,
 			  struct guard_rebuild_slot *slot,
 			  const char **error_r);

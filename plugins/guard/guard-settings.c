@@ -2,11 +2,12 @@
  * Defaults (docs/GUARD.md): hb_guard_fsync = log dirs,
  * hb_guard_lock_margin = 30s, hb_guard_quarantine_dir = ~/hb-quarantine,
  * hb_guard_rebuild_limit = 4, hb_guard_rebuild_wait = 10s,
- * hb_guard_rebuild_dir = /tmp/hb-guard-rebuild (every mail uid must be able
- * to create slot files there; Dovecot's base_dir belongs to root). */
+ * hb_guard_rebuild_dir = <base_dir>/hb-guard-rebuild (the operator creates
+ * it: base_dir belongs to root, so nobody else can plant it first). */
 #include "lib.h"
 #include "settings-parser.h"
 #include "mail-user.h"
+#include "mail-storage-settings.h"
 #include "guard-settings.h"
 
 #define GUARD_DEFAULT_FSYNC (GUARD_FSYNC_LOG | GUARD_FSYNC_DIRS)
@@ -14,6 +15,13 @@
 #define GUARD_DEFAULT_REBUILD_LIMIT 4
 #define GUARD_DEFAULT_REBUILD_WAIT_MSECS 10000
 #define GUARD_MAX_REBUILD_LIMIT 1000
+
+const struct guard_settings guard_settings_default = {
+	.fsync = GUARD_DEFAULT_FSYNC,
+	.lock_margin_secs = GUARD_DEFAULT_MARGIN_SECS,
+	.rebuild_limit = GUARD_DEFAULT_REBUILD_LIMIT,
+	.rebuild_wait_msecs = GUARD_DEFAULT_REBUILD_WAIT_MSECS,
+};
 
 int guard_settings_parse_fsync(const char *value, unsigned int *bits_r,
 			       const char **error_r)
@@ -133,7 +141,8 @@ int guard_settings_read(struct mail_user *user, struct guard_settings *set_r,
 	    read_dir(user, "hb_guard_quarantine_dir", "~/hb-quarantine",
 		     &set_r->quarantine_dir, error_r) < 0 ||
 	    read_dir(user, "hb_guard_rebuild_dir",
-		     "/tmp/hb-guard-rebuild",
+		     t_strconcat(user->set->base_dir,
+				 "/" GUARD_REBUILD_DIR_NAME, NULL),
 		     &set_r->rebuild_dir, error_r) < 0)
 		return -1;
 	set_r->rebuild_wait_msecs = wait_secs * 1000;

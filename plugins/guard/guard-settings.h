@@ -20,6 +20,15 @@ struct guard_settings {
 	const char *rebuild_dir;        /* node-wide rebuild slot files */
 };
 
+/* The defaults of fsync, lock_margin_secs, rebuild_limit and
+ * rebuild_wait_msecs (directories: NULL, they depend on the user). */
+extern const struct guard_settings guard_settings_default;
+
+/* The rebuild directory when hb_guard_rebuild_dir is not set: under
+ * Dovecot's base_dir, which only root can write to, so no local user can
+ * plant anything there before the operator creates it (docs/GUARD.md). */
+#define GUARD_REBUILD_DIR_NAME "hb-guard-rebuild"
+
 /* Fills *set_r from user's plugin settings; on a bad value returns -1 with
  * *error_r naming the setting and the value. */
 int guard_settings_read(struct mail_user *user, struct guard_settings *set_r,

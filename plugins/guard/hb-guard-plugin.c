@@ -10,6 +10,7 @@
 #include "guard-fence.h"
 #include "guard-index.h"
 #include "guard-mailbox.h"
+#include "guard-user.h"
 
 void hb_guard_plugin_init(struct module *module);
 void hb_guard_plugin_deinit(void);

@@ -17,7 +17,8 @@ plugins_guard_lib90_hb_guard_plugin_la_SOURCES = \
 	plugins/guard/guard-rebuild.c plugins/guard/guard-rebuild.h \
 	plugins/guard/guard-settings.c plugins/guard/guard-settings.h \
 	plugins/guard/guard-uidlist.c plugins/guard/guard-uidlist.h \
-	plugins/guard/guard-uidlist-tail.c plugins/guard/guard-uidlist-tail.h
+	plugins/guard/guard-uidlist-tail.c plugins/guard/guard-uidlist-tail.h \
+	plugins/guard/guard-user.c plugins/guard/guard-user.h
 # Dovecot's headers need its own config.h (found via LIBDOVECOT_INCLUDE)
 plugins_guard_lib90_hb_guard_plugin_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DHAVE_CONFIG_H $(LIBDOVECOT_INCLUDE) $(LIBDOVECOT_STORAGE_INCLUDE)
@@ -44,12 +45,15 @@ TESTS += plugins/guard/test-guard-parse
 plugins_guard_test_guard_parse_SOURCES = plugins/guard/test-guard-parse.c \
 	plugins/guard/guard-corruption.c plugins/guard/guard-corruption.h \
 	plugins/guard/guard-events.c plugins/guard/guard-events.h \
+	plugins/guard/guard-fence.c plugins/guard/guard-fence.h \
+	plugins/guard/guard-lock.c plugins/guard/guard-lock.h \
 	plugins/guard/guard-quarantine.c plugins/guard/guard-quarantine.h \
 	plugins/guard/guard-rebuild.c plugins/guard/guard-rebuild.h \
 	plugins/guard/guard-settings.c plugins/guard/guard-settings.h \
-	plugins/guard/guard-uidlist-tail.c plugins/guard/guard-uidlist-tail.h
+	plugins/guard/guard-uidlist-tail.c plugins/guard/guard-uidlist-tail.h \
+	plugins/guard/guard-user.c plugins/guard/guard-user.h
 plugins_guard_test_guard_parse_CPPFLAGS = $(AM_CPPFLAGS) \
-	-DHAVE_CONFIG_H $(LIBDOVECOT_INCLUDE)
+	-DHAVE_CONFIG_H $(LIBDOVECOT_INCLUDE) $(LIBDOVECOT_STORAGE_INCLUDE)
 plugins_guard_test_guard_parse_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 plugins_guard_test_guard_parse_LDADD = $(CMOCKA_LIBS) \
 	$(LIBDOVECOT_STORAGE) $(LIBDOVECOT)

@@ -22,6 +22,7 @@ EXTRA_DIST += \
 	tests/system/test_milter.py \
 	tests/system/test_caps.py \
 	tests/system/test_guard.py \
+	tests/system/test_guard_security.py \
 	tests/system/test_crashfs.py \
 	tests/system/test_locks_census.py \
 	tests/system/test_locks.py \

@@ -11,7 +11,9 @@ import fcntl
 import imaplib
 import os
 import poplib
+import smtplib
 import socket
+import struct
 import subprocess
 import threading
 import time
@@ -47,16 +49,43 @@ class GuardBackend(harness.DovecotBackend):
     """A backend with hb_guard from this build, configured by the shipped
     90-hb-guard.conf plus PLUGIN_SETTINGS."""
 
-    def __init__(self, env, name, plugin_settings="", settings=""):
+    def __init__(self, env, name, plugin_settings="", settings="",
+                 rebuild_dir="rebuild", userdb_fields=None):
+        """REBUILD_DIR: hb_guard_rebuild_dir under the instance's dir, None
+        for the default; USERDB_FIELDS: {user: "k=v ..."} given to those
+        users by a passwd-file userdb consulted before the static one, as
+        an operator sets per-user settings."""
         super().__init__(env, name, IP)
-        self.rebuild_dir = os.path.join(self.dir, "rebuild")
+        self.base_dir = os.path.join(self.dir, "run")
+        self.rebuild_dir = (os.path.join(self.dir, rebuild_dir)
+                            if rebuild_dir else None)
+        if userdb_fields:
+            self._add_passwd_file_userdb(userdb_fields)
         with open(self.conf_path, "a") as f:
             f.write(settings)
             f.write("mail_plugin_dir = %s\n" % guard_plugin_dir())
             f.write("!include %s\n" % os.path.join(harness.SRCDIR, "conf.d",
                                                     "90-hb-guard.conf"))
-            f.write("plugin {\n  hb_guard_rebuild_dir = %s\n%s}\n"
-                    % (self.rebuild_dir, plugin_settings))
+            f.write("plugin {\n")
+            if self.rebuild_dir:
+                f.write("  hb_guard_rebuild_dir = %s\n" % self.rebuild_dir)
+            f.write("%s}\n" % plugin_settings)
+
+    def _add_passwd_file_userdb(self, fields):
+        path = os.path.join(self.dir, "users")
+        with open(path, "w") as f:
+            for user, extra in fields.items():
+                f.write("%s::%d:%d::%s/%s::%s\n" % (
+                    user, harness.VMAIL_UID, harness.VMAIL_UID,
+                    self.mail_root, user, extra))
+        with open(self.conf_path) as f:
+            text = f.read()
+        static = "userdb {\n  driver = static\n"
+        assert static in text
+        text = text.replace(static, "userdb {\n  driver = passwd-file\n"
+                            "  args = %s\n}\n" % path + static, 1)
+        with open(self.conf_path, "w") as f:
+            f.write(text)
 
     def stats(self):
         return stats_of(self.conf_path)
@@ -273,13 +302,174 @@ def test_corruption_is_counted_and_quarantined(guard):
         assert b"\xff" * 16 in f.read()
 
 
+def poke(path, offset, data):
+    """overwrite bytes of PATH in place (same inode, as a torn write)"""
+    with open(path, "r+b") as f:
+        f.seek(offset)
+        f.write(data)
+
+
+def unorder_uidlist(path):
+    """a dovecot-uidlist whose records are out of order, written as
+    Dovecot writes it (a new file renamed over the old)"""
+    with open(path, "rb") as f:
+        header, *records = f.read().splitlines(keepends=True)
+    tmp = path + ".hbtest"
+    with open(tmp, "wb") as f:
+        f.write(header + b"".join(reversed(records)))
+    os.chown(tmp, harness.VMAIL_UID, harness.VMAIL_UID)
+    os.rename(tmp, path)
+
+
+# Dovecot writes dovecot.index only when it rotates the log or the log has
+# grown well past the index: rotate at every sync
+ROTATE_LOG = ("mail_index_log_rotate_min_size = 1\n"
+              "mail_index_log_rotate_max_size = 1\n")
+
+# kind -> (file, how it is damaged, what Dovecot 2.3.19 logs, settings);
+# offsets are those of struct mail_index_header and mail_cache_header
+CORRUPTIONS = {
+    "index": ("dovecot.index", lambda p: poke(p, 8, struct.pack("<I", 4)),
+              "Corrupted index file", ROTATE_LOG),          # record_size 4
+    "index-fixed": ("dovecot.index",
+                    lambda p: poke(p, 40, struct.pack("<I", 1000)),
+                    "Fixed index file", ROTATE_LOG),        # seen > messages
+    "log": ("dovecot.index.log", corrupt_log, "Corrupted transaction log file", ""),
+    "cache": ("dovecot.index.cache", lambda p: poke(p, 0, b"\x63"),
+              "Deleting corrupted cache", ""),               # major version 99
+    "uidlist": ("dovecot-uidlist", unorder_uidlist, "Broken file", ""),
+}
+
+
+def read_all(backend, user, flag=False):
+    """SELECT and a FETCH that reads the index, the cache and the uidlist
+    (FLAG: and a flag change, whose sync writes dovecot.index)"""
+    m = imap(backend, user)
+    typ, _ = m.select("INBOX")
+    if typ != "OK":     # Dovecot fails the open that finds it, then rebuilds
+        typ, _ = m.select("INBOX")
+    if typ == "OK":
+        typ, _ = m.fetch("1:*", "(FLAGS ENVELOPE BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+    if typ == "OK" and flag:
+        typ, _ = m.store("1", "+FLAGS", "\\Seen")
+        m.noop()
+    m.logout()
+    return typ
+
+
+@pytest.mark.parametrize("kind", sorted(CORRUPTIONS))
+def test_every_corruption_kind_is_counted(env, kind):
+    """Each kind of corruption docs/GUARD.md says hb_guard counts, made by
+    damaging that file of a real mailbox: Dovecot's report is counted under
+    its kind with the file named, and (but for the cache, which Dovecot has
+    already deleted) the damaged directory is quarantined."""
+    name, damage, dovecot_says, settings = CORRUPTIONS[kind]
+    b = env.add(GuardBackend(env, "guard-kind-" + kind, settings=settings))
+    b.start()
+    try:
+        user = "kind-" + kind
+        append_some(b, user, 5)
+        if kind in ("index", "index-fixed", "cache"):
+            assert read_all(b, user, flag=True) == "OK"
+        path = os.path.join(b.maildir(user), name)
+        assert os.path.exists(path), sorted(os.listdir(b.maildir(user)))
+        damage(path)
+        read_all(b, user)
+        assert wait_for_log(b, dovecot_says), log_text(b)[-3000:]
+        assert wait_for_log(b, "hb_guard: corruption seen in %s (%s)" % (path, kind)), \
+            log_text(b)[-3000:]
+        assert wait_for_stat(b, "hb_guard_corruption_" + kind, 1), \
+            sorted(n for n in b.stats() if n.startswith("hb_guard_corruption"))
+        assert wait_for_stat(b, "hb_guard_corruption_by_mailbox_%s_INBOX" % user, 1), \
+            sorted(n for n in b.stats() if n.startswith("hb_guard_corruption"))
+        qdir = os.path.join(b.mail_root, user, "hb-quarantine")
+        if kind == "cache":
+            assert not os.path.exists(qdir)
+        else:
+            assert os.listdir(qdir), "nothing quarantined"
+    finally:
+        b.stop()
+
+
+def test_lmtp_attributes_corruption_to_the_user_it_belongs_to(env):
+    """One LMTP transaction to two users with different per-user settings
+    (passwd-file userdb extra fields): Dovecot keeps the first recipient's
+    saved mail open and copies it for the second, so the first user's
+    mailbox is read while the second user is being served.  Corruption
+    found in it then is the first user's: counted for that user and copied
+    into that user's quarantine (hb_guard_quarantine_dir of that user),
+    never into the second user's."""
+    b = env.add(GuardBackend(
+        env, "guard-lmtp",
+        "  hb_guard_rebuild_limit = 1\n  hb_guard_rebuild_wait = 30s\n",
+        userdb_fields={
+            "ann": "userdb_hb_guard_quarantine_dir=~/ann-quarantine "
+                   "userdb_hb_guard_fsync=none",
+            "bob": "userdb_hb_guard_quarantine_dir=~/bob-quarantine "
+                   "userdb_hb_guard_lock_margin=10s"}))
+    b.start()
+    try:
+        append_some(b, "ann", 2)
+        append_some(b, "bob", 1)
+        # bob's INBOX is due for a rebuild and the node's one slot is
+        # busy: his delivery waits in open, after ann's was saved
+        marker = os.path.join(b.maildir("bob"), "hb-guard-rebuild")
+        open(marker, "w").close()
+        os.chown(marker, harness.VMAIL_UID, harness.VMAIL_UID)
+        fds = hold_slots(b.rebuild_dir, 1)
+        ann_new = os.path.join(b.maildir("ann"), "new")
+        before = set(os.listdir(ann_new))
+        result = {}
+
+        def deliver():
+            try:
+                with smtplib.LMTP(IP, b.lmtp_port, timeout=60) as c:
+                    result["refused"] = c.sendmail(
+                        "sender@example.org", ["ann", "bob"],
+                        b"Subject: both\r\n\r\nfor ann and bob\r\n")
+            except smtplib.SMTPException as e:
+                result["error"] = e
+        t = threading.Thread(target=deliver)
+        t.start()
+        deadline = time.monotonic() + 20
+        while set(os.listdir(ann_new)) == before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        delivered = set(os.listdir(ann_new)) - before
+        assert delivered, "ann's delivery was not saved"
+        time.sleep(1.5)              # ann's commits end; bob waits for a slot
+        # ann's mailbox is damaged now: the copy for bob finds her message
+        # gone from its place and re-reads her uidlist, out of order
+        f = delivered.pop()
+        os.rename(os.path.join(ann_new, f), os.path.join(ann_new, "moved." + f))
+        unorder_uidlist(os.path.join(b.maildir("ann"), "dovecot-uidlist"))
+        for fd in fds:
+            os.close(fd)
+        t.join(60)
+        uidlist = os.path.join(b.maildir("ann"), "dovecot-uidlist")
+        assert wait_for_log(b, "hb_guard: corruption seen in %s (uidlist)" % uidlist), \
+            log_text(b)[-4000:]
+        assert wait_for_stat(b, "hb_guard_corruption_uidlist", 1)
+        ann_q = os.path.join(b.mail_root, "ann", "ann-quarantine")
+        bob_q = os.path.join(b.mail_root, "bob", "bob-quarantine")
+        assert not os.path.exists(bob_q), "ann's index files were copied into bob's home"
+        cases = os.listdir(ann_q)
+        assert cases
+        origin = open(os.path.join(ann_q, cases[0], "ORIGIN")).read()
+        assert "user=ann" in origin, origin
+    finally:
+        b.stop()
+
+
 def hold_slots(rebuild_dir, n):
-    os.makedirs(rebuild_dir, exist_ok=True)
+    """Hold N slots as another mail process would: the directory is root's
+    and only the mail uid can open the slot files (0600)."""
+    os.makedirs(rebuild_dir, mode=0o755, exist_ok=True)
     fds = []
     for i in range(n):
         path = os.path.join(rebuild_dir, "slot-%d" % i)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
-        os.chmod(path, 0o666)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        os.fchown(fd, harness.VMAIL_UID, harness.VMAIL_UID)
+        os.fchmod(fd, 0o600)
         fcntl.flock(fd, fcntl.LOCK_EX)
         fds.append(fd)
     return fds
