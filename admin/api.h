@@ -30,6 +30,7 @@ enum admind_endpoint {
 	ADMIND_EP_ALIAS_LIST, ADMIND_EP_ALIAS_ADD, ADMIND_EP_ALIAS_REMOVE,
 	ADMIND_EP_SENDER_LIST, ADMIND_EP_SENDER_ALLOW, ADMIND_EP_SENDER_DENY,
 	ADMIND_EP_AUDIT,
+	ADMIND_EP_PASSWORD,
 };
 
 /* A refusal: HTTP status, a stable code word (docs/ADMIND.md 4) and words
@@ -62,6 +63,14 @@ struct admind_route {
  * Returns 0, or -1 with ERR set. */
 int admind_route_parse(enum admind_method method, const char *uri,
 		       struct admind_route *route, struct admind_error *err);
+
+/* Bytes of a target that reach the log (escaped: up to 4 times as many). */
+#define ADMIND_LOG_TARGET_MAX 200
+
+/* IN (any bytes up to its NUL) for the log: its first ADMIND_LOG_TARGET_MAX
+ * bytes, every byte outside printable ASCII and every '\' as \xNN, "..."
+ * appended when cut.  OUT gets at most SIZE bytes with the NUL. */
+void admind_target_escape(const char *in, char *out, size_t size);
 
 /* ---- bodies (body.c) ---- */
 

@@ -17,6 +17,10 @@ static const struct admind_field login_fields[] = {
 	{ "admin", ADMIND_FIELD_STRING, 1, 64, 0 },
 	{ "password", ADMIND_FIELD_STRING, 1, HB_SECRET_MAX, 0 },
 };
+static const struct admind_field password_fields[] = {
+	{ "old", ADMIND_FIELD_STRING, 1, HB_SECRET_MAX, 0 },
+	{ "new", ADMIND_FIELD_STRING, 1, HB_SECRET_MAX, 0 },
+};
 static const struct admind_field user_fields[] = {
 	{ "local", ADMIND_FIELD_STRING, 1, HB_LOCAL_MAX * 4, 0 },
 	{ "password", ADMIND_FIELD_STRING, 0, HB_SECRET_MAX, 0 },
@@ -35,6 +39,7 @@ static const struct admind_field policy_fields[] = {
 
 #define SCHEMA(f) { f, sizeof(f) / sizeof(f[0]) }
 static const struct admind_schema login_schema = SCHEMA(login_fields);
+static const struct admind_schema password_schema = SCHEMA(password_fields);
 static const struct admind_schema user_schema = SCHEMA(user_fields);
 static const struct admind_schema alias_schema = SCHEMA(alias_fields);
 static const struct admind_schema sender_schema = SCHEMA(sender_fields);
@@ -44,6 +49,7 @@ const struct admind_schema *admind_endpoint_schema(enum admind_endpoint endpoint
 {
 	switch (endpoint) {
 	case ADMIND_EP_LOGIN: return &login_schema;
+	case ADMIND_EP_PASSWORD: return &password_schema;
 	case ADMIND_EP_USER_ADD: return &user_schema;
 	case ADMIND_EP_ALIAS_ADD: return &alias_schema;
 	case ADMIND_EP_SENDER_ALLOW: return &sender_schema;

@@ -79,6 +79,7 @@ static int run(struct admind_request *req, struct admind_reply *reply, struct ad
 	case ADMIND_EP_ALIAS_LIST: return admind_alias_list(req, reply, err);
 	case ADMIND_EP_SENDER_LIST: return admind_sender_list(req, reply, err);
 	case ADMIND_EP_AUDIT: return admind_audit(req, reply, err);
+	case ADMIND_EP_PASSWORD: return admind_password_change(req, reply, err);
 	default: return admind_change(req, reply, err);
 	}
 }

@@ -98,6 +98,26 @@ long long admind_limiter_fail(struct admind_limiter *lim, const char *key, long 
 	return lock > 0 ? s->locked_until : 0;
 }
 
+long long admind_limiter_failures(struct admind_limiter *lim, const char *key, long long now_ms,
+				  long long window_ms)
+{
+	struct slot *s = find(lim, key, 0);
+
+	return s != NULL && now_ms - s->last_ms <= window_ms ? s->failures : 0;
+}
+
+long long admind_limiter_count(struct admind_limiter *lim, const char *key, long long now_ms,
+			       long long window_ms)
+{
+	struct slot *s = find(lim, key, 1);
+
+	if (now_ms - s->last_ms > window_ms)
+		s->failures = 0;
+	s->failures++;
+	s->last_ms = now_ms;
+	return s->failures;
+}
+
 void admind_limiter_clear(struct admind_limiter *lim, const char *key)
 {
 	struct slot *s = find(lim, key, 0);

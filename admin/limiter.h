@@ -1,8 +1,9 @@
 /* limiter.h - admind's memory of failed logins per client address and per
- * unknown admin name (a known name's failures live in Redis, P admin:NAME):
- * a fixed table, so an attacker spraying addresses or names can only evict
- * old entries, never grow memory.  Lock-outs double with each failure past
- * the threshold, up to a maximum (admind_lock_ms). */
+ * admin name (nothing of it in Redis: no client can make admind write there
+ * by failing): a fixed table, so an attacker spraying addresses or names can
+ * only evict old entries, never grow memory.  An address is locked, for a
+ * time that doubles with each failure past the threshold up to a maximum
+ * (admind_lock_ms); a name is only slowed down, by the same arithmetic. */
 #ifndef ADMIND_LIMITER_H
 #define ADMIND_LIMITER_H
 
@@ -25,6 +26,12 @@ long long admind_limiter_locked(struct admind_limiter *lim, const char *key, lon
  * Returns the lock's end (ms), or 0 when not locked. */
 long long admind_limiter_fail(struct admind_limiter *lim, const char *key, long long now_ms,
 			      unsigned int threshold, unsigned int base_ms, unsigned int max_ms);
+/* KEY's failures, forgotten after WINDOW_MS without one. */
+long long admind_limiter_failures(struct admind_limiter *lim, const char *key, long long now_ms,
+				  long long window_ms);
+/* Count a failure of KEY (after forgetting as above); returns the count. */
+long long admind_limiter_count(struct admind_limiter *lim, const char *key, long long now_ms,
+			       long long window_ms);
 /* Forget KEY's failures (a successful login of that name). */
 void admind_limiter_clear(struct admind_limiter *lim, const char *key);
 

@@ -5,7 +5,8 @@ sbin_PROGRAMS += admin/hummingbird-admind
 # the pure parsers: unit-tested and fuzzed on their own
 ADMIND_API = admin/api.h admin/route.c admin/body.c admin/headers.c
 admin_hummingbird_admind_SOURCES = admin/main.c admin/admind.h $(ADMIND_API) \
-	admin/auth.c admin/changes.c admin/dispatch.c admin/limiter.c admin/limiter.h \
+	admin/auth.c admin/changes.c admin/conns.c admin/conns.h admin/deferred.c \
+	admin/dispatch.c admin/limiter.c admin/limiter.h admin/password.c \
 	admin/reads.c admin/reply.c admin/server.c admin/store.c admin/tls.c \
 	cli/output.c cli/output.h
 admin_hummingbird_admind_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/cli $(HIREDIS_CFLAGS) \
@@ -16,7 +17,9 @@ admin_hummingbird_admind_LDADD = $(HB_LIBS) $(LIBEVENT_OPENSSL_LIBS) $(OPENSSL_L
 EXTRA_DIST += \
 	tests/fuzz/fuzz-admind-request.c \
 	tests/system/admind_harness.py \
-	tests/system/test_admind.py
+	tests/system/test_admind.py \
+	tests/system/test_admind_flood.py \
+	tests/system/test_admind_security.py
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test-admind-route tests/unit/test-admind-body \

@@ -4,6 +4,7 @@
  * the certificate, SIGTERM/SIGINT end it cleanly) and the event loop.
  * Usage: hummingbird-admind [-c FILE] [-f] [-t] */
 #include "admind.h"
+#include "conns.h"
 #include "limiter.h"
 #include "hb-daemon.h"
 #include "hb-log.h"
@@ -27,6 +28,10 @@ static int check_settings(const struct hb_settings *set, char *err, size_t err_s
 {
 	if (set->admind_lockout_max_ms < set->admind_lockout_ms) {
 		snprintf(err, err_size, "admind_lockout_max must be at least admind_lockout");
+		return -1;
+	}
+	if (set->admind_login_delay_max_ms < set->admind_login_delay_ms) {
+		snprintf(err, err_size, "admind_login_delay_max must be at least admind_login_delay");
 		return -1;
 	}
 	return 0;
@@ -161,6 +166,10 @@ int main(int argc, char *argv[])
 	memset(&ad, 0, sizeof(ad));
 	if ((ret = hb_daemon_parse_args("hummingbird-admind", argc, argv, &args)) >= 0)
 		return ret;
+	if (admind_conns_global_init() < 0) {
+		fprintf(stderr, "hummingbird-admind: no OpenSSL ex_data slot: out of memory\n");
+		return 1;
+	}
 	ad.config_path = args.config_path;
 	if (load(ad.config_path, &ad.set, &ad.ssl, err, sizeof(err)) < 0) {
 		fprintf(stderr, "hummingbird-admind: %s\n", err);

@@ -11,6 +11,7 @@ int admind_reply_init(struct admind_reply *reply)
 {
 	reply->status = 200;
 	reply->retry_after = 0;
+	reply->delay_ms = 0;
 	reply->buf = NULL;
 	reply->len = 0;
 	reply->f = open_memstream(&reply->buf, &reply->len);

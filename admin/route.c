@@ -20,6 +20,7 @@ static const struct route_def {
 	{ ADMIND_POST, { "v1", "login" }, ADMIND_EP_LOGIN },
 	{ ADMIND_POST, { "v1", "logout" }, ADMIND_EP_LOGOUT },
 	{ ADMIND_GET, { "v1", "session" }, ADMIND_EP_SESSION },
+	{ ADMIND_POST, { "v1", "password" }, ADMIND_EP_PASSWORD },
 	{ ADMIND_GET, { "v1", "domains" }, ADMIND_EP_DOMAIN_LIST },
 	{ ADMIND_GET, { "v1", "domains", "*" }, ADMIND_EP_DOMAIN_SHOW },
 	{ ADMIND_GET, { "v1", "domains", "*", "policy" }, ADMIND_EP_POLICY_SHOW },
@@ -209,4 +210,29 @@ int admind_route_parse(enum admind_method method, const char *uri,
 	if (path_known)
 		return admind_error_set(err, 405, "method_not_allowed", "method not allowed here");
 	return admind_error_set(err, 404, "not_found", "no such endpoint");
+}
+
+void admind_target_escape(const char *in, char *out, size_t size)
+{
+	static const char digits[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)in;
+	size_t n = 0, i;
+
+	if (size == 0)
+		return;
+	for (i = 0; p[i] != '\0' && i < ADMIND_LOG_TARGET_MAX && n + 5 < size; i++) {
+		if (p[i] > 0x20 && p[i] < 0x7f && p[i] != '\\') {
+			out[n++] = (char)p[i];
+			continue;
+		}
+		out[n++] = '\\';
+		out[n++] = 'x';
+		out[n++] = digits[p[i] >> 4];
+		out[n++] = digits[p[i] & 15];
+	}
+	if (p[i] != '\0' && n + 4 <= size) {
+		memcpy(out + n, "...", 3);
+		n += 3;
+	}
+	out[n] = '\0';
 }

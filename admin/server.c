@@ -1,10 +1,13 @@
 /* server.c - admind's HTTPS front: evhttp over bufferevent_openssl, with
- * the limits of the settings (head and body size, idle timeout), turns each
- * request into a struct admind_request for dispatch.c and sends its JSON
- * reply.  Only what the TLS layer decrypted reaches the parsers; a request
- * that arrived in plain text, has a body over admind_max_body or repeats a
- * header admind reads is refused here.  Never logs a header value. */
+ * the limits of the settings (head and body size, idle timeout; connection
+ * caps and deadlines in conns.c), turns each request into a struct
+ * admind_request for dispatch.c and sends its JSON reply, at once or after
+ * a failed login's delay (deferred.c).  Only what the TLS layer decrypted
+ * reaches the parsers; a request that arrived in plain text, has a body over
+ * admind_max_body or repeats a header admind reads is refused here.  Never
+ * logs a header value, and the request target only escaped. */
 #include "admind.h"
+#include "conns.h"
 #include "hb-log.h"
 #include "hb-settings.h"
 
@@ -15,6 +18,8 @@
 #include <event2/http.h>
 #include <sys/queue.h>
 #include <event2/keyvalq_struct.h>
+#include <openssl/objects.h>
+#include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -53,10 +58,12 @@ static struct bufferevent *make_bev(struct event_base *base, void *arg)
 	}
 	bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
 					     BEV_OPT_CLOSE_ON_FREE);
-	if (bev == NULL)
+	if (bev == NULL) {
 		SSL_free(ssl);
-	else
-		bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+		return NULL;
+	}
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	admind_conns_add(ad->conns, ssl, bev);
 	return bev;
 }
 
@@ -87,7 +94,16 @@ static int single_header(struct evkeyvalq *headers, const char *name, const char
 	return 0;
 }
 
-static void send_reply(struct evhttp_request *ev, struct admind_reply *reply)
+/* The SSL of EV's connection, or NULL (plain, or the connection is gone). */
+static SSL *request_ssl(struct evhttp_request *ev)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(ev);
+
+	return evcon == NULL ? NULL :
+		bufferevent_openssl_get_ssl(evhttp_connection_get_bufferevent(evcon));
+}
+
+void admind_server_send(struct evhttp_request *ev, struct admind_reply *reply)
 {
 	struct evkeyvalq *out = evhttp_request_get_output_headers(ev);
 	struct evbuffer *buf = evbuffer_new();
@@ -102,6 +118,7 @@ static void send_reply(struct evhttp_request *ev, struct admind_reply *reply)
 		snprintf(retry, sizeof(retry), "%u", reply->retry_after);
 		evhttp_add_header(out, "Retry-After", retry);
 	}
+	admind_conns_idle(request_ssl(ev));
 	if (buf == NULL || evbuffer_add(buf, reply->buf, reply->len) < 0) {
 		evhttp_send_error(ev, 500, NULL);
 	} else {
@@ -109,6 +126,28 @@ static void send_reply(struct evhttp_request *ev, struct admind_reply *reply)
 	}
 	if (buf != NULL)
 		evbuffer_free(buf);
+}
+
+/* The admin name a verified client certificate carries: the one subject
+ * CN, which must be a valid admin name; "" when there is none. */
+static void cert_name(SSL *ssl, char *out, size_t size)
+{
+	X509 *cert = SSL_get_peer_certificate(ssl);
+	X509_NAME *subject = cert != NULL ? X509_get_subject_name(cert) : NULL;
+	int i = subject != NULL ? X509_NAME_get_index_by_NID(subject, NID_commonName, -1) : -1;
+	unsigned char *cn = NULL;
+	int len;
+
+	out[0] = '\0';
+	if (i >= 0 && X509_NAME_get_index_by_NID(subject, NID_commonName, i) < 0 &&
+	    SSL_get_verify_result(ssl) == X509_V_OK &&
+	    (len = ASN1_STRING_to_UTF8(&cn, X509_NAME_ENTRY_get_data(
+		    X509_NAME_get_entry(subject, i)))) > 0 &&
+	    (size_t)len < size && strlen((char *)cn) == (size_t)len &&
+	    admind_admin_name_ok((char *)cn))
+		memcpy(out, cn, (size_t)len + 1);
+	OPENSSL_free(cn);
+	X509_free(cert);
 }
 
 /* Fill REQ from EV; -1 with ERR for what the HTTP layer already refuses. */
@@ -125,6 +164,9 @@ static int read_request(struct admind *ad, struct evhttp_request *ev, struct adm
 	evhttp_connection_get_peer(evcon, &host, &port);
 	snprintf(req->peer, sizeof(req->peer), "%s", host != NULL ? host : "unknown");
 	req->ad = ad;
+	req->cert_required = ad->set->admind_client_ca_file[0] != '\0';
+	if (req->cert_required)
+		cert_name(request_ssl(ev), req->cert_admin, sizeof(req->cert_admin));
 	req->method = method_of(evhttp_request_get_command(ev));
 	req->uri = evhttp_request_get_uri(ev);
 	if (single_header(headers, "Authorization", &req->authorization) < 0 ||
@@ -143,18 +185,43 @@ static int read_request(struct admind *ad, struct evhttp_request *ev, struct adm
 	return 0;
 }
 
+static const char *method_name(enum admind_method method)
+{
+	switch (method) {
+	case ADMIND_GET: return "GET";
+	case ADMIND_POST: return "POST";
+	case ADMIND_PUT: return "PUT";
+	case ADMIND_DELETE: return "DELETE";
+	default: return "other";
+	}
+}
+
+/* One line per change and per refusal; the target escaped, as it may be
+ * anything a client sent (escape sequences, invalid UTF-8). */
+static void log_request(const struct admind_request *req, const struct admind_reply *reply)
+{
+	char target[ADMIND_LOG_TARGET_MAX * 4 + 8];
+
+	if (req->method == ADMIND_GET && reply->status < 400)
+		return;
+	admind_target_escape(req->uri != NULL ? req->uri : "?", target, sizeof(target));
+	hb_info("%s %s from %s%s%s: %d", method_name(req->method), target, req->peer,
+		req->admin[0] != '\0' ? " as " : "", req->admin, reply->status);
+}
+
 static void on_request(struct evhttp_request *ev, void *arg)
 {
 	struct admind *ad = arg;
-	struct evhttp_connection *evcon = evhttp_request_get_connection(ev);
+	SSL *ssl = request_ssl(ev);
 	struct admind_request *req;
 	struct admind_reply reply;
 	struct admind_error err;
 
-	if (bufferevent_openssl_get_ssl(evhttp_connection_get_bufferevent(evcon)) == NULL) {
+	if (ssl == NULL) {
 		evhttp_send_error(ev, 400, "TLS only");
 		return;
 	}
+	admind_conns_busy(ssl);
 	req = calloc(1, sizeof(*req));
 	if (req == NULL || admind_reply_init(&reply) < 0) {
 		free(req);
@@ -165,19 +232,17 @@ static void on_request(struct evhttp_request *ev, void *arg)
 		admind_reply_error(&reply, &err);
 	else
 		admind_dispatch(req, &reply);
-	if (admind_reply_finish(&reply) < 0) {
-		evhttp_send_error(ev, 500, NULL);
-	} else {
-		send_reply(ev, &reply);
-	}
-	if (req->method != ADMIND_GET || reply.status >= 400)
-		hb_info("%s %.200s from %s%s%s: %d", req->method == ADMIND_GET ? "GET" :
-			req->method == ADMIND_POST ? "POST" : req->method == ADMIND_PUT ? "PUT" :
-			req->method == ADMIND_DELETE ? "DELETE" : "other",
-			req->uri != NULL ? req->uri : "?",
-			req->peer, req->admin[0] != '\0' ? " as " : "", req->admin, reply.status);
-	admind_reply_free(&reply);
+	log_request(req, &reply);
 	free(req);
+	if (admind_reply_finish(&reply) < 0) {
+		admind_conns_idle(ssl);
+		evhttp_send_error(ev, 500, NULL);
+	} else if (reply.delay_ms > 0 && admind_defer(ad, ev, &reply) == 0) {
+		return;		/* sent and freed later */
+	} else {
+		admind_server_send(ev, &reply);
+	}
+	admind_reply_free(&reply);
 }
 
 /* "ADDR:PORT" or "[V6ADDR]:PORT" */
@@ -215,10 +280,13 @@ void admind_server_limits(struct admind *ad)
 	evhttp_set_max_headers_size(ad->http, ad->set->admind_max_headers);
 	evhttp_set_max_body_size(ad->http, ad->set->admind_max_body);
 	evhttp_set_timeout(ad->http, (int)ad->set->admind_timeout_s);
+	if (ad->conns != NULL)
+		admind_conns_limits(ad->conns);
 }
 
 int admind_server_start(struct admind *ad, char *err, size_t err_size)
 {
+	struct evhttp_bound_socket *bound;
 	char host[256];
 	unsigned int port;
 
@@ -238,8 +306,13 @@ int admind_server_start(struct admind *ad, char *err, size_t err_size)
 	admind_server_limits(ad);
 	evhttp_set_bevcb(ad->http, make_bev, ad);
 	evhttp_set_gencb(ad->http, on_request, ad);
-	if (evhttp_bind_socket_with_handle(ad->http, host, (ev_uint16_t)port) == NULL) {
+	if ((bound = evhttp_bind_socket_with_handle(ad->http, host, (ev_uint16_t)port)) == NULL) {
 		snprintf(err, err_size, "cannot listen on %s", ad->set->admind_listen);
+		return -1;
+	}
+	ad->conns = admind_conns_create(ad, evhttp_bound_socket_get_listener(bound));
+	if (ad->conns == NULL) {
+		snprintf(err, err_size, "out of memory");
 		return -1;
 	}
 	return 0;
@@ -247,7 +320,9 @@ int admind_server_start(struct admind *ad, char *err, size_t err_size)
 
 void admind_server_stop(struct admind *ad)
 {
+	admind_deferred_drop(ad);
 	if (ad->http != NULL)
 		evhttp_free(ad->http);
 	ad->http = NULL;
+	admind_conns_destroy(&ad->conns);
 }

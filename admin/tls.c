@@ -4,6 +4,7 @@
  * anew on SIGHUP; a context that fails to build never replaces a working
  * one.  Never asks for a passphrase. */
 #include "admind.h"
+#include "conns.h"
 #include "hb-settings.h"
 
 #include <openssl/err.h>
@@ -65,6 +66,8 @@ SSL_CTX *admind_tls_create(const struct hb_settings *set, char *err, size_t err_
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
 			    SSL_OP_CIPHER_SERVER_PREFERENCE);
+	/* the end of the handshake starts a connection's request deadline */
+	SSL_CTX_set_info_callback(ctx, admind_conns_ssl_info);
 	if (SSL_CTX_use_certificate_chain_file(ctx, set->admind_cert_file) != 1)
 		return tls_fail(ctx, err, err_size, "admind_cert_file", set->admind_cert_file);
 	if (load_key(ctx, set->admind_key_file, err, err_size) < 0) {

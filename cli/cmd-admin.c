@@ -1,8 +1,10 @@
 /* cmd-admin.c - domain admin accounts, for the operator (docs/SECURITY.md 1):
  *   admin add NAME [--password-file FILE]   admin remove NAME   admin list
- *   admin grant|revoke NAME DOMAIN
+ *   admin passwd NAME [--password-file FILE]   admin grant|revoke NAME DOMAIN
  * The password (from a 0600 file, or generated and shown once) is stored as
- * a PBKDF2-SHA256 hash (lib/hb-secret.c) for hummingbird-admind to check.
+ * a PBKDF2-SHA256 hash (lib/hb-secret.c) for hummingbird-admind to check;
+ * a new password ends every session of the admin (admind compares the
+ * password generation on each request).
  * Grants and the revocations of a removed account go to each domain's audit
  * log. */
 #include "domain-cmds.h"
@@ -58,6 +60,33 @@ static int admin_add(struct hbctl *ctx, const char *name)
 	if (ret == HBCTL_EXIT_OK) {
 		freeReplyObject(reply);
 		print_admin_done(ctx, name, "added", show ? password : NULL);
+	}
+	hb_secret_wipe(password, sizeof(password));
+	return ret;
+}
+
+static int admin_passwd(struct hbctl *ctx, const char *name)
+{
+	char password[HB_SECRET_MAX + 1], hash[HB_ADMIN_HASH_MAX], who[80], now[24];
+	const char *error;
+	redisReply *reply;
+	int show, ret;
+
+	if ((ret = hbctl_new_password(ctx, password, sizeof(password), &show)) != HBCTL_EXIT_OK)
+		return ret;
+	if (hb_admin_hash(password, HB_ADMIN_KDF_ITER_DEFAULT, hash, sizeof(hash), &error) < 0) {
+		hb_secret_wipe(password, sizeof(password));
+		return hbctl_fail(ctx, HBCTL_EXIT_FAILED, "hashing the password: %s", error);
+	}
+	hbctl_operator_identity(who, sizeof(who));
+	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+	const char *argv[] = { name, hash, who, now };
+	ret = hbctl_script_refusal(ctx, hbctl_eval(ctx, &reply, hb_script_admin_passwd, 4, argv));
+	hb_secret_wipe(hash, sizeof(hash));
+	if (ret == HBCTL_EXIT_OK) {
+		freeReplyObject(reply);
+		print_admin_done(ctx, name, "has a new password (all sessions ended)",
+				 show ? password : NULL);
 	}
 	hb_secret_wipe(password, sizeof(password));
 	return ret;
@@ -131,13 +160,14 @@ static int admin_list(struct hbctl *ctx)
 
 int hbctl_cmd_admin(struct hbctl *ctx)
 {
-	static const char *const verbs[] = { "add", "remove", "list", "grant", "revoke", NULL };
+	static const char *const verbs[] = { "add", "remove", "list", "passwd", "grant", "revoke",
+					      NULL };
 	const struct hbctl_args *args = ctx->args;
 	const char *verb = args->word_count > 1 ? args->words[1] : "";
 	char domain[HB_DOMAIN_MAX + 1];
 	int ret;
 
-	if (strcmp(verb, "add") == 0) {
+	if (strcmp(verb, "add") == 0 || strcmp(verb, "passwd") == 0) {
 		if (hbctl_args_check(args, HBCTL_OPT_PASSWORD_FILE, ctx->err, sizeof(ctx->err)) < 0)
 			return HBCTL_EXIT_USAGE;
 	} else if ((ret = hbctl_domain_verb(ctx, "admin", verbs, hbctl_usage_admin, &verb)) != HBCTL_EXIT_OK) {
@@ -157,6 +187,8 @@ int hbctl_cmd_admin(struct hbctl *ctx)
 		return admin_add(ctx, args->words[2]);
 	if (strcmp(verb, "remove") == 0)
 		return admin_remove(ctx, args->words[2]);
+	if (strcmp(verb, "passwd") == 0)
+		return admin_passwd(ctx, args->words[2]);
 	if ((ret = hbctl_domain_arg(ctx, args->words[3], domain)) != HBCTL_EXIT_OK)
 		return ret;
 	const char *argv[] = { args->words[2] };

@@ -1,8 +1,8 @@
 /* server-cmds.c - the domain admin's commands of hbctl --server: the same
  * words as operator mode (domain list|show, user, alias, sender, policy
- * show|set, audit) turned into one admind request each, plus login, logout
- * and whoami.  Operator commands are refused here with a usage error; admind
- * would refuse them anyway.  Path parts are percent-encoded; admind decodes,
+ * show|set, audit) turned into one admind request each, plus login, logout,
+ * whoami and passwd.  Operator commands are refused here with a usage error;
+ * admind would refuse them anyway.  Path parts are percent-encoded; admind decodes,
  * normalises and authorises them. */
 #include "server.h"
 #include "domain-cmds.h"
@@ -383,6 +383,8 @@ int hbctl_server_run(struct hbctl *ctx, struct hbctl_server *srv)
 		return hbctl_server_login(ctx, srv);
 	if (strcmp(ctx->args->words[0], "logout") == 0)
 		return hbctl_server_logout(ctx, srv);
+	if (strcmp(ctx->args->words[0], "passwd") == 0)
+		return hbctl_server_passwd(ctx, srv);
 	if ((ret = build_call(ctx, &c)) != HBCTL_EXIT_OK ||
 	    (ret = hbctl_server_token(ctx, srv, token)) != HBCTL_EXIT_OK) {
 		free(c.body);

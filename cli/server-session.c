@@ -1,6 +1,6 @@
-/* server-session.c - `hbctl --server URL login NAME` and `logout`: the
- * password comes from a 0600 file (--password-file) or is typed at the
- * terminal without echo, never from argv; the session token admind returns
+/* server-session.c - `hbctl --server URL login NAME`, `logout` and
+ * `passwd`: passwords come from a 0600 file (--password-file) or are typed
+ * at the terminal without echo, never from argv; the session token admind returns
  * is kept only in a 0600 file ($XDG_CONFIG_HOME/hummingbird/session or
  * --session-file) and is never printed. */
 #include "server.h"
@@ -59,8 +59,8 @@ int hbctl_server_token(struct hbctl *ctx, const struct hbctl_server *srv, char *
 	return HBCTL_EXIT_OK;
 }
 
-/* Read a password at the terminal with echo off. */
-static int prompt_password(struct hbctl *ctx, char *out, size_t size)
+/* Read a password at the terminal with echo off, after PROMPT. */
+static int prompt_password(struct hbctl *ctx, const char *prompt, char *out, size_t size)
 {
 	struct termios old, quiet;
 	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
@@ -75,7 +75,7 @@ static int prompt_password(struct hbctl *ctx, char *out, size_t size)
 	}
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)ECHO;
-	(void)!write(fd, "Password: ", 10);
+	(void)!write(fd, prompt, strlen(prompt));
 	tcsetattr(fd, TCSAFLUSH, &quiet);
 	while (read(fd, &c, 1) == 1 && c != '\n' && c != '\r') {
 		if (len + 1 < size)
@@ -150,7 +150,7 @@ int hbctl_server_login(struct hbctl *ctx, struct hbctl_server *srv)
 	if (args->password_file != NULL) {
 		if (hb_secret_read_file(args->password_file, password, sizeof(password), &error) < 0)
 			return hbctl_fail(ctx, HBCTL_EXIT_USAGE, "%s", error);
-	} else if ((ret = prompt_password(ctx, password, sizeof(password))) != HBCTL_EXIT_OK) {
+	} else if ((ret = prompt_password(ctx, "Password: ", password, sizeof(password))) != HBCTL_EXIT_OK) {
 		return ret;
 	}
 	const char *pairs[] = { "admin", args->words[1], "password", password };
@@ -192,4 +192,96 @@ int hbctl_server_logout(struct hbctl *ctx, struct hbctl_server *srv)
 	if (ret == HBCTL_EXIT_OK)
 		hbctl_print_change(ctx, "session", "session", path, "ended", NULL);
 	return ret;
+}
+
+/* PROMPT's password from FILE (0600) when given, else typed at the
+ * terminal (AGAIN: twice, and the two must match). */
+static int password_from(struct hbctl *ctx, const char *file, const char *prompt, int again_too,
+			 char *out, size_t size)
+{
+	char again[HB_SECRET_MAX + 1];
+	const char *error;
+	int ret;
+
+	if (file != NULL)
+		return hb_secret_read_file(file, out, size, &error) < 0 ?
+			hbctl_fail(ctx, HBCTL_EXIT_USAGE, "%s", error) : HBCTL_EXIT_OK;
+	if ((ret = prompt_password(ctx, prompt, out, size)) != HBCTL_EXIT_OK || !again_too)
+		return ret;
+	if ((ret = prompt_password(ctx, "Again: ", again, sizeof(again))) != HBCTL_EXIT_OK)
+		return ret;
+	ret = strcmp(out, again) == 0 ? HBCTL_EXIT_OK :
+		hbctl_fail(ctx, HBCTL_EXIT_USAGE, "the two new passwords differ");
+	hb_secret_wipe(again, sizeof(again));
+	return ret;
+}
+
+/* The old password from --password-file, the new one from the file named
+ * by the optional word (both 0600), either typed at the terminal instead. */
+static int passwd_read(struct hbctl *ctx, char *old, char *new_pw, size_t size)
+{
+	const struct hbctl_args *args = ctx->args;
+	int ret;
+
+	if ((ret = password_from(ctx, args->password_file, "Old password: ", 0, old, size)) !=
+	    HBCTL_EXIT_OK)
+		return ret;
+	return password_from(ctx, args->word_count == 2 ? args->words[1] : NULL, "New password: ",
+			     1, new_pw, size);
+}
+
+static int passwd_done(struct hbctl *ctx, long long expires, const char *path)
+{
+	if (ctx->args->json) {
+		hbctl_json_obj_begin(&ctx->js, NULL);
+		hbctl_json_bool(&ctx->js, "ok", 1);
+		hbctl_json_int(&ctx->js, "expires_in", expires);
+		hbctl_json_str(&ctx->js, "session_file", path);
+		hbctl_json_obj_end(&ctx->js);
+		hbctl_json_finish(&ctx->js);
+	} else {
+		printf("password changed; every other session ended; this one renewed in %s "
+		       "(valid for %llds)\n", path, expires);
+	}
+	return HBCTL_EXIT_OK;
+}
+
+int hbctl_server_passwd(struct hbctl *ctx, struct hbctl_server *srv)
+{
+	char old[HB_SECRET_MAX + 1], new_pw[HB_SECRET_MAX + 1], token[TOKEN_HEX + 1], path[1100];
+	char *body, *reply = NULL;
+	unsigned int status = 0;
+	long long expires = 0;
+	int ret;
+
+	if (ctx->args->word_count > 2 || hbctl_args_check(ctx->args, HBCTL_OPT_PASSWORD_FILE,
+							   ctx->err, sizeof(ctx->err)) < 0)
+		return ctx->err[0] != '\0' ? HBCTL_EXIT_USAGE :
+			hbctl_fail(ctx, HBCTL_EXIT_USAGE, "usage: hbctl --server URL --ca FILE passwd "
+				   "[--password-file OLD_FILE] [NEW_FILE]");
+	if ((ret = hbctl_server_token(ctx, srv, token)) != HBCTL_EXIT_OK)
+		return ret;
+	if ((ret = passwd_read(ctx, old, new_pw, sizeof(old))) != HBCTL_EXIT_OK) {
+		hb_secret_wipe(token, sizeof(token));
+		return ret;
+	}
+	const char *pairs[] = { "old", old, "new", new_pw };
+	body = hbctl_server_body(pairs, 4, NULL, NULL, 0, 0);
+	hb_secret_wipe(old, sizeof(old));
+	hb_secret_wipe(new_pw, sizeof(new_pw));
+	if (body == NULL) {
+		hb_secret_wipe(token, sizeof(token));
+		return hbctl_fail(ctx, HBCTL_EXIT_FAILED, "out of memory");
+	}
+	ret = hbctl_server_request(ctx, srv, "POST", "/v1/password", token, body, &status, &reply);
+	hb_secret_wipe(token, sizeof(token));
+	hb_secret_wipe(body, strlen(body));
+	free(body);
+	if (ret == HBCTL_EXIT_OK)
+		ret = status == 200 ? save_token(ctx, srv, reply, &expires, path, sizeof(path)) :
+			hbctl_server_error(ctx, status, reply);
+	if (reply != NULL)
+		hb_secret_wipe(reply, strlen(reply));
+	free(reply);
+	return ret == HBCTL_EXIT_OK ? passwd_done(ctx, expires, path) : ret;
 }

@@ -51,6 +51,10 @@ int hbctl_server_parse_url(struct hbctl_server *srv, char *err, size_t err_size)
 /* server-session.c: the token file and the login password */
 int hbctl_server_login(struct hbctl *ctx, struct hbctl_server *srv);
 int hbctl_server_logout(struct hbctl *ctx, struct hbctl_server *srv);
+/* passwd [--password-file OLD_FILE] [NEW_FILE]: change the admin's own
+ * password (each from its 0600 file or typed at the terminal, never an
+ * argument); the new session replaces the saved one. */
+int hbctl_server_passwd(struct hbctl *ctx, struct hbctl_server *srv);
 /* The saved token into TOKEN (65 bytes); a usage error when there is none. */
 int hbctl_server_token(struct hbctl *ctx, const struct hbctl_server *srv, char *token);
 

@@ -12,9 +12,10 @@ void hbctl_usage_main(FILE *f)
 	      "  domain add|remove|list|show|suspend|resume ...   (hosted domains, docs/DOMAINS.md)\n"
 	      "  policy show|set ..., caps set ..., audit DOMAIN\n"
 	      "  user add|remove|list|suspend|resume ..., alias ..., sender ...  (mailboxes)\n"
-	      "  admin add|remove|list|grant|revoke ...   (domain admins)\n"
+	      "  admin add|remove|list|passwd|grant|revoke ...   (domain admins)\n"
 	      "Domain admins: hbctl --server https://HOST:PORT --ca FILE login NAME [--password-file F],\n"
-	      "  then domain list|show, user, alias, sender, policy show|set, audit, whoami, logout\n"
+	      "  then domain list|show, user, alias, sender, policy show|set, audit, whoami, passwd,\n"
+	      "  logout\n"
 	      "  through hummingbird-admind (--session-file FILE; docs/ADMIND.md).\n"
 	      "Options: -c FILE (default /etc/hummingbird/hummingbird.conf), --json, -h/--help.\n"
 	      "Exit: 0 ok, 1 failed, 2 usage or input error, 3 Redis or backend unreachable.\n"
@@ -134,10 +135,12 @@ void hbctl_usage_admin(FILE *f)
 {
 	fputs("usage: hbctl admin add NAME [--password-file FILE]\n"
 	      "       hbctl admin remove NAME\n"
+	      "       hbctl admin passwd NAME [--password-file FILE]\n"
 	      "       hbctl admin list\n"
 	      "       hbctl admin grant|revoke NAME DOMAIN\n"
 	      "A domain admin manages only the domains granted to them, through\n"
 	      "hummingbird-admind.  NAME: 1-64 of a-z 0-9 . _ -.  The password comes from FILE\n"
 	      "(mode 0600) or is generated and shown once; it is stored as a PBKDF2-SHA256\n"
-	      "hash.  remove revokes every grant (each in its domain's audit log).\n", f);
+	      "hash.  passwd sets a new one and ends every session of the admin.  remove\n"
+	      "revokes every grant (each in its domain's audit log).\n", f);
 }

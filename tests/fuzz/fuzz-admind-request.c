@@ -59,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const enum admind_endpoint with_body[] = {
 		ADMIND_EP_LOGIN, ADMIND_EP_USER_ADD, ADMIND_EP_ALIAS_ADD,
-		ADMIND_EP_SENDER_ALLOW, ADMIND_EP_POLICY_SET,
+		ADMIND_EP_SENDER_ALLOW, ADMIND_EP_POLICY_SET, ADMIND_EP_PASSWORD,
 	};
 	struct admind_route route;
 	struct admind_error err;

@@ -47,6 +47,22 @@ class Pki:
                  "-CAcreateserial", "-out", self.cert, "-days", "2", "-extfile", name + ".ext",
                  cwd=dir)
         os.chmod(self.key, 0o600)
+        self.name = name
+
+    def client_cert(self, cn):
+        """A client certificate with subject CN=CN signed by this CA: (cert, key)."""
+        base = "%s-client-%s" % (self.name, cn)
+        key, cert = os.path.join(self.dir, base + ".key"), os.path.join(self.dir, base + ".crt")
+        if not os.path.exists(cert):
+            ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+            _openssl("req", *ec, "-keyout", key, "-out", base + ".csr", "-subj", "/CN=" + cn,
+                     cwd=self.dir)
+            harness.write(os.path.join(self.dir, base + ".ext"), "extendedKeyUsage=clientAuth\n")
+            _openssl("x509", "-req", "-in", base + ".csr", "-CA", self.ca, "-CAkey",
+                     self.name + ".key", "-CAcreateserial", "-out", cert, "-days", "2",
+                     "-extfile", base + ".ext", cwd=self.dir)
+            os.chmod(key, 0o600)
+        return cert, key
 
 
 class Response:
@@ -85,8 +101,10 @@ class Admind(harness.Daemon):
                 "admind_addr_failures = 8\nadmind_session_ttl = 1h\nadmind_max_body = 4096\n"
                 "admind_max_headers = 8192\nadmind_timeout = 5s\n")
 
-    def __init__(self, env, name, redis, ip, pki, redis_user=None, password_file=None, extra=""):
+    def __init__(self, env, name, redis, ip, pki, redis_user=None, password_file=None, extra="",
+                 nofile=None):
         super().__init__(env, name)
+        self.nofile = nofile        # run under this file descriptor limit
         self.redis = redis
         self.ip = ip
         self.port = harness.free_port(ip)
@@ -105,6 +123,22 @@ class Admind(harness.Daemon):
             % (self.redis.port, self.ip, self.port, self.pki.cert, self.pki.key))
             + self.SETTINGS + extra)
 
+    def argv(self):
+        argv = super().argv()
+        if self.nofile:
+            argv = ["prlimit", "--nofile=%d:%d" % (self.nofile, self.nofile), "--"] + argv
+        return argv
+
+    def cpu_seconds(self):
+        """User + system CPU time admind has used so far (/proc/PID/stat)."""
+        with open("/proc/%d/stat" % self.proc.pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def log_lines(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().count(b"\n")
+
     @property
     def url(self):
         return "https://%s:%d" % (self.ip, self.port)
@@ -113,18 +147,21 @@ class Admind(harness.Daemon):
         return harness.port_open(self.ip, self.port)
 
     # ------------------------------------------------------------ client ---
-    def tls(self, source=None, timeout=10):
-        """A TLS connection to admind that trusts only the test CA."""
+    def tls(self, source=None, timeout=10, client=None):
+        """A TLS connection to admind that trusts only the test CA, with
+        CLIENT's certificate (cert, key) when given."""
         ctx = ssl.create_default_context(cafile=self.pki.ca)
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        if client:
+            ctx.load_cert_chain(*client)
         raw = socket.create_connection((self.ip, self.port), timeout=timeout,
                                        source_address=(source, 0) if source else None)
         return ctx.wrap_socket(raw, server_hostname=self.ip)
 
-    def raw(self, data, source=None, timeout=10):
+    def raw(self, data, source=None, timeout=10, client=None):
         """Send DATA (bytes) over TLS and read one response (or None if the
         connection closed without one)."""
-        s = self.tls(source, timeout)
+        s = self.tls(source, timeout, client)
         try:
             s.sendall(data)
             buf = b""
@@ -149,7 +186,7 @@ class Admind(harness.Daemon):
             s.close()
 
     def request(self, method, path, body=None, token=None, headers=None, source=None,
-                content_type="application/json"):
+                content_type="application/json", client=None, timeout=10):
         """One request; BODY is a dict/list (sent as JSON), bytes or str."""
         if isinstance(body, (dict, list)):
             body = json.dumps(body)
@@ -164,14 +201,14 @@ class Admind(harness.Daemon):
             lines.append("Content-Length: %d" % len(body))
         lines += list(headers or [])
         data = ("\r\n".join(lines) + "\r\n\r\n").encode() + (body or b"")
-        r = self.raw(data, source)
+        r = self.raw(data, source, timeout, client)
         if r is None:
             raise AssertionError("%s %s: connection closed without a response" % (method, path))
         return r
 
-    def login(self, name, password, source=None):
+    def login(self, name, password, source=None, client=None):
         r = self.request("POST", "/v1/login", {"admin": name, "password": password},
-                         source=source)
+                         source=source, client=client)
         assert r.status == 200, r
         return r.json["token"]
 

@@ -121,7 +121,7 @@ def test_admind_login_gives_a_token_stored_only_as_its_hash(adm):
 
 
 def test_admind_wrong_password_and_unknown_admin_look_alike(adm):
-    """A wrong password and an unknown admin name get the same 401 reply; the known name's failure is counted in Redis, the unknown one leaves no key."""
+    """A wrong password and an unknown admin name get the same 401 reply; neither writes to Redis (failures are counted in admind's memory only)."""
     a = adm.admind
     adm.new_admin("wrongpw", "wrongpw.example")
     bad = a.request("POST", "/v1/login", {"admin": "wrongpw", "password": "nope"},
@@ -134,36 +134,19 @@ def test_admind_wrong_password_and_unknown_admin_look_alike(adm):
         assert r.status == 401 and r.json["error"] == "login_failed", r
         assert r.headers.get("www-authenticate") == "Bearer"
     assert bad.body == unknown.body == invalid.body
-    assert adm.redis("HGET", PREFIX + "admin:wrongpw", "failures") == "1"
+    assert adm.redis("HGET", PREFIX + "admin:wrongpw", "failures") is None
     assert adm.redis("EXISTS", PREFIX + "admin:nosuchadmin") == 0
     assert a.login("wrongpw", PASSWORD)
-    assert adm.redis("HGET", PREFIX + "admin:wrongpw", "failures") == "0"
 
 
-def test_admind_repeated_failures_lock_the_name(adm):
-    """After 3 wrong passwords the name is locked (429 with Retry-After, even for the right password, locked_until in Redis); the lock ends, then doubles with the next failure; an unknown name locks the same way."""
+def test_admind_repeated_failures_slow_the_name_and_never_lock_it(adm):
+    """After 3 wrong passwords the name is slowed down, not locked: the right password still logs in (429 is only ever for an address; test_admind_security.py has the timings)."""
     a, src = adm.admind, SRC["lock"]
     adm.new_admin("locky", "locky.example")
     for _ in range(3):
         assert a.request("POST", "/v1/login", {"admin": "locky", "password": "x"},
                          source=src).status == 401
-    r = a.request("POST", "/v1/login", {"admin": "locky", "password": PASSWORD}, source=src)
-    assert r.status == 429 and r.json["error"] == "locked", r
-    assert 1 <= int(r.headers["retry-after"]) <= 2, r.headers
-    until = int(adm.redis("HGET", PREFIX + "admin:locky", "locked_until"))
-    assert until > time.time() * 1000
-    # locked: not even checked, so not counted
-    assert adm.redis("HGET", PREFIX + "admin:locky", "failures") == "3"
-    time.sleep((until - time.time() * 1000) / 1000 + 0.1)
-    r = a.request("POST", "/v1/login", {"admin": "locky", "password": "x"}, source=src)
-    assert r.status == 401
-    second = int(adm.redis("HGET", PREFIX + "admin:locky", "locked_until"))
-    assert second - time.time() * 1000 > 2500, "the lock did not double"
-    for _ in range(3):
-        assert a.request("POST", "/v1/login", {"admin": "ghost", "password": "x"},
-                         source=SRC["other"]).status == 401
-    r = a.request("POST", "/v1/login", {"admin": "ghost", "password": "x"}, source=SRC["other"])
-    assert r.status == 429 and "retry-after" in r.headers, r
+    assert a.login("locky", PASSWORD, source=src)
 
 
 def test_admind_failures_from_one_address_lock_that_address(adm):
@@ -741,4 +724,4 @@ def test_admind_redis_user_cannot_create_domains_or_admins(adm):
         with pytest.raises(RuntimeError, match="NOPERM"):
             adm.redis(*command, auth=auth)
     assert adm.redis("SISMEMBER", PREFIX + "domains", "evil.example") == 0
-    assert adm.redis("HGET", PREFIX + "admin:alice", "failures", auth=auth) is not None
+    assert adm.redis("HGET", PREFIX + "admin:alice", "gen", auth=auth) is not None

@@ -59,10 +59,30 @@ static void test_full_table(void **state)
 	admind_limiter_destroy(&lim);
 }
 
+/* A name's failures: counted, forgotten after the window, cleared; never a lock. */
+static void test_name_failures(void **state)
+{
+	struct admind_limiter *lim = admind_limiter_create();
+
+	(void)state;
+	assert_int_equal(admind_limiter_failures(lim, "n:bob", 1000, 60000), 0);
+	for (int i = 1; i <= 4; i++)
+		assert_int_equal(admind_limiter_count(lim, "n:bob", 1000 + i, 60000), i);
+	assert_int_equal(admind_limiter_failures(lim, "n:bob", 2000, 60000), 4);
+	assert_int_equal(admind_limiter_locked(lim, "n:bob", 2000), 0);
+	/* quiet for longer than the window: forgotten, and counting starts anew */
+	assert_int_equal(admind_limiter_failures(lim, "n:bob", 1004 + 60001, 60000), 0);
+	assert_int_equal(admind_limiter_count(lim, "n:bob", 1004 + 60001, 60000), 1);
+	admind_limiter_clear(lim, "n:bob");
+	assert_int_equal(admind_limiter_failures(lim, "n:bob", 70000, 60000), 0);
+	admind_limiter_destroy(&lim);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lock_ms),
+		cmocka_unit_test(test_name_failures),
 		cmocka_unit_test(test_lock_and_expire),
 		cmocka_unit_test(test_full_table),
 	};

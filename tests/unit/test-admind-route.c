@@ -28,6 +28,7 @@ static void test_endpoints(void **state)
 	} cases[] = {
 		{ ADMIND_POST, "/v1/login", ADMIND_EP_LOGIN, NULL, NULL, NULL },
 		{ ADMIND_POST, "/v1/logout", ADMIND_EP_LOGOUT, NULL, NULL, NULL },
+		{ ADMIND_POST, "/v1/password", ADMIND_EP_PASSWORD, NULL, NULL, NULL },
 		{ ADMIND_GET, "/v1/session", ADMIND_EP_SESSION, NULL, NULL, NULL },
 		{ ADMIND_GET, "/v1/domains", ADMIND_EP_DOMAIN_LIST, NULL, NULL, NULL },
 		{ ADMIND_GET, "/v1/domains/a.example", ADMIND_EP_DOMAIN_SHOW, "a.example", NULL, NULL },
@@ -194,6 +195,27 @@ static void test_headers(void **state)
 	assert_false(admind_admin_name_ok("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
 }
 
+/* What reaches the log of a target: printable ASCII as is, the rest and
+ * '\\' as \xNN, cut after ADMIND_LOG_TARGET_MAX bytes with "...". */
+static void test_target_escape(void **state)
+{
+	char out[ADMIND_LOG_TARGET_MAX * 4 + 8], big[ADMIND_LOG_TARGET_MAX + 50], tiny[8];
+
+	(void)state;
+	admind_target_escape("/v1/domains/a.example", out, sizeof(out));
+	assert_string_equal(out, "/v1/domains/a.example");
+	admind_target_escape("/v1/\x1b[2J\x07 \\\x7f\xc3\xa9", out, sizeof(out));
+	assert_string_equal(out, "/v1/\\x1b[2J\\x07\\x20\\x5c\\x7f\\xc3\\xa9");
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	admind_target_escape(big, out, sizeof(out));
+	assert_int_equal(strlen(out), ADMIND_LOG_TARGET_MAX + 3);
+	assert_string_equal(out + ADMIND_LOG_TARGET_MAX, "...");
+	admind_target_escape("\x1b\x1b\x1b", tiny, sizeof(tiny));
+	assert_true(strlen(tiny) < sizeof(tiny));
+	assert_null(strchr(tiny, '\x1b'));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -203,6 +225,7 @@ int main(void)
 		cmocka_unit_test(test_long_target),
 		cmocka_unit_test(test_methods),
 		cmocka_unit_test(test_headers),
+		cmocka_unit_test(test_target_escape),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
