@@ -171,8 +171,10 @@ int main(int argc, char *argv[])
 		return 1;
 	}
 	ad.config_path = args.config_path;
-	if (load(ad.config_path, &ad.set, &ad.ssl, err, sizeof(err)) < 0) {
+	if (load(ad.config_path, &ad.set, &ad.ssl, err, sizeof(err)) < 0 ||
+	    hb_daemon_check_secrets(ad.set, err, sizeof(err)) < 0) {
 		fprintf(stderr, "hummingbird-admind: %s\n", err);
+		admind_deinit(&ad);
 		return 1;
 	}
 	if (args.test_only) {

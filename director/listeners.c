@@ -1,5 +1,8 @@
 /* listeners.c - binds the sockets named in the settings.  A stale unix socket
- * left by a crash is replaced, but never a file that is not a socket. */
+ * left by a crash is replaced, but never a file that is not a socket.  Unix
+ * sockets are born mode 0000 and get their group and mode before anyone can
+ * connect; the lookup socket is never world-writable by default (any client
+ * can create assignments for any name). */
 #include "hb-config-auto.h"
 #include "director.h"
 #include "listeners.h"
@@ -26,12 +29,33 @@ struct listeners {
 	char *unix_path, *userdb_path;
 };
 
-static struct evconnlistener *open_unix(struct director *d, const char *path,
-					unsigned int mode, evconnlistener_cb cb, void *ctx,
+/* GROUP ("" = keep the director's own) as a gid, or -1 with ERR. */
+static int socket_gid(const char *setting, const char *group, gid_t *gid_r,
+		      char *err, size_t err_size)
+{
+	struct group *gr;
+
+	*gid_r = (gid_t)-1;
+	if (group == NULL || group[0] == '\0')
+		return 0;
+	if ((gr = getgrnam(group)) == NULL) {
+		snprintf(err, err_size, "%s %s: no such group", setting, group);
+		return -1;
+	}
+	*gid_r = gr->gr_gid;
+	return 0;
+}
+
+/* Bind PATH under umask 0777, so that the socket is mode 0000 until its
+ * group and MODE are set: nobody can connect through a wider mode or the
+ * wrong group in between. */
+static struct evconnlistener *bind_unix(struct director *d, const char *path,
+					evconnlistener_cb cb, void *ctx,
 					char *err, size_t err_size)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct evconnlistener *l;
+	mode_t old_umask;
 	struct stat st;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
@@ -46,11 +70,33 @@ static struct evconnlistener *open_unix(struct director *d, const char *path,
 		}
 		unlink(path);
 	}
+	old_umask = umask(0777);
 	l = evconnlistener_new_bind(d->base, cb, ctx,
 				    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
 				    LISTEN_BACKLOG, (struct sockaddr *)&sun, sizeof(sun));
-	if (l == NULL) {
+	umask(old_umask);
+	if (l == NULL)
 		snprintf(err, err_size, "cannot listen on %s: %s", path, strerror(errno));
+	return l;
+}
+
+/* A unix socket at PATH with group GROUP ("" = ours) and MODE; SETTING
+ * names the group's setting in errors. */
+static struct evconnlistener *open_unix(struct director *d, const char *path,
+					unsigned int mode, const char *setting,
+					const char *group, evconnlistener_cb cb, void *ctx,
+					char *err, size_t err_size)
+{
+	struct evconnlistener *l;
+	gid_t gid;
+
+	if (socket_gid(setting, group, &gid, err, err_size) < 0)
+		return NULL;
+	if ((l = bind_unix(d, path, cb, ctx, err, err_size)) == NULL)
+		return NULL;
+	if (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) < 0) {
+		snprintf(err, err_size, "chown %s to group %s: %s", path, group, strerror(errno));
+		evconnlistener_free(l);
 		return NULL;
 	}
 	if (chmod(path, mode) < 0) {
@@ -88,8 +134,22 @@ struct evconnlistener *listener_open(struct director *d, const char *spec,
 				     void *ctx, char *err, size_t err_size)
 {
 	if (spec[0] == '/')
-		return open_unix(d, spec, mode, cb, ctx, err, err_size);
+		return open_unix(d, spec, mode, NULL, NULL, cb, ctx, err, err_size);
 	return open_inet(d, spec, cb, ctx, err, err_size);
+}
+
+/* The lookup protocol and the socketmap create assignments for any name:
+ * as unix sockets they get director_socket_mode and director_socket_group
+ * (default 0660, group dovecot: Dovecot's auth process), never more. */
+static struct evconnlistener *open_lookup(struct director *d, const char *spec,
+					  evconnlistener_cb cb, char *err, size_t err_size)
+{
+	const struct hb_settings *set = d->set;
+
+	if (spec[0] != '/')
+		return open_inet(d, spec, cb, d, err, err_size);
+	return open_unix(d, spec, set->director_socket_mode, "director_socket_group",
+			 set->director_socket_group, cb, d, err, err_size);
 }
 
 /* The userdb socket hands out password hashes: a unix socket only, its
@@ -97,29 +157,18 @@ struct evconnlistener *listener_open(struct director *d, const char *spec,
 static int open_userdb(struct director *d, struct listeners *l, char *err, size_t err_size)
 {
 	const struct hb_settings *set = d->set;
-	struct group *gr = NULL;
 
 	if (set->userdb_listen[0] != '/') {
 		snprintf(err, err_size, "userdb_listen %s: must be a unix socket path",
 			 set->userdb_listen);
 		return -1;
 	}
-	if (set->userdb_socket_group[0] != '\0' &&
-	    (gr = getgrnam(set->userdb_socket_group)) == NULL) {
-		snprintf(err, err_size, "userdb_socket_group %s: no such group",
-			 set->userdb_socket_group);
-		return -1;
-	}
-	l->userdb = listener_open(d, set->userdb_listen, set->userdb_socket_mode,
-				  client_accept_userdb, d, err, err_size);
+	l->userdb = open_unix(d, set->userdb_listen, set->userdb_socket_mode,
+			      "userdb_socket_group", set->userdb_socket_group,
+			      client_accept_userdb, d, err, err_size);
 	if (l->userdb == NULL)
 		return -1;
 	l->userdb_path = strdup(set->userdb_listen);
-	if (gr != NULL && chown(set->userdb_listen, (uid_t)-1, gr->gr_gid) < 0) {
-		snprintf(err, err_size, "chown %s to group %s: %s", set->userdb_listen,
-			 set->userdb_socket_group, strerror(errno));
-		return -1;
-	}
 	return 0;
 }
 
@@ -134,8 +183,8 @@ int listeners_start(struct director *d, char *err, size_t err_size)
 	}
 	d->listeners = l;
 	if (set->director_listen[0] != '\0') {
-		l->lookup_unix = listener_open(d, set->director_listen, set->director_socket_mode,
-					       client_accept, d, err, err_size);
+		l->lookup_unix = open_lookup(d, set->director_listen, client_accept,
+					     err, err_size);
 		if (l->lookup_unix == NULL)
 			return -1;
 		if (set->director_listen[0] == '/')
@@ -146,8 +195,8 @@ int listeners_start(struct director *d, char *err, size_t err_size)
 					   d, err, err_size)) == NULL)
 		return -1;
 	if (set->socketmap_listen[0] != '\0' &&
-	    (l->socketmap = listener_open(d, set->socketmap_listen, set->director_socket_mode,
-					  socketmap_accept, d, err, err_size)) == NULL)
+	    (l->socketmap = open_lookup(d, set->socketmap_listen, socketmap_accept,
+					err, err_size)) == NULL)
 		return -1;
 	if (set->userdb_listen[0] != '\0' && open_userdb(d, l, err, err_size) < 0)
 		return -1;

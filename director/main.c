@@ -175,8 +175,8 @@ static void director_deinit(struct director *d)
 	metrics_destroy(&d->metrics);
 	if (d->base != NULL)
 		event_base_free(d->base);
-	if (d->set != NULL && d->set->pid_file[0] != '\0')
-		unlink(d->set->pid_file);
+	if (d->set != NULL)
+		hb_daemon_remove_pid(d->set->pid_file);
 	hb_settings_free(&d->set);
 }
 
@@ -191,8 +191,10 @@ int main(int argc, char *argv[])
 	if ((ret = hb_daemon_parse_args("hummingbird-director", argc, argv, &args)) >= 0)
 		return ret;
 	d.config_path = args.config_path;
-	if (hb_settings_load(d.config_path, &d.set, err, sizeof(err)) < 0) {
+	if (hb_settings_load(d.config_path, &d.set, err, sizeof(err)) < 0 ||
+	    hb_daemon_check_secrets(d.set, err, sizeof(err)) < 0) {
 		fprintf(stderr, "hummingbird-director: %s\n", err);
+		hb_settings_free(&d.set);
 		return 1;
 	}
 	if (args.test_only) {
@@ -206,8 +208,12 @@ int main(int argc, char *argv[])
 		return 1;
 	}
 	apply_logging(d.set);
-	if (director_init(&d, err, sizeof(err)) < 0 || hb_daemon_write_pid(d.set->pid_file) < 0) {
+	if (director_init(&d, err, sizeof(err)) < 0) {
 		hb_error("start-up failed: %s", err);
+		director_deinit(&d);
+		return 1;
+	}
+	if (hb_daemon_write_pid(d.set->pid_file) < 0) {	/* logged why */
 		director_deinit(&d);
 		return 1;
 	}

@@ -3,6 +3,8 @@
 #ifndef HB_DAEMON_H
 #define HB_DAEMON_H
 
+#include <stddef.h>
+
 struct hb_settings;
 
 struct hb_daemon_args {
@@ -11,15 +13,38 @@ struct hb_daemon_args {
 	int test_only;
 };
 
-/* Parse ARGV of the daemon PROG into ARGS.  Returns -1 to go on, or the exit
+/* Each daemon runs as its own user with a file of its own (docs/INSTALL.md,
+ * "Users and configuration files"); hbctl keeps HB_DEFAULT_CONFIG_PATH. */
+#define HB_DIRECTOR_CONFIG_PATH "/etc/hummingbird/director.conf"
+#define HB_MILTER_CONFIG_PATH "/etc/hummingbird/milter.conf"
+#define HB_ADMIND_CONFIG_PATH "/etc/hummingbird/admind.conf"
+
+/* Parse ARGV of the daemon PROG into ARGS; without -c its configuration is
+ * its own file (hb_daemon_default_config).  Returns -1 to go on, or the exit
  * status to end with (0 after -h, 2 after printing the usage for misuse). */
 int hb_daemon_parse_args(const char *prog, int argc, char *argv[], struct hb_daemon_args *args);
+
+/* The default configuration file of daemon PROG ("hummingbird-director" ->
+ * HB_DIRECTOR_CONFIG_PATH ...; HB_DEFAULT_CONFIG_PATH for any other). */
+const char *hb_daemon_default_config(const char *prog);
 
 /* (Re)open logging as IDENT per the settings' log and log_level. */
 void hb_daemon_logging(const char *ident, const struct hb_settings *set);
 
-/* Write our pid to PATH ("" = none).  Returns 0, or -1 after logging why. */
+/* Read the settings' redis_password_file once with the one secret reader,
+ * so that a daemon (and -t, the units' ExecStartPre) refuses to start on a
+ * symlink, a file of another owner or one the group/others may read,
+ * rather than run without AUTH.  Returns 0, or -1 with the reason in ERR. */
+int hb_daemon_check_secrets(const struct hb_settings *set, char *err, size_t err_size);
+
+/* Write our pid to PATH ("" = none), never through a symlink or into
+ * anything but a regular file.  Returns 0, or -1 after logging why. */
 int hb_daemon_write_pid(const char *path);
+
+/* Remove the pid file PATH ("" = none) if it is still ours: a regular file
+ * (not a symlink) holding our pid.  A pid file we refused to write, or one
+ * another process wrote since, is left alone. */
+void hb_daemon_remove_pid(const char *path);
 
 /* The event loop has ended on SIGTERM/SIGINT: block both, so that a second
  * one (systemd, a test harness) cannot kill the process half-way through its

@@ -1,11 +1,14 @@
 /* hb-secret.h - password hashes, generated credentials and secret files
  * (docs/DOMAINS.md 3).  Admin passwords: PBKDF2-HMAC-SHA256 (OpenSSL EVP);
  * mailbox passwords: {SHA512-CRYPT} (libxcrypt), which Dovecot verifies itself.
+ * Secret files are read and written by hb-secret-file.h (included here).
  * Never logs a secret; callers wipe their copies with hb_secret_wipe(). */
 #ifndef HB_SECRET_H
 #define HB_SECRET_H
 
 #include <stddef.h>
+
+#include "hb-secret-file.h"
 
 /* Room for "$pbkdf2-sha256$ITER$SALT$HASH" with its NUL (about 90 bytes used). */
 #define HB_ADMIN_HASH_MAX 160
@@ -17,8 +20,6 @@
 #define HB_ADMIN_KDF_ITER_DEFAULT 200000
 #define HB_ADMIN_KDF_ITER_MIN 100000
 #define HB_ADMIN_KDF_ITER_MAX 10000000
-/* Longest password or secret (bytes, without NUL) accepted anywhere here. */
-#define HB_SECRET_MAX 1024
 /* Salt and output lengths of the admin hash (bytes, before base64). */
 #define HB_ADMIN_SALT_LEN 16
 #define HB_ADMIN_KEY_LEN 32
@@ -58,44 +59,6 @@ int hb_mailbox_verify(const char *password, const char *stored, const char **err
  * bytes of RAND_bytes) and a NUL to OUT.  Returns 0, or -1 if OUT_SIZE <
  * HB_SECRET_GENERATED_LEN + 1 or the random generator fails. */
 int hb_secret_generate(char *out, size_t out_size);
-
-/* Read a secret from PATH: it must be a regular file (not a symlink) owned by
- * geteuid() with no group/other permission bits.  One trailing "\n" or "\r\n"
- * is removed; the rest must be 1..HB_SECRET_MAX bytes without NUL or line
- * breaks and fit OUT (NUL-terminated).  Returns 0, or -1 with *ERROR_R set;
- * the reason names PATH and lives in a per-thread static buffer that is
- * overwritten by the next failing hb_secret_read_file/write_file call of the
- * same thread. */
-int hb_secret_read_file(const char *path, char *out, size_t out_size, const char **error_r);
-
-/* Read a key shared with Dovecot from PATH byte for byte, the way Dovecot
- * 2.3 reads "setting = <PATH" (e.g. doveadm_api_key): the whole file, a
- * trailing newline included, so that one file read by both sides always
- * gives both the same key (docs/INSTALL.md).  Unlike hb_secret_read_file()
- * no line end is removed.  PATH must be a regular file (not a symlink) with no
- * group/other permission bits, owned by geteuid() -- or by anyone when root
- * reads it (hbctl reading the director's file).  The content must be
- * 1..HB_SECRET_MAX bytes, not only line breaks, without NUL, and fit OUT
- * with its NUL.  Returns 0, or -1 with *ERROR_R as hb_secret_read_file()
- * sets it. */
-int hb_secret_read_verbatim(const char *path, char *out, size_t out_size, const char **error_r);
-
-/* Number of line-break bytes ("\n", "\r") at the end of SECRET (0: none);
- * for messages that explain a key mismatch. */
-size_t hb_secret_line_end(const char *secret);
-
-/* Open PATH for reading with the checks of hb_secret_read_file() (no
- * symlink, a regular file owned by geteuid(), no group/other bits), for a
- * secret that is not one line (a PEM private key).  Returns the descriptor,
- * or -1 with *ERROR_R as hb_secret_read_file() sets it. */
-int hb_secret_open(const char *path, const char **error_r);
-
-/* Create PATH (which must not exist, and is never followed as a symlink) with
- * mode 0600 whatever the umask, write SECRET and "\n", fsync and close it.
- * SECRET must be 1..HB_SECRET_MAX bytes without line breaks.  On failure a
- * partly written file is removed.  Returns 0, or -1 with *ERROR_R in the same
- * per-thread buffer as hb_secret_read_file(). */
-int hb_secret_write_file(const char *path, const char *secret, const char **error_r);
 
 /* Overwrite LEN bytes at BUF with zeros in a way the compiler keeps
  * (OPENSSL_cleanse). */

@@ -20,6 +20,7 @@ lib_libhb_a_SOURCES = \
 	lib/hb-scripts-sender.c lib/hb-scripts-sender.h \
 	lib/hb-scripts-policy.c lib/hb-scripts-policy.h \
 	lib/hb-secret.c lib/hb-secret.h \
+	lib/hb-secret-file.c lib/hb-secret-file.h \
 	lib/hb-settings.c lib/hb-settings.h \
 	lib/hb-tls-client.c lib/hb-tls-client.h \
 	lib/hb-units.c lib/hb-units.h \

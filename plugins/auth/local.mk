@@ -34,6 +34,7 @@ plugins_auth_libauthdb_hummingbird_la_SOURCES = \
 	lib/hb-backend.c \
 	lib/hb-keys.c \
 	lib/hb-scripts.c \
+	lib/hb-secret-file.c \
 	lib/hb-settings.c \
 	lib/hb-user.c \
 	lib/hb-utf8.c

@@ -17,6 +17,7 @@ EXTRA_DIST += \
 	tests/system/test_fast_path.py \
 	tests/system/test_domains_cli.py \
 	tests/system/test_redis_acl.py \
+	tests/system/test_identity.py \
 	tests/system/test_sender_authority.py \
 	tests/system/test_userdb.py \
 	tests/system/test_milter.py \

@@ -59,7 +59,11 @@ static void check_defaults(const struct hb_settings *set)
 	assert_int_equal(set->redis_timeout_ms, 1000);
 	assert_string_equal(set->key_prefix, "hb:");
 	assert_string_equal(set->director_listen, "/run/hummingbird/director.sock");
-	assert_int_equal(set->director_socket_mode, 0666);
+	/* not 0666: whoever reaches the lookup socket creates assignments */
+	assert_int_equal(set->director_socket_mode, 0660);
+	assert_string_equal(set->director_socket_group, "dovecot");
+	assert_int_equal(set->milter_socket_mode, 0660);
+	assert_string_equal(set->milter_socket_group, "");
 	assert_string_equal(set->director_tcp_listen, "");
 	assert_string_equal(set->socketmap_listen, "127.0.0.1:7302");
 	assert_string_equal(set->metrics_listen, "127.0.0.1:9301");
@@ -126,7 +130,8 @@ static const char every_key[] =
 	"redis_timeout = 250ms\n"
 	"key_prefix = test:\n"
 	"director_listen = /tmp/d.sock\n"
-	"director_socket_mode = 0660\n"
+	"director_socket_mode = 0600\n"
+	"director_socket_group = mail\n"
 	"director_tcp_listen = 127.0.0.1:7300\n"
 	"socketmap_listen =\n"
 	"metrics_listen = 127.0.0.3:9999\n"
@@ -161,7 +166,8 @@ static void test_every_key(void **state)
 	assert_int_equal(set->redis_timeout_ms, 250);
 	assert_string_equal(set->key_prefix, "test:");
 	assert_string_equal(set->director_listen, "/tmp/d.sock");
-	assert_int_equal(set->director_socket_mode, 0660);
+	assert_int_equal(set->director_socket_mode, 0600);
+	assert_string_equal(set->director_socket_group, "mail");
 	assert_string_equal(set->director_tcp_listen, "127.0.0.1:7300");
 	assert_string_equal(set->socketmap_listen, "");
 	assert_string_equal(set->metrics_listen, "127.0.0.3:9999");
@@ -442,19 +448,23 @@ static void test_error_buffer_truncation(void **state)
 	assert_null(set);
 }
 
+/* hb_read_secret_file() is the one secret reader (lib/hb-secret-file.c)
+ * behind redis_password_file and health_login_password_file: one line of a
+ * regular file of ours with no group/other bits (test-hb-secret.c tests the
+ * reader itself; this is the settings' form of it). */
 static void test_secret_file(void **state)
 {
 	char err[256], *secret = NULL;
 	const char *path;
 
-	path = write_temp("s3cret\nsecond line\n", 0600);
+	path = write_temp("s3cret\n", 0600);
 	assert_int_equal(hb_read_secret_file(path, &secret, err, sizeof(err)), 0);
 	assert_string_equal(secret, "s3cret");
 	free(secret);
 	secret = NULL;
 	unlink(path);
 
-	path = write_temp("with-crlf\r\n", 0640);   /* group may read */
+	path = write_temp("with-crlf\r\n", 0400);
 	assert_int_equal(hb_read_secret_file(path, &secret, err, sizeof(err)), 0);
 	assert_string_equal(secret, "with-crlf");
 	free(secret);
@@ -464,8 +474,9 @@ static void test_secret_file(void **state)
 
 static void test_secret_file_refused(void **state)
 {
-	static const mode_t modes[] = { 0644, 0604, 0602, 0601, 0666 };
-	char err[256], *secret = NULL;
+	/* the old reader let the group read (0640, 0660): no longer */
+	static const mode_t modes[] = { 0640, 0660, 0620, 0610, 0644, 0604, 0602, 0601, 0666 };
+	char err[256], link[64], *secret = NULL;
 	const char *path;
 
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
@@ -473,9 +484,20 @@ static void test_secret_file_refused(void **state)
 		if (hb_read_secret_file(path, &secret, err, sizeof(err)) == 0)
 			fail_msg("secret file with mode %o accepted", (unsigned)modes[i]);
 		assert_null(secret);
-		assert_non_null(strstr(err, "readable by others"));
+		assert_non_null(strstr(err, "by group/others"));
 		unlink(path);
 	}
+	path = write_temp("s3cret\nsecond line\n", 0600);
+	assert_int_equal(hb_read_secret_file(path, &secret, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "more than one line"));
+	/* a symlink to a good file is not followed */
+	snprintf(link, sizeof(link), "%s.link", path);
+	assert_int_equal(symlink(path, link), 0);
+	assert_int_equal(hb_read_secret_file(link, &secret, err, sizeof(err)), -1);
+	assert_null(secret);
+	assert_non_null(strstr(err, "symbolic link"));
+	unlink(link);
+	unlink(path);
 	path = write_temp("", 0600);
 	assert_int_equal(hb_read_secret_file(path, &secret, err, sizeof(err)), -1);
 	assert_null(secret);
