@@ -40,7 +40,7 @@ AUTHDB_NS=$SRCDIR/tests/authdb-ns.sh
 SHIPPED_PROXY=$SRCDIR/conf.d/dovecot-proxy.conf.ext
 SHIPPED_METRICS=$SRCDIR/conf.d/dovecot-proxy-metrics.conf.ext
 SHIPPED_SOCKET=/run/hummingbird/director.sock
-SHIPPED_CONFIG=/etc/hummingbird/hummingbird.conf
+SHIPPED_CONFIG=/etc/hummingbird/auth.conf
 TICK=$(getconf CLK_TCK)
 PREFIX=hb:
 

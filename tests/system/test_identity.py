@@ -169,6 +169,30 @@ def test_units_run_three_users_sandboxed():
     assert director["SupplementaryGroups"] == "dovecot"
 
 
+def shipped_setting(name, key):
+    with open(os.path.join(SRCDIR, "conf.d", name)) as f:
+        values = [line.split("=", 1)[1].strip() for line in f
+                  if line.split("=", 1)[0].strip() == key and not line.startswith("#")]
+    assert len(values) == 1, (name, key, values)
+    return values[0]
+
+
+def test_shipped_files_name_one_redis_user_each():
+    """Every shipped configuration names its own Redis ACL user and its own
+    password file: the director, the milter, admind, the proxies' passdb
+    (config= of conf.d/dovecot-proxy.conf.ext) and hbctl share none."""
+    files = {"director.conf": "hb-director", "milter.conf": "hb-milter",
+             "admind.conf": "hb-admind", "auth.conf": "hb-auth",
+             "hummingbird.conf": "hb-operator"}
+    for name, user in files.items():
+        assert shipped_setting(name, "redis_user") == user, name
+        assert shipped_setting(name, "redis_password_file") == \
+            "/etc/hummingbird/redis/%s.password" % user, name
+    with open(os.path.join(SRCDIR, "conf.d", "dovecot-proxy.conf.ext")) as f:
+        args = [line for line in f if line.strip().startswith("args = socket=")]
+    assert args and all("config=/etc/hummingbird/auth.conf " in a for a in args), args
+
+
 def test_units_verify_and_score(env):
     """systemd-analyze verify accepts the three units (copies pointing at the
     built binaries, in a temp dir), and `systemd-analyze security --offline`
