@@ -18,11 +18,16 @@
 #include <event2/http.h>
 #include <sys/queue.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+#include <event2/util.h>
 #include <openssl/objects.h>
 #include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+/* connections the kernel may queue before admind accepts them */
+#define ADMIND_LISTEN_BACKLOG 1024
 
 static const char *reason(int status)
 {
@@ -284,8 +289,32 @@ void admind_server_limits(struct admind *ad)
 		admind_conns_limits(ad->conns);
 }
 
+/* The listening socket, with a backlog deeper than evhttp's 128: a burst
+ * of connections (a flood) must not make the kernel drop an admin's SYN,
+ * which would cost them a second before their client tries again. */
+static struct evconnlistener *listen_on(struct admind *ad, const char *host, unsigned int port)
+{
+	struct evutil_addrinfo hints, *ai = NULL;
+	struct evconnlistener *listener;
+	char service[8];
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = EVUTIL_AI_PASSIVE | EVUTIL_AI_ADDRCONFIG;
+	snprintf(service, sizeof(service), "%u", port);
+	if (evutil_getaddrinfo(host, service, &hints, &ai) != 0 || ai == NULL)
+		return NULL;
+	listener = evconnlistener_new_bind(ad->base, NULL, NULL, LEV_OPT_CLOSE_ON_FREE |
+					   LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+					   ADMIND_LISTEN_BACKLOG, ai->ai_addr, (int)ai->ai_addrlen);
+	evutil_freeaddrinfo(ai);
+	return listener;
+}
+
 int admind_server_start(struct admind *ad, char *err, size_t err_size)
 {
+	struct evconnlistener *listener = NULL;
 	struct evhttp_bound_socket *bound;
 	char host[256];
 	unsigned int port;
@@ -306,7 +335,10 @@ int admind_server_start(struct admind *ad, char *err, size_t err_size)
 	admind_server_limits(ad);
 	evhttp_set_bevcb(ad->http, make_bev, ad);
 	evhttp_set_gencb(ad->http, on_request, ad);
-	if ((bound = evhttp_bind_socket_with_handle(ad->http, host, (ev_uint16_t)port)) == NULL) {
+	if ((listener = listen_on(ad, host, port)) == NULL ||
+	    (bound = evhttp_bind_listener(ad->http, listener)) == NULL) {
+		if (listener != NULL)
+			evconnlistener_free(listener);
 		snprintf(err, err_size, "cannot listen on %s", ad->set->admind_listen);
 		return -1;
 	}

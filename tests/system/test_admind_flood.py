@@ -148,10 +148,12 @@ def test_admind_flood_does_not_starve_admins_nor_flood_the_log(flood):
             t.stop = True
         for s in socks:
             s.close()
+    print("flood: worst legitimate request %.3f s, admind CPU %.2f s, log +%d lines"
+          % (worst, cpu, lines))
     assert all(s == 200 for s in statuses), statuses
     assert worst < 1.0, "a legitimate request took %.2f s during the flood" % worst
     assert lines < 60, "the log grew by %d lines during the flood" % lines
-    assert cpu < 2.5, "admind used %.2f CPU seconds in 15 s of flood" % cpu
+    assert cpu < 1.5, "admind used %.2f CPU seconds in 15 s of flood" % cpu
     assert found, "no flood report in the log:\n" + adm.log_text()
     assert adm.alive()
 
