@@ -142,6 +142,7 @@ def test_admind_flood_does_not_starve_admins_nor_flood_the_log(flood):
             worst = max(worst, took)
             time.sleep(0.5)
         found = adm.wait_log("connections refused from %s in the last 10 s" % FLOOD_SRC, 3)
+        paused = adm.wait_log("accepting paused", 1)
         cpu, lines = adm.cpu_seconds() - cpu0, adm.log_lines() - lines0
     finally:
         for t in slow:
@@ -155,6 +156,7 @@ def test_admind_flood_does_not_starve_admins_nor_flood_the_log(flood):
     assert lines < 60, "the log grew by %d lines during the flood" % lines
     assert cpu < 1.5, "admind used %.2f CPU seconds in 15 s of flood" % cpu
     assert found, "no flood report in the log:\n" + adm.log_text()
+    assert paused, "the fd limit was never reached, or not reported:\n" + adm.log_text()
     assert adm.alive()
 
 
