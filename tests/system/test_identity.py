@@ -7,8 +7,9 @@ on copies in a temp dir); the director runs unprivileged with its lookup
 socket mode 0660 group dovecot, which a uid outside that group cannot
 connect to; the milter serves Postfix's uid through a directory-gated unix
 socket without the postfix group; a pid file that is a symlink is not
-followed.  Nothing on the system is touched: temp dirs, loopback, and uid
-65534 (nobody) through setpriv.
+followed; a configuration others may write is refused.  Nothing on the
+system is touched: temp dirs, loopback, and uid 65534 (nobody) through
+setpriv.
 """
 
 import configparser
@@ -143,6 +144,27 @@ def test_each_daemon_refuses_unsafe_password_files(env, redis, pki, which):
             out = r.stdout + r.stderr
             assert r.returncode == 1, "%s %s file accepted: %s" % (which, kind, out)
             assert path in out and words in out, (kind, out)
+
+
+@pytest.mark.parametrize("which", ["director", "milter", "admind"])
+def test_each_daemon_refuses_a_config_others_may_change(env, redis, pki, which):
+    """A configuration names the secret files and sockets a daemon trusts:
+    each daemon refuses one that group or others may write, or that another
+    user owns (root's and its own are fine; readable by others is fine)."""
+    d = os.path.join(env.root, "ident-conf-" + which)
+    os.makedirs(d, exist_ok=True)
+    good = harness.write(os.path.join(d, "good.password"), "s3cret\n", 0o600)
+    conf = daemon_conf(which, redis, d, good, pki)
+    binary = binaries()[which]
+    for mode, owner, words in ((0o666, 0, "writable by group/others"),
+                               (0o664, 0, "writable by group/others"),
+                               (0o644, NOBODY, "owned by uid %d" % NOBODY)):
+        os.chmod(conf, mode)
+        os.chown(conf, owner, owner)
+        r = subprocess.run([binary, "-t", "-c", conf], capture_output=True, text=True,
+                           timeout=60)
+        assert r.returncode == 1 and conf in r.stderr and words in r.stderr, \
+            (oct(mode), owner, r.stdout + r.stderr)
 
 
 def test_units_run_three_users_sandboxed():
