@@ -419,6 +419,34 @@ static void test_load_file(void **state)
 	assert_non_null(strstr(err, "/nonexistent/hummingbird.conf"));
 }
 
+/* A configuration names the secret files a daemon trusts: one that others
+ * may write, or that another user owns, is refused; readable is fine. */
+static void test_load_file_refuses_writable_or_foreign(void **state)
+{
+	static const mode_t bad_modes[] = { 0620, 0602, 0660, 0666 };
+	struct hb_settings *set = NULL;
+	char err[HB_SETTINGS_ERROR_MAX];
+	const char *path;
+
+	path = write_temp("redis_port = 6390\n", 0644);
+	assert_int_equal(hb_settings_load(path, &set, err, sizeof(err)), 0);
+	hb_settings_free(&set);
+	for (size_t i = 0; i < sizeof(bad_modes) / sizeof(bad_modes[0]); i++) {
+		assert_int_equal(chmod(path, bad_modes[i]), 0);
+		if (hb_settings_load(path, &set, err, sizeof(err)) == 0)
+			fail_msg("configuration with mode %o accepted", (unsigned)bad_modes[i]);
+		assert_null(set);
+		assert_non_null(strstr(err, "writable by group/others"));
+	}
+	assert_int_equal(chmod(path, 0644), 0);
+	if (geteuid() == 0) {		/* root may own it; another user may not */
+		assert_int_equal(chown(path, 65534, 65534), 0);
+		assert_int_equal(hb_settings_load(path, &set, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "owned by uid 65534"));
+	}
+	unlink(path);
+}
+
 /* A NUL byte inside a line would hide the rest of it from a C-string parser. */
 static void test_load_file_nul_byte(void **state)
 {
@@ -532,6 +560,7 @@ int main(void)
 		cmocka_unit_test(test_overlong_line),
 		cmocka_unit_test(test_cross_field_validation),
 		cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_load_file_refuses_writable_or_foreign),
 		cmocka_unit_test(test_load_file_nul_byte),
 		cmocka_unit_test(test_error_buffer_truncation),
 		cmocka_unit_test(test_secret_file),
