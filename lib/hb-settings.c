@@ -28,6 +28,7 @@ struct setting_def {
 static const char *const log_choices[] = { "stderr", "syslog", NULL };
 static const char *const log_level_choices[] = { "debug", "info", "warning", "error", NULL };
 static const char *const fail_choices[] = { "tempfail", "accept", NULL };
+static const char *const from_ambiguous_choices[] = { "reject", "worst", NULL };
 static const char *const doveadm_tls_choices[] = { "no", "yes", NULL };
 
 #define S(key, type, def, min, max) \
@@ -47,7 +48,8 @@ static const struct setting_def setting_defs[] = {
 	D(redis_timeout, redis_timeout_ms, T_DURATION_MS, "1s", 10, 60000),
 	S(key_prefix, T_STR, "hb:", 0, 0),
 	S(director_listen, T_STR, "/run/hummingbird/director.sock", 0, 0),
-	S(director_socket_mode, T_MODE, "0666", 0, 0777),
+	S(director_socket_mode, T_MODE, "0660", 0, 0777),
+	S(director_socket_group, T_STR, "dovecot", 0, 0),
 	S(director_tcp_listen, T_STR, "", 0, 0),
 	S(socketmap_listen, T_STR, "127.0.0.1:7302", 0, 0),
 	S(userdb_listen, T_STR, "", 0, 0),
@@ -80,6 +82,8 @@ static const struct setting_def setting_defs[] = {
 	D(census_interval, census_interval_ms, T_DURATION_MS, "60s", 0, 86400000),
 	D(route_cache_ttl, route_cache_ttl_ms, T_DURATION_MS, "2s", 0, 60000),
 	S(milter_listen, T_STR, "inet:7303@127.0.0.1", 0, 0),
+	S(milter_socket_mode, T_MODE, "0660", 0, 0777),
+	S(milter_socket_group, T_STR, "", 0, 0),
 	E(milter_fail, "tempfail", fail_choices),
 	S(milter_metrics_listen, T_STR, "127.0.0.1:9303", 0, 0),
 	S(milter_user, T_STR, "", 0, 0),
@@ -88,6 +92,7 @@ static const struct setting_def setting_defs[] = {
 	S(milter_redis_connections, T_UINT, "16", 1, 1024),
 	S(milter_suspended_code, T_UINT, "550", 400, 599),
 	D(milter_timeout, milter_timeout_s, T_DURATION_S, "300s", 1, 3600),
+	E(milter_from_ambiguous, "reject", from_ambiguous_choices),
 	S(admind_listen, T_STR, "127.0.0.1:7304", 0, 0),
 	S(admind_cert_file, T_STR, "/etc/hummingbird/admind.crt", 0, 0),
 	S(admind_key_file, T_STR, "/etc/hummingbird/admind.key", 0, 0),
@@ -100,6 +105,12 @@ static const struct setting_def setting_defs[] = {
 	D(admind_lockout, admind_lockout_ms, T_DURATION_MS, "10s", 100, 86400000),
 	D(admind_lockout_max, admind_lockout_max_ms, T_DURATION_MS, "1h", 100, 86400000),
 	S(admind_addr_failures, T_UINT, "20", 1, 100000),
+	D(admind_login_delay, admind_login_delay_ms, T_DURATION_MS, "500ms", 0, 60000),
+	D(admind_login_delay_max, admind_login_delay_max_ms, T_DURATION_MS, "5s", 0, 60000),
+	S(admind_max_connections, T_UINT, "256", 8, 100000),
+	S(admind_max_connections_per_addr, T_UINT, "16", 1, 100000),
+	D(admind_handshake_timeout, admind_handshake_timeout_ms, T_DURATION_MS, "5s", 100, 600000),
+	D(admind_request_timeout, admind_request_timeout_ms, T_DURATION_MS, "10s", 100, 600000),
 };
 #define SETTING_COUNT (sizeof(setting_defs) / sizeof(setting_defs[0]))
 
@@ -354,14 +365,42 @@ fail:
 	return -1;
 }
 
+/* The file names the secret files and sockets a daemon trusts: whoever may
+ * write it may point a daemon at their own.  Owned by root or by us, not
+ * writable by group or others (readable is fine: it holds no secret). */
+static int config_file_check(FILE *in, const char *path, char *err, size_t err_size)
+{
+	struct stat st;
+
+	if (fstat(fileno(in), &st) < 0) {
+		snprintf(err, err_size, "%s: fstat: %s", path, strerror(errno));
+		return -1;
+	}
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		snprintf(err, err_size, "%s: owned by uid %u, neither root nor uid %u that reads it",
+			 path, (unsigned int)st.st_uid, (unsigned int)geteuid());
+		return -1;
+	}
+	if ((st.st_mode & 022) != 0) {
+		snprintf(err, err_size, "%s: writable by group/others (mode %04o): chmod go-w %s",
+			 path, (unsigned int)st.st_mode & 07777, path);
+		return -1;
+	}
+	return 0;
+}
+
 int hb_settings_load(const char *path, struct hb_settings **set_r,
 		     char *err, size_t err_size)
 {
-	FILE *in = fopen(path, "r");
+	FILE *in = fopen(path, "re");
 	int ret;
 
 	if (in == NULL) {
 		snprintf(err, err_size, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	if (config_file_check(in, path, err, err_size) < 0) {
+		fclose(in);
 		return -1;
 	}
 	ret = settings_parse_stream(path, in, set_r, err, err_size);
@@ -382,31 +421,4 @@ int hb_settings_parse_string(const char *name, const char *text,
 	ret = settings_parse_stream(name, in, set_r, err, err_size);
 	fclose(in);
 	return ret;
-}
-
-int hb_read_secret_file(const char *path, char **secret_r, char *err, size_t err_size)
-{
-	FILE *in = fopen(path, "r");
-	char buf[1024];
-	struct stat st;
-
-	if (in == NULL) {
-		snprintf(err, err_size, "%s: cannot open: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fileno(in), &st) == 0 && (st.st_mode & 0007) != 0) {
-		snprintf(err, err_size, "%s: secret file is readable by others (chmod 0600)", path);
-		fclose(in);
-		return -1;
-	}
-	if (fgets(buf, sizeof(buf), in) == NULL) {
-		snprintf(err, err_size, "%s: empty secret file", path);
-		fclose(in);
-		return -1;
-	}
-	fclose(in);
-	buf[strcspn(buf, "\r\n")] = '\0';
-	*secret_r = strdup(buf);
-	explicit_bzero(buf, sizeof(buf));
-	return *secret_r == NULL ? -1 : 0;
 }

@@ -5,6 +5,9 @@
 #define HB_SETTINGS_H
 
 #include <stddef.h>
+/* settings name secret files (redis_password_file ...): read them only with
+ * the one reader, hb_read_secret_file() or hb_secret_read_file() */
+#include "hb-secret-file.h"
 
 #define HB_DEFAULT_CONFIG_PATH "/etc/hummingbird/hummingbird.conf"
 #define HB_SETTINGS_ERROR_MAX 512
@@ -21,6 +24,7 @@ struct hb_settings {
 
 	char *director_listen;
 	unsigned int director_socket_mode;
+	char *director_socket_group;       /* "" = the director's own group */
 	char *director_tcp_listen;
 	char *socketmap_listen;
 	char *userdb_listen;               /* "" = no USERDB service */
@@ -57,6 +61,8 @@ struct hb_settings {
 
 	/* hummingbird-milter (docs/MILTER.md) */
 	char *milter_listen;               /* libmilter socket: inet:PORT@HOST, unix:PATH */
+	unsigned int milter_socket_mode;   /* unix:PATH only */
+	char *milter_socket_group;         /* unix:PATH only; "" = the milter's own */
 	char *milter_fail;                 /* tempfail | accept when Redis fails */
 	char *milter_metrics_listen;       /* "" = no /metrics */
 	char *milter_user;                 /* "" = keep the starting user */
@@ -65,6 +71,7 @@ struct hb_settings {
 	unsigned int milter_redis_connections;
 	unsigned int milter_suspended_code; /* 450 or 550 ... */
 	unsigned int milter_timeout_s;     /* libmilter's socket timeout */
+	char *milter_from_ambiguous;       /* reject | worst: several or unreadable From: */
 
 	/* hummingbird-admind (docs/ADMIND.md) */
 	char *admind_listen;               /* ADDR:PORT of the HTTPS API */
@@ -75,16 +82,24 @@ struct hb_settings {
 	unsigned int admind_max_body;      /* bytes of a request body */
 	unsigned int admind_max_headers;   /* bytes of a request's head */
 	unsigned int admind_timeout_s;     /* a silent connection is closed */
-	unsigned int admind_login_failures; /* failures of a name before it is locked */
-	unsigned int admind_lockout_ms;    /* first lock; doubles with each failure */
+	unsigned int admind_login_failures; /* failures of a name before its logins are delayed */
+	unsigned int admind_lockout_ms;    /* an address's first lock; doubles with each failure */
 	unsigned int admind_lockout_max_ms;
 	unsigned int admind_addr_failures; /* failures from one address before it is locked */
+	unsigned int admind_login_delay_ms; /* a name's first delay; doubles with each failure */
+	unsigned int admind_login_delay_max_ms;
+	unsigned int admind_max_connections; /* in total (also kept under the fd limit) */
+	unsigned int admind_max_connections_per_addr;
+	unsigned int admind_handshake_timeout_ms; /* TLS handshake, from accept */
+	unsigned int admind_request_timeout_ms; /* a whole request (head and body) */
 };
 
 /* Allocate settings with every documented default. */
 struct hb_settings *hb_settings_new(void);
-/* Parse PATH into a new struct.  On error returns -1 and writes "file:line: why"
- * into ERR (HB_SETTINGS_ERROR_MAX bytes is enough). */
+/* Parse PATH into a new struct.  PATH must be owned by root or the euid and
+ * not writable by group/others (it names the secret files the daemon
+ * trusts).  On error returns -1 and writes "file:line: why" into ERR
+ * (HB_SETTINGS_ERROR_MAX bytes is enough). */
 int hb_settings_load(const char *path, struct hb_settings **set_r,
 		     char *err, size_t err_size);
 /* Parse a string as if it were a file called NAME (used by tests). */
@@ -94,9 +109,6 @@ void hb_settings_free(struct hb_settings **set);
 
 /* "1500ms", "2s", "15m", "1h", "30" (seconds) -> milliseconds. */
 int hb_parse_duration_ms(const char *str, unsigned long long *ms_r);
-/* Read a secret (first line, without newline) from PATH into a malloc'd string.
- * Refuses files readable by others than the owner and group. */
-int hb_read_secret_file(const char *path, char **secret_r, char *err, size_t err_size);
 
 /* How long a change that takes users away from their backend (move, down,
  * failover) waits before it kicks, so that every passdb module's cached
