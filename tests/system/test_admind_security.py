@@ -94,7 +94,7 @@ def test_admind_session_ends_when_the_account_is_recreated(sec):
 
 
 def test_hbctl_admin_passwd_ends_every_session(sec):
-    """`hbctl admin passwd NAME --password-file F` sets a new password: every session of the admin ends, the old password no longer logs in, the new one does."""
+    """`hbctl admin passwd NAME --password-file F` sets a new password: every session of the admin ends, the old password no longer logs in, the new one does; without a file one is generated and shown once."""
     a = sec.admind
     sec.new_admin("rotate")
     tokens = [a.login("rotate", PASSWORD, source=SRC["pw"]) for _ in range(2)]
@@ -108,6 +108,10 @@ def test_hbctl_admin_passwd_ends_every_session(sec):
     assert a.login("rotate", NEW_PASSWORD, source=SRC["pw"])
     r = sec.hbctl("admin", "passwd", "nosuchadmin", "--password-file", sec.pwfile)
     assert r.returncode != 0
+    # without a file: a password is generated and shown once, and it logs in
+    generated = json.loads(sec.op("--json", "admin", "passwd", "rotate").stdout)["password"]
+    assert len(generated) >= 20
+    assert a.login("rotate", generated, source=SRC["pw"])
 
 
 def test_admind_self_service_password_change(sec):
