@@ -72,6 +72,15 @@ int admind_route_parse(enum admind_method method, const char *uri,
  * appended when cut.  OUT gets at most SIZE bytes with the NUL. */
 void admind_target_escape(const char *in, char *out, size_t size);
 
+/* characters (code points) a new admin password needs at least */
+#define ADMIND_PASSWORD_MIN 12
+
+/* The rule for NEW_PW, the new password of admin NAME whose old one is OLD
+ * (password-rule.c): at least ADMIND_PASSWORD_MIN characters, not OLD, not
+ * containing NAME in any case.  0, or -1 with ERR (422 bad_value). */
+int admind_password_rule(const char *name, const char *old, const char *new_pw,
+			 struct admind_error *err);
+
 /* ---- bodies (body.c) ---- */
 
 enum admind_field_type {

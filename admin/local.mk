@@ -3,7 +3,7 @@
 # unit tests, fuzz target and system tests.
 sbin_PROGRAMS += admin/hummingbird-admind
 # the pure parsers: unit-tested and fuzzed on their own
-ADMIND_API = admin/api.h admin/route.c admin/body.c admin/headers.c
+ADMIND_API = admin/api.h admin/route.c admin/body.c admin/headers.c admin/password-rule.c
 admin_hummingbird_admind_SOURCES = admin/main.c admin/admind.h $(ADMIND_API) \
 	admin/auth.c admin/changes.c admin/conns.c admin/conns.h admin/deferred.c \
 	admin/dispatch.c admin/limiter.c admin/limiter.h admin/password.c \

@@ -1,66 +1,15 @@
 /* password.c - an admin changes their own password (POST /v1/password,
  * docs/ADMIND.md 2): the old password is checked like a login (a wrong one
  * counts against the address and slows the name down), the new one must
- * pass a length rule, and the operator's script hb_script_admin_passwd
- * stores its hash and bumps the password generation, which ends every
- * session of the admin.  The caller gets a new session in the same reply.
+ * pass the rule of password-rule.c, and the operator's script
+ * hb_script_admin_passwd stores its hash and bumps the password generation,
+ * which ends every session of the admin.  The caller gets a new session in the same reply.
  * Never logs a password, a hash or a token. */
 #include "admind.h"
 #include "hb-log.h"
 #include "hb-scripts-domains.h"
-#include "hb-utf8.h"
 
-#include <ctype.h>
 #include <string.h>
-
-/* characters (code points) a new password needs at least */
-#define ADMIND_PASSWORD_MIN 12
-
-static size_t code_points(const char *s)
-{
-	size_t n = 0, len = strlen(s);
-
-	for (size_t i = 0; i < len; n++) {
-		uint32_t cp;
-		size_t step = hb_utf8_decode((const unsigned char *)s + i, len - i, &cp);
-
-		i += step > 0 ? step : 1;
-	}
-	return n;
-}
-
-/* Case-insensitive (ASCII) substring: admin names are ASCII. */
-static int contains_name(const char *password, const char *name)
-{
-	size_t nlen = strlen(name), plen = strlen(password);
-
-	for (size_t i = 0; i + nlen <= plen; i++) {
-		size_t j = 0;
-
-		while (j < nlen && tolower((unsigned char)password[i + j]) == name[j])
-			j++;
-		if (j == nlen)
-			return 1;
-	}
-	return 0;
-}
-
-/* The rule of docs/ADMIND.md 2: at least ADMIND_PASSWORD_MIN characters,
- * not the old password, not containing the admin name. */
-static int new_password_ok(const char *name, const char *old, const char *new_pw,
-			   struct admind_error *err)
-{
-	if (code_points(new_pw) < ADMIND_PASSWORD_MIN)
-		return admind_error_set(err, 422, "bad_value",
-					"the new password needs at least %d characters",
-					ADMIND_PASSWORD_MIN);
-	if (strcmp(old, new_pw) == 0)
-		return admind_error_set(err, 422, "bad_value", "the new password is the old one");
-	if (contains_name(new_pw, name))
-		return admind_error_set(err, 422, "bad_value",
-					"the new password must not contain the admin name");
-	return 0;
-}
 
 /* Store HASH as REQ's admin's password (generation + 1). */
 static int store(struct admind_request *req, const char *hash, struct admind_error *err)
@@ -106,7 +55,7 @@ int admind_password_change(struct admind_request *req, struct admind_reply *repl
 		hb_info("password change of admin %s from %s: wrong old password", req->admin, req->peer);
 		return admind_error_set(err, 403, "wrong_password", "the old password is wrong");
 	}
-	if (new_password_ok(req->admin, old, new_pw, err) < 0)
+	if (admind_password_rule(req->admin, old, new_pw, err) < 0)
 		return -1;
 	if (hb_admin_hash(new_pw, HB_ADMIN_KDF_ITER_DEFAULT, hash, sizeof(hash), &why) < 0)
 		return admind_error_set(err, 500, "internal", "hashing failed: %s", why);

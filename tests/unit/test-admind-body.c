@@ -1,7 +1,8 @@
 /* test-admind-body.c - admind's strict JSON bodies (admin/body.c): the
  * fields of each schema are found; unknown, duplicate, mistyped, missing,
  * over-long and non-UTF-8 fields, and documents that are not one object,
- * are refused with 400. */
+ * are refused with 400; and the rule a new admin password must pass
+ * (admin/password-rule.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -116,9 +117,44 @@ static void test_nul_in_text(void **state)
 					   sizeof(text) - 1, &b, &err), -1);
 }
 
+/* The rule of a new admin password (admin/password-rule.c). */
+static void test_password_rule(void **state)
+{
+	static const struct {
+		const char *name, *old, *new_pw;
+		int ok;
+	} cases[] = {
+		{ "alice", "old password 1", "a much longer one", 1 },
+		{ "alice", "old password 1", "eleven char", 0 },		/* 11 characters */
+		{ "alice", "old password 1", "twelve chars", 1 },		/* 12 */
+		{ "alice", "old password 1", "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+		  "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", 0 },	/* 22 bytes, 11 characters */
+		{ "alice", "old password 1", "old password 1", 0 },		/* the old one */
+		{ "alice", "old password 1", "my name is ALICE ok", 0 },	/* the name, any case */
+		{ "alice", "old password 1", "alicealicealice", 0 },
+		{ "al", "old password 1", "a long passphrase", 1 },	/* "al" is not in it */
+	};
+	struct admind_error err;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&err, 0, sizeof(err));
+		int ret = admind_password_rule(cases[i].name, cases[i].old, cases[i].new_pw, &err);
+
+		if (cases[i].ok) {
+			assert_int_equal(ret, 0);
+		} else {
+			assert_int_equal(ret, -1);
+			assert_int_equal(err.status, 422);
+			assert_string_equal(err.code, "bad_value");
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_password_rule),
 		cmocka_unit_test(test_schemas),
 		cmocka_unit_test(test_good_bodies),
 		cmocka_unit_test(test_bad_bodies),
