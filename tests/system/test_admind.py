@@ -590,7 +590,7 @@ def test_admind_mailbox_added_by_a_domain_admin_logs_in_at_once(cluster, udir, a
         assert r.status == 201, r
         generated = r.json["password"]
         assert len(generated) == 32, generated
-        stored = cluster.redis("HGET", PREFIX + "d:%s:u:gen" % d, "password")
+        stored = cluster.redis("GET", PREFIX + "pw:%s:gen" % d)
         assert stored.startswith("{SHA512-CRYPT}$6$") and generated not in stored
         p = env.add(harness.DovecotHostedProxy(env, "padmind", HOSTED_IP, udir.socket,
                                                udir.userdb)).start()
@@ -680,7 +680,7 @@ def test_hbctl_server_mode_manages_only_the_admins_domains(adm, tmp_path):
                  ("admin", "list"), ("backend", "list"), ("status",), ("user", "move", "x", "be1")):
         r = run(*args)
         assert r.returncode == 2, (args, r.returncode, r.stderr)
-    assert adm.redis("HGET", PREFIX + "d:hank.example:caps", "user_msgs") == "100/3600"
+    assert adm.redis("HGET", PREFIX + "caps:hank.example", "user_msgs") == "100/3600"
     r = run("logout")
     assert r.returncode == 0 and not session.exists(), r.stderr
     assert adm.redis("EXISTS", token_key(token)) == 0

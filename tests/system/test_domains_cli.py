@@ -149,7 +149,7 @@ def test_admin_accounts_and_grants(cluster):
         cluster.hbctl_ok("domain", "add", d)
     out = _json(cluster, "admin", "add", "clara")
     password = out["password"]
-    stored = cluster.redis("HGET", PREFIX + "admin:clara", "hash")
+    stored = cluster.redis("HGET", PREFIX + "adminpw:clara", "hash")
     assert stored.startswith("$pbkdf2-sha256$") and password not in stored, stored
     r = cluster.hbctl("admin", "add", "clara")
     assert r.returncode == 1 and "EXISTS" in r.stderr and password not in r.stdout + r.stderr

@@ -226,7 +226,7 @@ def test_mailbox_added_with_hbctl_works_at_once(cluster, udir, tmp_path):
     os.chmod(pw_file, 0o600)
     cluster.hbctl_ok("domain", "add", d)
     cluster.hbctl_ok("user", "add", who, "--password-file", str(pw_file), "--quota", "10M")
-    stored = cluster.redis("HGET", PREFIX + "d:%s:u:newbie" % d, "password")
+    stored = cluster.redis("GET", PREFIX + "pw:%s:newbie" % d)
     assert stored.startswith("{SHA512-CRYPT}$6$") and "pass" not in stored[20:], stored
     p = env.add(harness.DovecotHostedProxy(env, "pcli", "127.0.0.18", udir.socket,
                                            udir.userdb)).start()
@@ -255,7 +255,7 @@ def test_hbctl_generated_password_is_shown_once_and_works(cluster, udir):
     out = json.loads(cluster.hbctl_ok("--json", "user", "add", who).stdout)
     password = out["password"]
     assert len(password) == 32 and password.isalnum(), password
-    assert password not in cluster.redis("HGET", PREFIX + "d:%s:u:gen" % d, "password")
+    assert password not in cluster.redis("GET", PREFIX + "pw:%s:gen" % d)
     assert "password" not in cluster.hbctl_ok("--json", "user", "list", d).stdout
     p = env.add(harness.DovecotHostedProxy(env, "pgen", "127.0.0.19", udir.socket,
                                            udir.userdb)).start()
