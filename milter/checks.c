@@ -2,7 +2,9 @@
  * the login's state and its right to the envelope sender, or for
  * unauthenticated mail whether the sender's domain allows that; RCPT TO:
  * recipient caps and suspended hosted recipients; end of message: size,
- * header From: rights, rate limits. */
+ * header From: rights, rate limits.  A From: that is ambiguous (several
+ * headers or addresses, or unreadable) is never waved through: refused, or
+ * judged by the worst a reader could make of it (milter_from_ambiguous). */
 #include "checks.h"
 #include "envelope.h"
 #include "milter.h"
@@ -28,6 +30,7 @@ void msg_reset(struct msg_state *m)
 {
 	for (unsigned int i = 0; i < m->from_count && i < MSG_MAX_FROM_HEADERS; i++)
 		free(m->from_values[i]);
+	free(m->mbox_from);
 	msg_init(m);
 }
 
@@ -169,17 +172,38 @@ static void authenticated_mail(const struct milter_conf *conf, struct msg_state 
 	}
 }
 
+/* An envelope sender that Postfix took but hb_addr_split() cannot read
+ * ("c e o"@d, <@route:u@d>) still names a domain: judged by that alone.
+ * Returns 0 with DOMAIN (A-label), or -1 when no domain can be read. */
+static int unreadable_sender_domain(const char *sender_arg, char *domain, size_t size)
+{
+	char raw[HB_DOMAIN_INPUT_MAX + 1];
+	const char *error;
+
+	if (envelope_domain_part(sender_arg, raw, sizeof(raw), &error) < 0)
+		return -1;
+	return hb_domain_normalize(raw, domain, size, &error);
+}
+
 static void unauthenticated_mail(const struct milter_conf *conf, struct msg_state *m,
-				 struct verdict *v)
+				 const char *sender_arg, int unreadable, struct verdict *v)
 {
 	struct domain_policy p;
+	char domain[HB_DOMAIN_MAX + 1];
 
-	if (m->sender[0] == '\0' || lookup(conf, m->sender_domain, &p, v) < 0)
+	if (m->sender[0] != '\0')
+		snprintf(domain, sizeof(domain), "%s", m->sender_domain);
+	else if (!unreadable || unreadable_sender_domain(sender_arg, domain, sizeof(domain)) < 0)
+		return;		/* the null sender, or no domain to judge */
+	if (lookup(conf, domain, &p, v) < 0 || !(p.hosted && p.unauth_reject))
 		return;
-	if (p.hosted && p.unauth_reject)
+	if (m->sender[0] != '\0')
 		verdict_set(v, "550", "5.7.1", MC_REFUSE_UNAUTH,
 			    "Sender domain %s is hosted here: authenticate to send as <%s>",
-			    m->sender_domain, m->sender);
+			    domain, m->sender);
+	else
+		verdict_set(v, "550", "5.7.1", MC_REFUSE_UNAUTH,
+			    "Sender domain %s is hosted here: authenticate to send from it", domain);
 }
 
 void check_mail(const struct milter_conf *conf, struct msg_state *m, const char *login,
@@ -189,6 +213,7 @@ void check_mail(const struct milter_conf *conf, struct msg_state *m, const char 
 	const char *error = NULL;
 
 	msg_reset(m);
+	m->from_worst = conf->from_worst;
 	v->action = V_CONTINUE;
 	if (envelope_size_param(args, &m->size_param) <= 0)
 		m->size_param = -1;
@@ -201,7 +226,8 @@ void check_mail(const struct milter_conf *conf, struct msg_state *m, const char 
 	if (login != NULL && login[0] != '\0')
 		authenticated_mail(conf, m, login, error, v);
 	else
-		unauthenticated_mail(conf, m, v);
+		unauthenticated_mail(conf, m, sender_arg != NULL ? sender_arg : "",
+				     error != NULL, v);
 }
 
 /* ------------------------------------------------------------ RCPT TO --- */
@@ -324,16 +350,29 @@ void check_rcpt(const struct milter_conf *conf, struct msg_state *m, const char 
 
 void msg_add_header(struct msg_state *m, const char *name, const char *value)
 {
-	size_t len = strlen(value);
+	int mbox_line;
+	const char *from = hb_mailhdr_from_field(name, value, &mbox_line);
+	size_t len;
 
-	m->bytes += (long long)(strlen(name) + len + 4);
-	if (strcasecmp(name, "From") != 0)
+	m->bytes += (long long)(strlen(name) + strlen(value) + 4);
+	if (from == NULL)
 		return;
+	len = strlen(from);
+	if (mbox_line) {
+		/* Postfix makes at most one, from the first line */
+		if (m->mbox_from == NULL && len <= HB_MAILHDR_MAX_LEN)
+			m->mbox_from = strdup(from);
+		return;
+	}
+	/* the worst case of an unreadable From: needs every header's text,
+	 * also of those too long or too many to keep */
+	if (m->from_worst && !m->authenticated)
+		hb_mailhdr_domains_scan(from, len, &m->from_domains);
 	if (m->from_count < MSG_MAX_FROM_HEADERS) {
 		if (len > HB_MAILHDR_MAX_LEN)
 			m->from_too_long = 1;
 		else
-			m->from_values[m->from_count] = strdup(value);
+			m->from_values[m->from_count] = strdup(from);
 	}
 	m->from_count++;
 }
@@ -343,27 +382,50 @@ void msg_add_body(struct msg_state *m, size_t len)
 	m->bytes += (long long)len;
 }
 
-/* The header From: addresses into ADDRS; -1 with V when they cannot be read. */
-static int read_from(const struct msg_state *m, struct hb_mailhdr_addrs *addrs,
-		     struct verdict *v)
+/* What the From: headers say: every address read with certainty, and why
+ * the rest could not be read. */
+struct from_reading {
+	struct hb_mailhdr_addrs addrs;
+	const char *unreadable;		/* static reason, or NULL */
+	int ambiguous;			/* several headers or addresses, or unreadable */
+};
+
+static void from_add(struct from_reading *r, const struct hb_mailhdr_addrs *one)
 {
+	for (size_t j = 0; j < one->count; j++) {
+		if (r->addrs.count == HB_MAILHDR_MAX_ADDRS) {
+			r->unreadable = "too many From: addresses";
+			return;
+		}
+		memcpy(r->addrs.addr[r->addrs.count++], one->addr[j], sizeof(one->addr[j]));
+	}
+}
+
+static void read_from_headers(const struct msg_state *m, struct from_reading *r)
+{
+	struct hb_mailhdr_addrs one;
 	const char *error;
 
-	if (m->from_count > 1) {
-		verdict_set(v, "550", "5.7.1", MC_REFUSE_INVALID,
-			    "More than one From: header");
-		return -1;
+	r->addrs.count = 0;
+	r->unreadable = m->from_count > MSG_MAX_FROM_HEADERS ? "too many From: headers" : NULL;
+	for (unsigned int i = 0; i < m->from_count && i < MSG_MAX_FROM_HEADERS; i++) {
+		const char *value = m->from_values[i];
+
+		if (value == NULL)
+			error = m->from_too_long ? "From: header too long" : "out of memory";
+		else if (hb_mailhdr_from(value, strlen(value), &one, &error) == 0) {
+			from_add(r, &one);
+			continue;
+		}
+		if (r->unreadable == NULL)
+			r->unreadable = error;
 	}
-	if (m->from_too_long || m->from_values[0] == NULL) {
-		verdict_set(v, "550", "5.7.1", MC_REFUSE_INVALID, "From: header too long");
-		return -1;
-	}
-	if (hb_mailhdr_from(m->from_values[0], strlen(m->from_values[0]), addrs, &error) < 0) {
-		verdict_set(v, "550", "5.7.1", MC_REFUSE_INVALID,
-			    "From: header not accepted: %s", error);
-		return -1;
-	}
-	return 0;
+	r->ambiguous = r->unreadable != NULL || m->from_count > 1 || r->addrs.count > 1;
+	/* an X-Mailbox-Line "From :" is no From: to readers, so it makes
+	 * nothing ambiguous; what it names clearly is judged all the same */
+	if (m->mbox_from != NULL &&
+	    hb_mailhdr_from(m->mbox_from, strlen(m->mbox_from), &one, &error) == 0)
+		from_add(r, &one);
 }
 
 /* Authenticated: every From: address must be one the login may use. */
@@ -405,46 +467,97 @@ static void check_from_rights(const struct milter_conf *conf, struct msg_state *
 	}
 }
 
-/* Unauthenticated: a From: in a hosted domain that refuses that. */
+/* Unauthenticated: DOMAIN (of ADDR, or named somewhere in the From:) is
+ * hosted and refuses unauthenticated senders.  -1 when V is set. */
+static int unauth_domain_refused(const struct milter_conf *conf, const char *domain,
+				 const char *addr, struct verdict *v)
+{
+	struct domain_policy p;
+
+	if (lookup(conf, domain, &p, v) < 0)
+		return -1;
+	if (!(p.hosted && p.unauth_reject))
+		return 0;
+	if (addr != NULL)
+		verdict_set(v, "550", "5.7.1", MC_REFUSE_UNAUTH,
+			    "From: domain %s is hosted here: authenticate to send as <%s>",
+			    domain, addr);
+	else
+		verdict_set(v, "550", "5.7.1", MC_REFUSE_UNAUTH,
+			    "From: header names %s, which is hosted here: authenticate to send as it",
+			    domain);
+	return -1;
+}
+
 static void check_from_unauth(const struct milter_conf *conf, const struct hb_mailhdr_addrs *addrs,
 			      struct verdict *v)
 {
 	for (size_t i = 0; i < addrs->count; i++) {
-		struct domain_policy p;
 		const char *domain = strrchr(addrs->addr[i], '@') + 1;
-		if (lookup(conf, domain, &p, v) < 0)
+
+		if (unauth_domain_refused(conf, domain, addrs->addr[i], v) < 0)
 			return;
-		if (p.hosted && p.unauth_reject) {
-			verdict_set(v, "550", "5.7.1", MC_REFUSE_UNAUTH,
-				    "From: domain %s is hosted here: authenticate to send as <%s>",
-				    domain, addrs->addr[i]);
-			return;
-		}
 	}
+}
+
+/* milter_from_ambiguous = worst, unauthenticated, some From: unreadable:
+ * refused if any domain a reader could take from it is hosted. */
+static void check_from_worst_unauth(const struct milter_conf *conf, const struct msg_state *m,
+				    struct verdict *v)
+{
+	const struct hb_mailhdr_domains *d = &m->from_domains;
+
+	if (d->overflow) {
+		verdict_set(v, "550", "5.7.1", MC_REFUSE_INVALID,
+			    "From: header names too many domains to judge");
+		return;
+	}
+	for (unsigned int i = 0; i < d->count; i++) {
+		if (unauth_domain_refused(conf, d->domain[i], NULL, v) < 0)
+			return;
+	}
+}
+
+static void refuse_ambiguous(const struct msg_state *m, const struct from_reading *r,
+			     struct verdict *v)
+{
+	verdict_set(v, "550", "5.7.1", MC_REFUSE_INVALID, "From: header not accepted: %s",
+		    r->unreadable != NULL ? r->unreadable :
+		    m->from_count > 1 ? "more than one From: header" : "more than one address");
+}
+
+/* The From: headers.  Readable addresses are judged first (a refusal that
+ * names the address says the most); then an ambiguous From: is refused, or
+ * in worst mode judged by what a reader could take from it. */
+static void check_from(const struct milter_conf *conf, struct msg_state *m, struct verdict *v)
+{
+	struct from_reading r;
+
+	read_from_headers(m, &r);
+	if (m->authenticated)
+		check_from_rights(conf, m, &r.addrs, v);
+	else
+		check_from_unauth(conf, &r.addrs, v);
+	if (v->action != V_CONTINUE || !r.ambiguous)
+		return;
+	/* a login's right to an address it did not write legibly is unproven */
+	if (!m->from_worst || (m->authenticated && r.unreadable != NULL))
+		refuse_ambiguous(m, &r, v);
+	else if (!m->authenticated && r.unreadable != NULL)
+		check_from_worst_unauth(conf, m, v);
 }
 
 void check_eom(const struct milter_conf *conf, struct msg_state *m, struct verdict *v)
 {
-	struct hb_mailhdr_addrs addrs;
-	const char *ignored;
-
 	v->action = V_CONTINUE;
 	if (m->max_size >= 0 && m->bytes > m->max_size) {
 		verdict_set(v, "552", "5.3.4", MC_REFUSE_SIZE,
 			    "Message size %lld exceeds the limit of %lld bytes", m->bytes, m->max_size);
 		return;
 	}
-	if (m->from_count > 0) {
-		if (m->authenticated) {
-			if (read_from(m, &addrs, v) < 0)
-				return;
-			check_from_rights(conf, m, &addrs, v);
-		} else if (m->from_count == 1 && !m->from_too_long && m->from_values[0] != NULL &&
-			   hb_mailhdr_from(m->from_values[0], strlen(m->from_values[0]), &addrs,
-					   &ignored) == 0) {
-			/* foreign mail whose From: we cannot read is not ours to judge */
-			check_from_unauth(conf, &addrs, v);
-		}
+	/* no From: at all: readers show the envelope sender, checked at MAIL FROM */
+	if (m->from_count > 0 || m->mbox_from != NULL) {
+		check_from(conf, m, v);
 		if (v->action != V_CONTINUE)
 			return;
 	}

@@ -5,6 +5,7 @@
 #define CHECKS_H
 
 #include "hb-addr.h"
+#include "hb-mailhdr.h"
 #include "metrics.h"
 #include "policy-cache.h"
 
@@ -46,9 +47,16 @@ struct msg_state {
 	struct rcpt_domain rdomains[MSG_MAX_RCPT_DOMAINS];
 	unsigned int rdomain_count;
 
-	char *from_values[MSG_MAX_FROM_HEADERS];
+	int from_worst;			/* milter_from_ambiguous = worst, taken at MAIL FROM */
+	char *from_values[MSG_MAX_FROM_HEADERS];	/* NULL: too long to keep */
 	unsigned int from_count;	/* may exceed MSG_MAX_FROM_HEADERS */
 	int from_too_long;
+	/* worst mode, unauthenticated: every domain a reader could take from
+	 * any From: (hb_mailhdr_domains_scan), for one that cannot be read */
+	struct hb_mailhdr_domains from_domains;
+	/* Postfix's X-Mailbox-Line "From : ..." (hb_mailhdr_from_field):
+	 * readers do not see it as From:, but its addresses are judged */
+	char *mbox_from;
 	long long bytes;
 };
 

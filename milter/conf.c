@@ -60,6 +60,7 @@ int milter_conf_install(struct hb_settings *set)
 	}
 	conf->set = set;
 	conf->fail_accept = strcmp(set->milter_fail, "accept") == 0;
+	conf->from_worst = strcmp(set->milter_from_ambiguous, "worst") == 0;
 	conf->refs = 1;		/* the reference "current" holds */
 	pthread_mutex_lock(&conf_lock);
 	conf->generation = ++generation;

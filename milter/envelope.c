@@ -36,6 +36,27 @@ int envelope_unbracket(const char *arg, char *out, size_t size, const char **err
 	return 0;
 }
 
+int envelope_domain_part(const char *arg, char *out, size_t size, const char **error_r)
+{
+	const char *at = strrchr(arg, '@');
+	size_t len;
+
+	if (at == NULL) {
+		*error_r = "address has no '@'";
+		return -1;
+	}
+	len = strlen(at + 1);
+	if (len > 0 && at[len] == '>')
+		len--;
+	if (len == 0 || len >= size) {
+		*error_r = len == 0 ? "address has no domain" : "domain too long";
+		return -1;
+	}
+	memcpy(out, at + 1, len);
+	out[len] = '\0';
+	return 0;
+}
+
 int envelope_size_param(char *const *args, long long *size_r)
 {
 	if (args == NULL)

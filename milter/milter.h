@@ -11,6 +11,7 @@ struct milter_conf {
 	unsigned int generation;	/* counts reloads: Redis connections of an
 					   older one are closed, not reused */
 	int fail_accept;		/* milter_fail = accept */
+	int from_worst;			/* milter_from_ambiguous = worst */
 	unsigned int refs;		/* guarded by the snapshot lock */
 };
 

@@ -1,6 +1,7 @@
 /* test-milter-envelope.c - unit tests of milter/envelope.c: the "<addr>"
  * arguments libmilter hands over, the ESMTP SIZE= parameter and address
- * extensions, malformed input included. */
+ * extensions, the domain part of senders the address rules refuse,
+ * malformed input included. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -91,6 +92,30 @@ static void test_strip_extension(void **state)
 	assert_string_equal(d, "plain");
 }
 
+/* The domain of a sender hb_addr_split() refuses: after the last '@'. */
+static void test_domain_part(void **state)
+{
+	char out[64];
+	const char *error;
+
+	assert_int_equal(envelope_domain_part("<\"c e o\"@hosted.example>", out, sizeof(out), &error), 0);
+	assert_string_equal(out, "hosted.example");
+	assert_int_equal(envelope_domain_part("\"a@evil.example\"@Hosted.Example.", out, sizeof(out),
+					      &error), 0);
+	assert_string_equal(out, "Hosted.Example.");
+	assert_int_equal(envelope_domain_part("<@relay.example:ceo@hosted.example>", out,
+					      sizeof(out), &error), 0);
+	assert_string_equal(out, "hosted.example");
+	assert_int_equal(envelope_domain_part("<ceo>", out, sizeof(out), &error), -1);
+	assert_int_equal(envelope_domain_part("<ceo@>", out, sizeof(out), &error), -1);
+	assert_int_equal(envelope_domain_part("ceo@", out, sizeof(out), &error), -1);
+	assert_int_equal(envelope_domain_part("", out, sizeof(out), &error), -1);
+	assert_int_equal(envelope_domain_part("<>", out, sizeof(out), &error), -1);
+	assert_int_equal(envelope_domain_part("a@0123456789012345678901234567890123456789"
+					      "0123456789012345678901234", out, sizeof(out), &error), -1);
+	assert_non_null(error);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -99,6 +124,7 @@ int main(void)
 		cmocka_unit_test(test_unbracket_length),
 		cmocka_unit_test(test_size_param),
 		cmocka_unit_test(test_strip_extension),
+		cmocka_unit_test(test_domain_part),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
