@@ -40,7 +40,10 @@ static void print_admin_done(struct hbctl *ctx, const char *name, const char *wh
 	hbctl_print_change(ctx, "admin", "admin", name, what, password);
 }
 
-static int admin_add(struct hbctl *ctx, const char *name)
+/* A new password (from --password-file or generated, then shown once),
+ * hashed and handed to SCRIPT (admin_create or admin_passwd, same ARGV). */
+static int admin_set_password(struct hbctl *ctx, const char *name, const char *script,
+			      const char *done)
 {
 	char password[HB_SECRET_MAX + 1], hash[HB_ADMIN_HASH_MAX], who[80], now[24];
 	const char *error;
@@ -56,40 +59,26 @@ static int admin_add(struct hbctl *ctx, const char *name)
 	hbctl_operator_identity(who, sizeof(who));
 	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
 	const char *argv[] = { name, hash, who, now };
-	ret = hbctl_script_refusal(ctx, hbctl_eval(ctx, &reply, hb_script_admin_create, 4, argv));
+	ret = hbctl_script_refusal(ctx, hbctl_eval(ctx, &reply, script, 4, argv));
+	hb_secret_wipe(hash, sizeof(hash));
 	if (ret == HBCTL_EXIT_OK) {
 		freeReplyObject(reply);
-		print_admin_done(ctx, name, "added", show ? password : NULL);
+		print_admin_done(ctx, name, done, show ? password : NULL);
 	}
 	hb_secret_wipe(password, sizeof(password));
 	return ret;
 }
 
+static int admin_add(struct hbctl *ctx, const char *name)
+{
+	return admin_set_password(ctx, name, hb_script_admin_create, "added");
+}
+
+/* The script bumps the password generation: every session of NAME ends. */
 static int admin_passwd(struct hbctl *ctx, const char *name)
 {
-	char password[HB_SECRET_MAX + 1], hash[HB_ADMIN_HASH_MAX], who[80], now[24];
-	const char *error;
-	redisReply *reply;
-	int show, ret;
-
-	if ((ret = hbctl_new_password(ctx, password, sizeof(password), &show)) != HBCTL_EXIT_OK)
-		return ret;
-	if (hb_admin_hash(password, HB_ADMIN_KDF_ITER_DEFAULT, hash, sizeof(hash), &error) < 0) {
-		hb_secret_wipe(password, sizeof(password));
-		return hbctl_fail(ctx, HBCTL_EXIT_FAILED, "hashing the password: %s", error);
-	}
-	hbctl_operator_identity(who, sizeof(who));
-	snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
-	const char *argv[] = { name, hash, who, now };
-	ret = hbctl_script_refusal(ctx, hbctl_eval(ctx, &reply, hb_script_admin_passwd, 4, argv));
-	hb_secret_wipe(hash, sizeof(hash));
-	if (ret == HBCTL_EXIT_OK) {
-		freeReplyObject(reply);
-		print_admin_done(ctx, name, "has a new password (all sessions ended)",
-				 show ? password : NULL);
-	}
-	hb_secret_wipe(password, sizeof(password));
-	return ret;
+	return admin_set_password(ctx, name, hb_script_admin_passwd,
+				  "has a new password (all sessions ended)");
 }
 
 static int admin_remove(struct hbctl *ctx, const char *name)

@@ -134,12 +134,33 @@ static int login_done(struct hbctl *ctx, const char *name, long long expires, co
 	return HBCTL_EXIT_OK;
 }
 
+/* POST BODY (freed and wiped here) to PATH; a 200 reply carries a new
+ * session token, which is saved.  Both login and passwd end this way. */
+static int post_for_token(struct hbctl *ctx, struct hbctl_server *srv, const char *url_path,
+			  const char *token, char *body, long long *expires_r,
+			  char *path, size_t path_size)
+{
+	char *reply = NULL;
+	unsigned int status = 0;
+	int ret;
+
+	ret = hbctl_server_request(ctx, srv, "POST", url_path, token, body, &status, &reply);
+	hb_secret_wipe(body, strlen(body));
+	free(body);
+	if (ret == HBCTL_EXIT_OK)
+		ret = status == 200 ? save_token(ctx, srv, reply, expires_r, path, path_size) :
+			hbctl_server_error(ctx, status, reply);
+	if (reply != NULL)
+		hb_secret_wipe(reply, strlen(reply));
+	free(reply);
+	return ret;
+}
+
 int hbctl_server_login(struct hbctl *ctx, struct hbctl_server *srv)
 {
 	const struct hbctl_args *args = ctx->args;
-	char password[HB_SECRET_MAX + 1], path[1100], *body, *reply = NULL;
+	char password[HB_SECRET_MAX + 1], path[1100], *body;
 	const char *error;
-	unsigned int status;
 	long long expires = 0;
 	int ret;
 
@@ -158,15 +179,7 @@ int hbctl_server_login(struct hbctl *ctx, struct hbctl_server *srv)
 	hb_secret_wipe(password, sizeof(password));
 	if (body == NULL)
 		return hbctl_fail(ctx, HBCTL_EXIT_FAILED, "out of memory");
-	ret = hbctl_server_request(ctx, srv, "POST", "/v1/login", NULL, body, &status, &reply);
-	hb_secret_wipe(body, strlen(body));
-	free(body);
-	if (ret == HBCTL_EXIT_OK)
-		ret = status == 200 ? save_token(ctx, srv, reply, &expires, path, sizeof(path)) :
-			hbctl_server_error(ctx, status, reply);
-	if (reply != NULL)
-		hb_secret_wipe(reply, strlen(reply));
-	free(reply);
+	ret = post_for_token(ctx, srv, "/v1/login", NULL, body, &expires, path, sizeof(path));
 	return ret == HBCTL_EXIT_OK ? login_done(ctx, args->words[1], expires, path) : ret;
 }
 
@@ -249,8 +262,7 @@ static int passwd_done(struct hbctl *ctx, long long expires, const char *path)
 int hbctl_server_passwd(struct hbctl *ctx, struct hbctl_server *srv)
 {
 	char old[HB_SECRET_MAX + 1], new_pw[HB_SECRET_MAX + 1], token[TOKEN_HEX + 1], path[1100];
-	char *body, *reply = NULL;
-	unsigned int status = 0;
+	char *body;
 	long long expires = 0;
 	int ret;
 
@@ -273,15 +285,7 @@ int hbctl_server_passwd(struct hbctl *ctx, struct hbctl_server *srv)
 		hb_secret_wipe(token, sizeof(token));
 		return hbctl_fail(ctx, HBCTL_EXIT_FAILED, "out of memory");
 	}
-	ret = hbctl_server_request(ctx, srv, "POST", "/v1/password", token, body, &status, &reply);
+	ret = post_for_token(ctx, srv, "/v1/password", token, body, &expires, path, sizeof(path));
 	hb_secret_wipe(token, sizeof(token));
-	hb_secret_wipe(body, strlen(body));
-	free(body);
-	if (ret == HBCTL_EXIT_OK)
-		ret = status == 200 ? save_token(ctx, srv, reply, &expires, path, sizeof(path)) :
-			hbctl_server_error(ctx, status, reply);
-	if (reply != NULL)
-		hb_secret_wipe(reply, strlen(reply));
-	free(reply);
 	return ret == HBCTL_EXIT_OK ? passwd_done(ctx, expires, path) : ret;
 }
