@@ -150,8 +150,8 @@ static void admind_deinit(struct admind *ad)
 	if (ad->base != NULL)
 		event_base_free(ad->base);
 	SSL_CTX_free(ad->ssl);
-	if (ad->set != NULL && ad->set->pid_file[0] != '\0')
-		unlink(ad->set->pid_file);
+	if (ad->set != NULL)
+		hb_daemon_remove_pid(ad->set->pid_file);
 	hb_settings_free(&ad->set);
 	hb_secret_wipe(ad->dummy_hash, sizeof(ad->dummy_hash));
 }
