@@ -1,7 +1,8 @@
 /* fuzz-envelope.c - libFuzzer target for milter/envelope.c: the envelope
  * arguments any SMTP client controls.  Beyond "no crash": an accepted
- * address fits its buffer, has no control characters or brackets, and a
- * SIZE= value that parses is at most 2^53.  Input: the first line is the
+ * address fits its buffer, has no control characters or brackets, the
+ * domain part of any address (envelope_domain_part) fits its buffer, holds
+ * no '@' and is not empty, and a SIZE= value that parses is at most 2^53.  Input: the first line is the
  * address argument, the rest ESMTP parameters split at spaces.
  * Build: tests/fuzz/run-fuzzers.sh envelope. */
 #include <stddef.h>
@@ -35,6 +36,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (const char *p = out; *p != '\0'; p++)
 			CHECK((unsigned char)*p >= 0x20 && *p != 0x7f && *p != '<' && *p != '>');
 		envelope_strip_extension(out, "+-");
+	} else {
+		CHECK(error != NULL);
+	}
+	error = NULL;
+	if (envelope_domain_part(text, out, sizeof(out), &error) == 0) {
+		CHECK(out[0] != '\0' && strlen(out) < sizeof(out) && strchr(out, '@') == NULL);
 	} else {
 		CHECK(error != NULL);
 	}
