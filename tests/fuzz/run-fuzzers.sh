@@ -22,7 +22,7 @@ user 600 lib/hb-user.c lib/hb-utf8.c
 settings 9000 lib/hb-settings.c
 json 8192 lib/hb-json.c
 http-response 8192 cli/http-response.c
-doveadm-reply 8192 cli/doveadm.c lib/hb-doveadm-reply.c lib/hb-json.c cli/output.c cli/doveadm-http.c cli/http-response.c lib/hb-base64.c
+doveadm-reply 8192 cli/doveadm.c lib/hb-doveadm-reply.c lib/hb-json.c cli/output.c cli/doveadm-http.c cli/http-response.c lib/hb-base64.c lib/hb-tls-client.c -lssl -lcrypto
 census-who 8192 director/census-who.c lib/hb-doveadm-reply.c lib/hb-json.c lib/hb-user.c lib/hb-utf8.c
 addr 2200 lib/hb-addr.c lib/hb-utf8.c lib/hb-units.c -lidn2
 director-reply 2100 plugins/auth/director-reply.c plugins/auth/director-userdb.c
