@@ -54,7 +54,8 @@ static int members_load(struct admind *ad, const char *key, struct members *m,
 	m->names = calloc(m->reply->elements + 1, sizeof(char *));
 	if (m->names == NULL) {
 		members_free(m);
-		return admind_error_set(err, 500, "internal", "out of memory");
+		(void)admind_error_set(err, 500, "internal", "out of memory");
+		return -1;	/* spelled out: callers read m->names only after 0 */
 	}
 	for (size_t i = 0; i < m->reply->elements; i++) {
 		if (m->reply->element[i]->type == REDIS_REPLY_STRING)

@@ -28,13 +28,15 @@ void admind_redis_close(struct admind *ad)
 	ad->redis = NULL;
 }
 
+/* Always -1, spelled out: callers rely on it to know ad->redis is gone. */
 static int redis_unavailable(struct admind *ad, const char *why, struct admind_error *err)
 {
 	if (!ad->redis_down)
 		hb_error("Redis unavailable: %s", why);
 	ad->redis_down = 1;
 	admind_redis_close(ad);
-	return admind_error_set(err, 503, "unavailable", "the service cannot reach its database; try again later");
+	(void)admind_error_set(err, 503, "unavailable", "the service cannot reach its database; try again later");
+	return -1;
 }
 
 static int redis_connect(struct admind *ad, struct admind_error *err)

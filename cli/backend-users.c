@@ -176,7 +176,9 @@ int hbctl_backend_users(struct hbctl *ctx)
 		return ret;
 	ret = scan_users(ctx, b.name, &list);
 	if (ret == HBCTL_EXIT_OK) {
-		qsort(list.items, list.count, sizeof(*list.items), entry_cmp);
+		/* no users: items is NULL, which qsort must not be given */
+		if (list.count > 1)
+			qsort(list.items, list.count, sizeof(*list.items), entry_cmp);
 		print_users(ctx, b.name, &list);
 	}
 	list_free(&list);

@@ -55,8 +55,10 @@ static int backend_list(struct hbctl *ctx)
 	if (ret != HBCTL_EXIT_OK)
 		return ret;
 	users = calloc(count + 1, sizeof(*users));
-	if (users == NULL)
-		ret = hbctl_fail(ctx, HBCTL_EXIT_FAILED, "out of memory");
+	if (users == NULL) {
+		free(backends);
+		return hbctl_fail(ctx, HBCTL_EXIT_FAILED, "out of memory");
+	}
 	for (size_t i = 0; i < count && ret == HBCTL_EXIT_OK; i++)
 		ret = count_users(ctx, backends[i].name, &users[i]);
 	if (ret == HBCTL_EXIT_OK)

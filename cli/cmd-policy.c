@@ -51,7 +51,7 @@ static int policy_set(struct hbctl *ctx, const char *domain, int caps)
 {
 	const char *argv[POLICY_MAX_PAIRS * 2];
 	char values[POLICY_MAX_PAIRS][HB_POLICY_VALUE_MAX];
-	int argc, ret;
+	int argc = 0, ret;
 
 	if ((ret = parse_pairs(ctx, caps, argv, values, &argc)) != HBCTL_EXIT_OK ||
 	    (ret = hbctl_domain_change(ctx, caps ? hb_script_caps_set : hb_script_policy_set,

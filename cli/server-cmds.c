@@ -62,8 +62,11 @@ static int split_address(struct hbctl *ctx, const char *address, char *local, si
 {
 	const char *at = strrchr(address, '@');
 
-	if (at == NULL || at == address || at[1] == '\0' || (size_t)(at - address) >= size)
-		return hbctl_fail(ctx, HBCTL_EXIT_USAGE, "invalid address %.100s", address);
+	if (at == NULL || at == address || at[1] == '\0' || (size_t)(at - address) >= size) {
+		/* spelled out: callers read *domain_r only after HBCTL_EXIT_OK */
+		(void)hbctl_fail(ctx, HBCTL_EXIT_USAGE, "invalid address %.100s", address);
+		return HBCTL_EXIT_USAGE;
+	}
 	memcpy(local, address, (size_t)(at - address));
 	local[at - address] = '\0';
 	*domain_r = at + 1;
@@ -336,19 +339,21 @@ static int build_call(struct hbctl *ctx, struct call *c)
 int hbctl_server_options(int *argc, char **argv, struct hbctl_server *srv,
 			 char *err, size_t err_size)
 {
+	static const char *const names[] = { "--server", "--ca", "--session-file" };
+	const char **slots[] = { &srv->url, &srv->ca_file, &srv->session_file };
 	int w = 1;
 
 	for (int r = 1; r < *argc; r++) {
-		const char **slot = strcmp(argv[r], "--server") == 0 ? &srv->url :
-			strcmp(argv[r], "--ca") == 0 ? &srv->ca_file :
-			strcmp(argv[r], "--session-file") == 0 ? &srv->session_file : NULL;
+		size_t opt = 0;
 
 		if (strcmp(argv[r], "--") == 0) {
 			while (r < *argc)
 				argv[w++] = argv[r++];
 			break;
 		}
-		if (slot == NULL) {
+		while (opt < sizeof(names) / sizeof(names[0]) && strcmp(argv[r], names[opt]) != 0)
+			opt++;
+		if (opt == sizeof(names) / sizeof(names[0])) {
 			argv[w++] = argv[r];
 			continue;
 		}
@@ -356,7 +361,7 @@ int hbctl_server_options(int *argc, char **argv, struct hbctl_server *srv,
 			snprintf(err, err_size, "%s needs a value", argv[r]);
 			return -1;
 		}
-		*slot = argv[++r];
+		*slots[opt] = argv[++r];
 	}
 	*argc = w;
 	argv[w] = NULL;

@@ -282,9 +282,12 @@ static int parse_container(struct hb_jdoc *doc, size_t idx, int object,
 	}
 }
 
+/* new_node(), parse_string() and parse_number() set idx, str and num
+ * whenever they return 0; the initial values are for clang's analyzer, which
+ * does not follow fail() this deep into the recursion and would guess. */
 static int parse_value(struct hb_jdoc *doc, size_t parent, unsigned int depth)
 {
-	size_t idx;
+	size_t idx = 0;
 
 	if (depth > HB_JSON_MAX_NESTING)
 		return fail(doc, "JSON nested too deeply");
@@ -298,7 +301,7 @@ static int parse_value(struct hb_jdoc *doc, size_t parent, unsigned int depth)
 		return parse_container(doc, idx, c == '{', depth);
 	}
 	if (c == '"') {
-		const char *str;
+		const char *str = NULL;
 		if (new_node(doc, parent, HB_JSTRING, &idx) < 0 ||
 		    parse_string(doc, &str) < 0)
 			return -1;
@@ -306,7 +309,7 @@ static int parse_value(struct hb_jdoc *doc, size_t parent, unsigned int depth)
 		return 0;
 	}
 	if (c == '-' || (c >= '0' && c <= '9')) {
-		double num;
+		double num = 0;
 		if (new_node(doc, parent, HB_JNUMBER, &idx) < 0 ||
 		    parse_number(doc, &num) < 0)
 			return -1;

@@ -195,14 +195,14 @@ static int is_set(const char *v)
 /* The cap that a corrupt stored cap counts as (docs/DOMAINS.md 4): the
  * built-in default of a policy value, 0 for a cap-only value (whose default,
  * unlimited, would lift it). */
-static int corrupt_cap(const struct hb_policy_def *def, const char *dflt, struct stored *c)
+static void corrupt_cap(const struct hb_policy_def *def, const struct stored *dflt, struct stored *c)
 {
 	if (def->cap_only) {
 		c->n = 0;
 		c->period = 1;
-		return 0;
+		return;
 	}
-	return parse_stored(def, dflt, c);
+	*c = *dflt;
 }
 
 /* The canonical form of V into OUT. */
@@ -227,20 +227,24 @@ int hb_policy_effective(const struct hb_policy_def *def, const char *value, cons
 {
 	char dflt[HB_POLICY_VALUE_MAX];
 	const char *error;
-	struct stored v, c;
+	struct stored d, v, c;
 	int corrupt = 0, capped = 0;
 
-	if (hb_policy_canonical(def, def->default_value, dflt, sizeof(dflt), &error) < 0)
+	/* the built-in default always parses; checked, not assumed */
+	if (hb_policy_canonical(def, def->default_value, dflt, sizeof(dflt), &error) < 0 ||
+	    parse_stored(def, dflt, &d) < 0)
 		return -1;
-	if (is_set(value) && parse_stored(def, value, &v) < 0)
+	if (!is_set(value)) {
+		v = d;
+	} else if (parse_stored(def, value, &v) < 0) {
 		corrupt = 1;		/* counts as unset: the default */
-	if (!is_set(value) || corrupt)
-		(void)parse_stored(def, dflt, &v);
+		v = d;
+	}
 	if (is_set(cap)) {
 		capped = 1;
 		if (parse_stored(def, cap, &c) < 0) {
 			corrupt = 1;
-			(void)corrupt_cap(def, dflt, &c);
+			corrupt_cap(def, &d, &c);
 		}
 	}
 	if (corrupt_r != NULL)
