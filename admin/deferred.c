@@ -16,19 +16,21 @@ struct admind_deferred {
 	struct event *timer;
 };
 
-static void unlink_entry(struct admind_deferred *d)
+/* The head is told by identity, not by a NULL prev: the same for a
+ * consistent list, and it keeps ad->deferred provably off a freed entry. */
+static void unlink_entry(struct admind *ad, struct admind_deferred *d)
 {
-	if (d->prev != NULL)
-		d->prev->next = d->next;
+	if (ad->deferred == d)
+		ad->deferred = d->next;
 	else
-		d->ad->deferred = d->next;
+		d->prev->next = d->next;
 	if (d->next != NULL)
 		d->next->prev = d->prev;
 }
 
-static void entry_free(struct admind_deferred *d)
+static void entry_free(struct admind *ad, struct admind_deferred *d)
 {
-	unlink_entry(d);
+	unlink_entry(ad, d);
 	event_free(d->timer);
 	admind_reply_free(&d->reply);
 	free(d);
@@ -40,7 +42,7 @@ static void on_due(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd; (void)what;
 	admind_server_send(d->ev, &d->reply);
-	entry_free(d);
+	entry_free(d->ad, d);
 }
 
 int admind_defer(struct admind *ad, struct evhttp_request *ev, struct admind_reply *reply)
@@ -73,6 +75,6 @@ void admind_deferred_drop(struct admind *ad)
 	 * being answered */
 	while (ad->deferred != NULL) {
 		admind_server_send(ad->deferred->ev, &ad->deferred->reply);
-		entry_free(ad->deferred);
+		entry_free(ad, ad->deferred);
 	}
 }

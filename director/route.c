@@ -34,6 +34,8 @@ struct route_request {
 	int redis_pending;
 	int waited;
 	int script_reloaded;
+	int starting;	/* inside route_lookup(): an answer must not free it */
+	int answered;	/* answered while starting: route_lookup() frees it */
 };
 
 static void route_free(struct route_request *req)
@@ -58,6 +60,10 @@ static void route_finish(struct route_request *req, enum route_result result,
 	metrics_lookup(req->d->metrics, req->service, kind, secs);
 	if (req->cb != NULL)
 		req->cb(req->ctx, result, backend, port, reason);
+	if (req->starting) {
+		req->answered = 1;
+		return;
+	}
 	route_free(req);
 }
 
@@ -237,9 +243,16 @@ struct route_request *route_lookup(struct director *d, const char *user,
 	req->cb = cb;
 	req->ctx = ctx;
 	req->started_ms = director_now_ms();
+	/* the answer may come synchronously (degraded routing, Redis call that
+	 * fails at once): then the request is freed here and NULL returned, so
+	 * the caller never holds a handle to freed memory */
+	req->starting = 1;
 	route_send(req);
-	/* may already be answered and freed: the caller must not use the return
-	 * value after its callback ran */
+	req->starting = 0;
+	if (req->answered) {
+		route_free(req);
+		return NULL;
+	}
 	return req;
 }
 

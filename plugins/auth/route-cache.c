@@ -83,14 +83,16 @@ static void entry_unlink(struct route_cache *cache, struct route_entry *e)
 	while (*pp != e)
 		pp = &(*pp)->chain;
 	*pp = e->chain;
-	if (e->older != NULL)
-		e->older->newer = e->newer;
-	else
+	/* the ends are told by identity, not by NULL links: the same for a
+	 * consistent list, and it keeps oldest/newest provably off a freed entry */
+	if (cache->oldest == e)
 		cache->oldest = e->newer;
-	if (e->newer != NULL)
-		e->newer->older = e->older;
 	else
+		e->older->newer = e->newer;
+	if (cache->newest == e)
 		cache->newest = e->older;
+	else
+		e->newer->older = e->older;
 	cache->count--;
 	free(e);
 }

@@ -34,10 +34,12 @@ static void knode_free(struct cfs_tree *t, struct cfs_knode *k)
 			t->gc_pending = 1;
 		k->inode->knode = NULL;
 	}
-	if (k->prev != NULL)
-		k->prev->next = k->next;
-	else
+	/* the head told by identity, not by a NULL prev: the same for a
+	 * consistent list, and t->knodes provably never keeps a freed node */
+	if (t->knodes == k)
 		t->knodes = k->next;
+	else
+		k->prev->next = k->next;
 	if (k->next != NULL)
 		k->next->prev = k->prev;
 	free(k);
