@@ -16,7 +16,9 @@ typedef void route_cb(void *ctx, enum route_result result,
 		      const struct hb_backend *backend, unsigned int port,
 		      const char *reason);
 
-/* USER must already be normalised (hb_user_normalize). */
+/* USER must already be normalised (hb_user_normalize).  Returns the handle
+ * for route_cancel(), or NULL when CB was already called (and the request
+ * freed) before this returned. */
 struct route_request *route_lookup(struct director *d, const char *user,
 				   enum hb_service service, route_cb *cb, void *ctx);
 /* The callback will not be called; the request is freed as soon as it can be. */

@@ -8,7 +8,7 @@ PACKAGES="build-essential autoconf automake libtool pkg-config
  dovecot-dev dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd
  libmilter-dev libhiredis-dev libssl-dev libcmocka-dev libevent-dev
  libidn2-dev libcrypt-dev redis-server redis-tools postfix swaks python3 python3-pytest valgrind curl
- clang libclang-rt-14-dev libfuse3-dev fuse3 strace systemd"
+ clang clang-tools-14 libclang-rt-14-dev libfuse3-dev fuse3 strace systemd"
 
 missing=""
 for pkg in $PACKAGES; do
