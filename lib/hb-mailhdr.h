@@ -8,7 +8,7 @@
  * UTF-8, encoded-words in addresses, addresses that lib/hb-addr.c refuses.
  * Also here: which headers are From: (obsolete syntax included), and the
  * lenient domain scan that judges an unreadable From: by its worst case
- * (issue 19: every reader's interpretation, not only ours). */
+ * (every reader's interpretation, not only ours). */
 #ifndef HB_MAILHDR_H
 #define HB_MAILHDR_H
 
