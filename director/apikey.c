@@ -346,28 +346,11 @@ static struct apikey_backend *find_backend(struct apikey *a, const char *name)
 	return NULL;
 }
 
-static void backend_release(struct apikey_backend *ab)
-{
-	doveadm_cancel(&ab->req);
-	free(ab);
-}
-
 static void backend_free(struct apikey *a, struct apikey_backend *ab)
 {
 	HB_DLIST_REMOVE(a->backends, ab);
-	backend_release(ab);
-}
-
-/* All of them: the list is detached first, then each entry freed. */
-static void backends_clear(struct apikey *a)
-{
-	struct apikey_backend *ab = a->backends, *next;
-
-	a->backends = NULL;
-	for (; ab != NULL; ab = next) {
-		next = ab->next;
-		backend_release(ab);
-	}
+	doveadm_cancel(&ab->req);
+	free(ab);
 }
 
 /* Track B; a new backend or a new doveadm address is checked at once. */
@@ -449,7 +432,8 @@ void apikey_destroy(struct apikey **_a)
 
 	if (a == NULL)
 		return;
-	backends_clear(a);
+	while (a->backends != NULL)
+		backend_free(a, a->backends);
 	free_auth(&a->alt_auth);
 	SSL_CTX_free(a->tls);
 	event_free(a->timer);

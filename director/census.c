@@ -55,28 +55,11 @@ static struct census_backend *find_backend(struct census *c, const char *name)
 	return NULL;
 }
 
-static void backend_release(struct census_backend *cb)
-{
-	doveadm_cancel(&cb->req);
-	free(cb);
-}
-
 static void backend_free(struct census *c, struct census_backend *cb)
 {
 	HB_DLIST_REMOVE(c->backends, cb);
-	backend_release(cb);
-}
-
-/* All of them: the list is detached first, then each entry freed. */
-static void backends_clear(struct census *c)
-{
-	struct census_backend *cb = c->backends, *next;
-
-	c->backends = NULL;
-	for (; cb != NULL; cb = next) {
-		next = cb->next;
-		backend_release(cb);
-	}
+	doveadm_cancel(&cb->req);
+	free(cb);
 }
 
 static void on_batch_reply(struct director *d, redisReply *reply, const char *error, void *ctx)
@@ -215,7 +198,8 @@ static void census_round(struct census *c)
 	struct director *d = c->d;
 
 	if (!health_lease_held(d->health) || !kick_available(d)) {
-		backends_clear(c);   /* another director counts now */
+		while (c->backends != NULL)   /* another director counts now */
+			backend_free(c, c->backends);
 		return;
 	}
 	if (!director_redis_usable(d))
@@ -264,7 +248,8 @@ void census_destroy(struct census **_c)
 
 	if (c == NULL)
 		return;
-	backends_clear(c);
+	while (c->backends != NULL)
+		backend_free(c, c->backends);
 	event_free(c->timer);
 	free(c);
 	*_c = NULL;

@@ -304,20 +304,15 @@ static void check_running(struct backend_health *bh)
 
 /* ------------------------------------------------- per-backend states --- */
 
-static void backend_health_release(struct backend_health *bh)
+static void backend_health_free(struct health *h, struct backend_health *bh)
 {
+	HB_DLIST_REMOVE(h->backends, bh);
 	check_cancel(&bh->check);
 	doveadm_cancel(&bh->life_req);
 	reassign_stop(&bh->reassign);
 	watch_close(&bh->watch);
 	event_free(bh->confirm_timer);
 	free(bh);
-}
-
-static void backend_health_free(struct health *h, struct backend_health *bh)
-{
-	HB_DLIST_REMOVE(h->backends, bh);
-	backend_health_release(bh);
 }
 
 static struct backend_health *backend_health_find(struct health *h, const char *name)
@@ -372,14 +367,8 @@ static void backends_sync(struct health *h)
 
 static void backends_clear(struct health *h)
 {
-	struct backend_health *bh = h->backends, *next;
-
-	/* detached first, then each entry freed */
-	h->backends = NULL;
-	for (; bh != NULL; bh = next) {
-		next = bh->next;
-		backend_health_release(bh);
-	}
+	while (h->backends != NULL)
+		backend_health_free(h, h->backends);
 }
 
 /* A failed backend whose fence is over and that still has users: move them

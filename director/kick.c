@@ -42,12 +42,9 @@ int kick_init(struct director *d, char *err, size_t err_size)
 
 void kick_deinit(struct director *d)
 {
-	struct kick *k = d->kicks, *next;
-
-	/* the whole list goes: detach it first, then free each entry */
-	d->kicks = NULL;
-	for (; k != NULL; k = next) {
-		next = k->next;
+	while (d->kicks != NULL) {
+		struct kick *k = d->kicks;
+		HB_DLIST_REMOVE(d->kicks, k);
 		doveadm_cancel(&k->req);
 		if (k->poll_timer != NULL)
 			event_free(k->poll_timer);

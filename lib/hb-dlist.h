@@ -13,11 +13,14 @@
 	(head) = (item); \
 } while (0)
 
+/* The head is told by identity, not by a NULL prev: the same for a
+ * consistent list, and what lets clang's analyzer follow a loop that empties
+ * a list by removing its head. */
 #define HB_DLIST_REMOVE(head, item) do { \
-	if ((item)->prev != NULL) \
-		(item)->prev->next = (item)->next; \
-	else \
+	if ((head) == (item)) \
 		(head) = (item)->next; \
+	else \
+		(item)->prev->next = (item)->next; \
 	if ((item)->next != NULL) \
 		(item)->next->prev = (item)->prev; \
 	(item)->prev = (item)->next = NULL; \
