@@ -27,6 +27,9 @@ struct hb_settings {
 	char *director_socket_group;       /* "" = the director's own group */
 	char *director_tcp_listen;
 	char *socketmap_listen;
+	/* domains routed besides the hosted ones (hbctl domain add), separated
+	 * by commas or spaces; the socketmap answers NOTFOUND for all others */
+	char *socketmap_domains;
 	char *userdb_listen;               /* "" = no USERDB service */
 	unsigned int userdb_socket_mode;
 	char *userdb_socket_group;         /* "" = the director's own group */
