@@ -1,6 +1,6 @@
 /* hb-mailhdr.h - the addresses of a message's From: header (RFC 5322 3.6.2
  * mailbox-list, with RFC 6532 UTF-8), for the milter's sender-rights check
- * (issue 4: every header From address must be one the login may use).
+ * (every header From address must be one the login may use).
  * Strict on purpose: whatever it cannot read with certainty is an error,
  * since an address it misread could slip past the check.  Refused: groups,
  * source routes, domain literals, empty lists, unbalanced quotes, comments or

@@ -1,5 +1,5 @@
 /* hb-scripts-sender.h - the milter's sender-rights check in one read-only
- * Redis step (docs/DOMAINS.md 2; issue 4, milter point 1): may the
+ * Redis step (docs/DOMAINS.md 2; docs/MILTER.md 2): may the
  * authenticated login LOCAL@DOMAIN use each of the given envelope/header
  * From addresses?  Allowed are its own address, an address or @domain granted
  * in P d:DOM:send:LOCAL, and an alias of a hosted domain whose targets

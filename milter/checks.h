@@ -1,4 +1,4 @@
-/* checks.h - the policy rules of issue 4 (docs/MILTER.md 2), one function
+/* checks.h - the milter's policy rules (docs/MILTER.md 2), one function
  * per SMTP stage, free of libmilter: the glue in callbacks.c hands them the
  * envelope, headers and body sizes and turns a verdict into a reply. */
 #ifndef CHECKS_H

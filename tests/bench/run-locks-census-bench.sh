@@ -1,6 +1,6 @@
 #!/bin/sh
 # run-locks-census-bench.sh - CPU cost of `hbctl locks` on a node with many
-# held locks (issue 6 goal: 25 000 locks in under 1 s of CPU).  A helper
+# held locks (goal: 25 000 locks in under 1 s of CPU).  A helper
 # process takes N fcntl locks on separate byte ranges of files under a
 # temporary mail root (ranges that do not touch, so the kernel keeps each
 # one: N lines in /proc/locks), plus W processes blocked behind the first

@@ -1,5 +1,5 @@
 """test_admind_flood.py - hummingbird-admind survives connection floods
-(docs/ADMIND.md 1, issue 19 item 7): run under a file descriptor limit of 128,
+(docs/ADMIND.md 1): run under a file descriptor limit of 128,
 hundreds of idle TCP connections from one address and from many, plus
 slowloris clients that send a byte a second, must not make it spin on
 accept(), flood its log or keep an admin waiting: legitimate requests answer

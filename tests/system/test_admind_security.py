@@ -1,5 +1,5 @@
-"""test_admind_security.py - hummingbird-admind's answers to the audit of
-issue 19 (items 8 and 10, docs/ADMIND.md 2): sessions end when their account
+"""test_admind_security.py - hummingbird-admind's answers to session and
+login attacks (docs/ADMIND.md 2): sessions end when their account
 is re-created or its password changes (operator `hbctl admin passwd`, the
 admin's own POST /v1/password and `hbctl --server passwd`); failed logins
 slow a name down without ever locking its owner out from elsewhere, and

@@ -1,4 +1,4 @@
-"""test_apikey.py - system tests of the doveadm API key (issue 18): the
+"""test_apikey.py - system tests of the doveadm API key: the
 backends run conf.d/dovecot-backend.conf.ext as shipped (harness.py, only
 the key file's path and the port changed) with a key file that ends in a
 newline, the directors and hbctl read the same file byte for byte, and a

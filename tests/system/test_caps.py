@@ -1,5 +1,5 @@
-"""test_caps.py - operator caps cannot be walked around (issue 19 item 1,
-docs/DOMAINS.md 1, 4 and 5): admind and hbctl refuse a rate above the cap on
+"""test_caps.py - operator caps cannot be walked around
+(docs/DOMAINS.md 1, 4 and 5): admind and hbctl refuse a rate above the cap on
 either axis (burst or rate) and every value no milter could enforce, and a
 corrupt or out-of-range value written straight into Redis makes a real
 Postfix + milter apply the cap: exactly the cap's count of messages passes,

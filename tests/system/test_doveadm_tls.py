@@ -1,4 +1,4 @@
-"""test_doveadm_tls.py - the doveadm API key goes over verified TLS (issue 19, item 10): with `doveadm_tls = yes` and `doveadm_ca_file` the director's key check, census and failover kick and hbctl's `user kick` reach a backend whose doveadm HTTP listener has `ssl = yes`; a server that fails verification (certificate of another CA, of another address, or no TLS at all) never receives the key, and the director and hbctl say why.
+"""test_doveadm_tls.py - the doveadm API key goes over verified TLS: with `doveadm_tls = yes` and `doveadm_ca_file` the director's key check, census and failover kick and hbctl's `user kick` reach a backend whose doveadm HTTP listener has `ssl = yes`; a server that fails verification (certificate of another CA, of another address, or no TLS at all) never receives the key, and the director and hbctl say why.
 
 Everything here is its own: a Redis, one TLS backend, a director and fake
 doveadm listeners on 127.0.0.141-144, and a CA made with openssl in the

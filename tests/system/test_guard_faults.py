@@ -1,5 +1,5 @@
 """test_guard_faults.py - fault injection against Dovecot with and without
-the hb_guard plugin (issue 5): imap processes killed at random moments, a
+the hb_guard plugin: imap processes killed at random moments, a
 dotlock holder stalled past the stale timeout on a second "NFS client",
 and power loss at each of Dovecot's write protocols (hb-crashfs).  Every
 client change is written in a ledger with whether it was acknowledged; a

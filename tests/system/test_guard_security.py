@@ -1,5 +1,5 @@
 """test_guard_security.py - hb_guard's rebuild slots cannot be turned
-against a mail user (issue 19 item 9): the default slot directory is under
+against a mail user: the default slot directory is under
 Dovecot's base_dir; a directory open to others or owned by another uid is
 refused; in a directory it accepts, a planted symlink, FIFO, hard link or
 foreign-owned slot file is refused with a log line and never followed or

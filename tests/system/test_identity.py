@@ -1,5 +1,5 @@
-"""Each daemon is its own identity and local users cannot reach around it
-(issue 19, items 6 and 9): the director, the milter and admind refuse a Redis
+"""Each daemon is its own identity and local users cannot reach around it:
+the director, the milter and admind refuse a Redis
 password file that is a symlink, foreign-owned or readable by the group or
 others; the shipped units run them as three distinct users, none in group
 postfix, each with admind's sandboxing (systemd-analyze verify and security,

@@ -1,5 +1,5 @@
 """test_milter_from.py - spoofing hosted senders through odd From: headers and
-envelope senders is refused (issue 19 items 3 and 4, docs/MILTER.md 2): a real
+envelope senders is refused (docs/MILTER.md 2): a real
 Postfix with the shipped milter lines, the milter, Dovecot SASL and Redis set
 up with hbctl.  Unauthenticated clients may not pass a hosted domain through
 two From: headers, lists, groups, huge or unreadable headers, quoted or routed

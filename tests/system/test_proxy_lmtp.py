@@ -1,5 +1,5 @@
 """test_proxy_lmtp.py - system test of the LMTP part of
-conf.d/dovecot-proxy.conf.ext as shipped (issue 18): `lmtp_proxy = yes`
+conf.d/dovecot-proxy.conf.ext as shipped: `lmtp_proxy = yes`
 with the `protocols` line and the listener it needs, added to a test proxy
 with only the listener's address and port changed, parses with doveconf and
 proxies a delivery to the recipient's backend; as shipped the listener is on

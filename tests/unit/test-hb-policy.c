@@ -76,7 +76,7 @@ static void test_canonical_forms(void **state)
 		{ "max_rcpt", "10k" }, { "max_rcpt", " 10" }, { "user_msgs", "200" },
 		{ "user_msgs", "200/w" }, { "user_msgs", "1.5/h" }, { "unauth_sender", "unlimited" },
 		{ "unauth_sender", "Reject" }, { "quota", "9999999999999999999999" },
-		/* what no milter can enforce (issue 19): periods above a day, counts
+		/* what no milter can enforce: periods above a day, counts
 		 * above 10^9, sizes above 1024T */
 		{ "user_msgs", "1/9000000000000" }, { "user_msgs", "1/86401" },
 		{ "user_msgs", "1000000001/h" }, { "user_msgs", "1/w" },
@@ -207,7 +207,7 @@ static void test_effective_values(void **state)
 	assert_int_equal(corrupt, 1);
 	assert_string_equal(effective("max_rcpt", "5", "junk", &corrupt), "5");
 	assert_int_equal(corrupt, 1);
-	/* rates: the stricter on each axis (issue 19: 40/48000 under 3/h) */
+	/* rates: the stricter on each axis (40/48000 under 3/h) */
 	assert_string_equal(effective("user_msgs", "40/48000", "3/3600", &corrupt), "3/3600");
 	assert_int_equal(corrupt, 0);
 	assert_string_equal(effective("user_msgs", "100/86400", "10/3600", NULL), "10/8640");
