@@ -7,10 +7,19 @@
 # running it again after a template change keeps every password.  Template
 # lines naming @NODE@ (the mail nodes' users) are written once for every NODE
 # given, each user confined to that backend's keys; without NODEs, none.
-# Usage: make-redis-acl.sh TEMPLATE OUT SECRETS_DIR [NODE...]
+# Redis' user "default" is the site's: only --disable-default (a Redis of
+# Hummingbird's own) adds a line turning it off, so that no client gets in
+# without a password.
+# Usage: make-redis-acl.sh [--disable-default] TEMPLATE OUT SECRETS_DIR [NODE...]
 set -eu
 
-[ $# -ge 3 ] || { echo "usage: $0 TEMPLATE OUT SECRETS_DIR [NODE...]" >&2; exit 64; }
+usage="usage: $0 [--disable-default] TEMPLATE OUT SECRETS_DIR [NODE...]"
+disable_default=no
+if [ "${1:-}" = --disable-default ]; then
+	disable_default=yes
+	shift
+fi
+[ $# -ge 3 ] || { echo "$usage" >&2; exit 64; }
 template=$1 out=$2 secrets=$3
 shift 3
 [ -r "$template" ] || { echo "$0: cannot read $template" >&2; exit 66; }
@@ -26,6 +35,9 @@ tmp=$(mktemp "$out.XXXXXX")
 trap 'rm -f "$tmp" "$tmp.nodes"' EXIT
 # Redis refuses comments and blank lines in an ACL file
 grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' -e '@NODE@' "$template" >"$tmp" || true
+if [ $disable_default = yes ]; then
+	echo 'user default off resetkeys resetchannels -@all' >>"$tmp"
+fi
 grep -e '@NODE@' "$template" | grep -v '^[[:space:]]*#' >"$tmp.nodes" || true
 for node in "$@"; do
 	sed "s/@NODE@/$node/g" "$tmp.nodes" >>"$tmp"

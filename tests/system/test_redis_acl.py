@@ -78,7 +78,9 @@ class AclSetup:
 
 
 def make_acl(aclfile, secrets):
-    out = subprocess.run(["sh", MAKE_ACL, TEMPLATE, aclfile, secrets] + list(NODES),
+    # a Redis of the tests' own: nobody gets in without a password
+    out = subprocess.run(["sh", MAKE_ACL, "--disable-default", TEMPLATE, aclfile, secrets]
+                         + list(NODES),
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     return out.stdout + out.stderr
@@ -214,6 +216,21 @@ def test_make_redis_acl_keeps_passwords_and_never_shows_them(acl):
         text = f.read()
     assert "@SHA256:" not in text
     assert text == open(acl.aclfile).read()
+
+
+def test_make_redis_acl_turns_default_off_only_when_asked(acl, tmp_path):
+    """make-redis-acl.sh leaves a shared Redis' user "default" alone unless given --disable-default, which makes that Redis refuse clients without a password."""
+    with open(acl.aclfile) as f:
+        assert "user default off resetkeys resetchannels -@all\n" in f.read()
+    with pytest.raises(RuntimeError, match="NOAUTH|NOPERM|WRONGPASS"):
+        clients.redis_call(acl.redis.host, acl.redis.port, "GET", "hb:backends")
+    shared = tmp_path / "shared.acl"
+    out = subprocess.run(["sh", MAKE_ACL, TEMPLATE, str(shared), acl.secrets],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    lines = shared.read_text().splitlines()
+    assert not [line for line in lines if line.startswith("user default ")], lines
+    assert [line.split()[1] for line in lines] == [u for u in USERS if not u.startswith("hb-node-")]
 
 
 # What each user may do with each kind of key: R read, W write, "" neither.
