@@ -111,6 +111,8 @@ void conn_destroy(struct conn *conn)
 {
 	struct conn_pending *p, *next;
 
+	if (conn->proto_free != NULL)
+		conn->proto_free(conn);
 	for (p = conn->pending; p != NULL; p = next) {
 		next = p->next;
 		if (p->route != NULL)

@@ -35,6 +35,8 @@ struct conn {
 	int closing;
 	int in_input;    /* inside on_input: answers must not re-enter it */
 	int userdb_allowed;  /* accepted on the userdb socket (password hashes) */
+	void *proto_state;   /* the protocol's own step in flight, if any */
+	void (*proto_free)(struct conn *conn);  /* drops it when the connection goes */
 };
 
 struct conn *conn_create(struct director *d, evutil_socket_t fd,

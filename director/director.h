@@ -23,6 +23,7 @@ struct conn;
 struct kick;
 struct census;
 struct apikey;
+struct hosted;
 
 struct backend_table {
 	struct hb_backend *backends;
@@ -50,6 +51,7 @@ struct director {
 	struct redis_conn redis;
 	struct backend_table table;
 	struct user_cache *cache;
+	struct hosted *hosted;       /* domains the socketmap answers for */
 	struct metrics *metrics;
 	struct health *health;
 	struct census *census;       /* session census, docs/DESIGN.md 4 */

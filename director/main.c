@@ -1,6 +1,6 @@
 /* main.c - hummingbird-director: option parsing, settings, daemon start-up,
  * signals (SIGHUP reload, SIGTERM/SIGINT clean exit) and the event loop.
- * Usage: hummingbird-director [-c FILE] [-f] [-t] */
+ * Usage: hummingbird-director [-c FILE] [-f] [-t] [-n] [--version] */
 #include "hb-config-auto.h"
 #include "director.h"
 #include "apikey.h"
@@ -8,6 +8,7 @@
 #include "conn.h"
 #include "census.h"
 #include "health.h"
+#include "hosted.h"
 #include "housekeeping.h"
 #include "kick.h"
 #include "listeners.h"
@@ -75,13 +76,18 @@ static void on_sighup(evutil_socket_t sig, short what, void *arg)
 {
 	struct director *d = arg;
 	struct hb_settings *set;
+	struct hosted *hosted = NULL;
 	char err[HB_SETTINGS_ERROR_MAX];
 	int redis_changed;
 
-	if (hb_settings_load(d->config_path, &set, err, sizeof(err)) < 0) {
+	if (hb_settings_load(d->config_path, &set, err, sizeof(err)) < 0 ||
+	    (hosted = hosted_create(set->socketmap_domains, err, sizeof(err))) == NULL) {
 		hb_error("reload failed, keeping the running settings: %s", err);
+		hb_settings_free(&set);
 		return;
 	}
+	hosted_destroy(&d->hosted);
+	d->hosted = hosted;
 	warn_unreloadable(d->set, set);
 	redis_changed = strcmp(d->set->redis_host, set->redis_host) != 0 ||
 		d->set->redis_port != set->redis_port ||
@@ -171,6 +177,7 @@ static void director_deinit(struct director *d)
 		event_free(d->sig_int);
 	}
 	table_clear(&d->table);
+	hosted_destroy(&d->hosted);
 	user_cache_destroy(&d->cache);
 	metrics_destroy(&d->metrics);
 	if (d->base != NULL)
@@ -191,14 +198,21 @@ int main(int argc, char *argv[])
 	if ((ret = hb_daemon_parse_args("hummingbird-director", argc, argv, &args)) >= 0)
 		return ret;
 	d.config_path = args.config_path;
-	if (hb_settings_load(d.config_path, &d.set, err, sizeof(err)) < 0 ||
-	    hb_daemon_check_secrets(d.set, err, sizeof(err)) < 0) {
+	if (hb_daemon_load("hummingbird-director", &args, &d.set) < 0)
+		return 1;
+	if (args.print_config) {
+		hb_settings_free(&d.set);
+		return 0;
+	}
+	if (hb_daemon_check_secrets(d.set, err, sizeof(err)) < 0 ||
+	    (d.hosted = hosted_create(d.set->socketmap_domains, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "hummingbird-director: %s\n", err);
 		hb_settings_free(&d.set);
 		return 1;
 	}
 	if (args.test_only) {
 		printf("%s: configuration OK\n", d.config_path);
+		hosted_destroy(&d.hosted);
 		hb_settings_free(&d.set);
 		return 0;
 	}

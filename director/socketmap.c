@@ -1,19 +1,33 @@
 /* socketmap.c - Postfix socketmap connections.  Postfix sends one request at a
  * time and replies carry no id, so a connection handles its requests strictly
- * in order: the next netstring is read only after the previous one's answer. */
+ * in order: the next netstring is read only after the previous one's answer.
+ * Only recipients in domains Hummingbird routes (hosted.h) get a backend;
+ * everything else is NOTFOUND, so Postfix delivers it as it would without
+ * us (outbound mail, local recipients). */
 #include "hb-config-auto.h"
 #include "director.h"
 #include "socketmap.h"
 #include "conn.h"
 #include "netstring.h"
+#include "hosted.h"
 #include "metrics.h"
+#include "hb-addr.h"
 #include "hb-user.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <event2/buffer.h>
 
 #define MAP_NAME_MAX 32
+
+/* a request waiting for hosted_check() (conn->proto_state) */
+struct socketmap_wait {
+	struct conn *conn;
+	struct hosted_request *req;
+	char map[MAP_NAME_MAX];
+	char user[HB_USER_MAX + 1];
+};
 
 static void socketmap_reply(struct conn *conn, const char *text, int close_after)
 {
@@ -24,6 +38,15 @@ static void socketmap_reply(struct conn *conn, const char *text, int close_after
 }
 
 static void socketmap_input(struct conn *conn);
+
+/* Reply, then go on with requests that arrived meanwhile (the input loop
+ * does that itself when the answer came from inside it). */
+static void socketmap_reply_next(struct conn *conn, const char *text)
+{
+	socketmap_reply(conn, text, 0);
+	if (!conn->in_input)
+		socketmap_input(conn);
+}
 
 static void socketmap_answer(struct conn *conn, const char *map, enum route_result result,
 			     const struct hb_backend *backend, unsigned int port,
@@ -41,10 +64,69 @@ static void socketmap_answer(struct conn *conn, const char *map, enum route_resu
 		snprintf(value, sizeof(value), "OK lmtp:inet:%s%s%s:%u", ipv6 ? "[" : "",
 			 backend->host, ipv6 ? "]" : "", port);
 	}
-	socketmap_reply(conn, value, 0);
-	/* requests that arrived meanwhile are still in the input buffer */
-	if (!conn->in_input)
-		socketmap_input(conn);
+	socketmap_reply_next(conn, value);
+}
+
+static void socketmap_wait_free(struct conn *conn)
+{
+	struct socketmap_wait *wait = conn->proto_state;
+
+	if (wait == NULL)
+		return;
+	hosted_cancel(wait->req);
+	free(wait);
+	conn->proto_state = NULL;
+}
+
+static void on_hosted(void *ctx, enum hosted_answer answer)
+{
+	struct socketmap_wait *wait = ctx;
+	struct conn *conn = wait->conn;
+	char map[MAP_NAME_MAX], user[HB_USER_MAX + 1];
+
+	memcpy(map, wait->map, sizeof(map));
+	memcpy(user, wait->user, sizeof(user));
+	conn->proto_state = NULL;
+	free(wait);
+	switch (answer) {
+	case HOSTED_YES:
+		conn_route(conn, map, user, HB_SERVICE_LMTP);
+		break;
+	case HOSTED_NO:
+		socketmap_reply_next(conn, "NOTFOUND ");
+		break;
+	case HOSTED_UNKNOWN:
+		/* NOTFOUND could send a hosted domain's mail out to the Internet */
+		socketmap_reply_next(conn, "TEMP hosted domains unknown: Redis unavailable");
+		break;
+	}
+}
+
+/* Route USER only if its domain is one of ours. */
+static void socketmap_route_hosted(struct conn *conn, const char *map, const char *user)
+{
+	char domain[HB_DOMAIN_MAX + 1];
+	const char *error, *at = strrchr(user, '@');
+	struct socketmap_wait *wait;
+	struct hosted_request *req;
+
+	/* not a valid domain name (root@localhost): never a hosted one */
+	if (at == NULL || hb_domain_normalize(at + 1, domain, sizeof(domain), &error) < 0) {
+		socketmap_reply(conn, "NOTFOUND ", 0);
+		return;
+	}
+	if ((wait = calloc(1, sizeof(*wait))) == NULL) {
+		socketmap_reply(conn, "TEMP out of memory", 0);
+		return;
+	}
+	wait->conn = conn;
+	snprintf(wait->map, sizeof(wait->map), "%s", map);
+	snprintf(wait->user, sizeof(wait->user), "%s", user);
+	conn->proto_state = wait;
+	conn->proto_free = socketmap_wait_free;
+	req = hosted_check(conn->d, domain, on_hosted, wait);
+	if (req != NULL)	/* else on_hosted() already ran and freed WAIT */
+		wait->req = req;
 }
 
 static void socketmap_request(struct conn *conn, const char *data, size_t len)
@@ -70,7 +152,7 @@ static void socketmap_request(struct conn *conn, const char *data, size_t len)
 		socketmap_reply(conn, "NOTFOUND ", 0);
 		return;
 	}
-	conn_route(conn, map, user, HB_SERVICE_LMTP);
+	socketmap_route_hosted(conn, map, user);
 }
 
 static void socketmap_input(struct conn *conn)
@@ -80,7 +162,7 @@ static void socketmap_input(struct conn *conn)
 	size_t avail, data_len, used;
 
 	conn->in_input = 1;
-	while (!conn->closing && conn->pending_count == 0) {
+	while (!conn->closing && conn->pending_count == 0 && conn->proto_state == NULL) {
 		avail = evbuffer_get_length(in);
 		if (avail == 0)
 			break;
