@@ -2,7 +2,7 @@
  * delegated domain admins manage their own domains (docs/ADMIND.md): option
  * parsing, settings, TLS context, signals (SIGHUP reloads the settings and
  * the certificate, SIGTERM/SIGINT end it cleanly) and the event loop.
- * Usage: hummingbird-admind [-c FILE] [-f] [-t] */
+ * Usage: hummingbird-admind [-c FILE] [-f] [-t] [-n] [--version] */
 #include "admind.h"
 #include "conns.h"
 #include "limiter.h"
@@ -23,15 +23,14 @@ static void apply_logging(const struct hb_settings *set)
 	hb_daemon_logging("hummingbird-admind", set);
 }
 
-/* What the settings parser cannot check alone. */
-static int check_settings(const struct hb_settings *set, char *err, size_t err_size)
+/* The TLS context of SET (loaded from PATH); -1 with "PATH: why" in ERR. */
+static int tls_create(const char *path, const struct hb_settings *set, SSL_CTX **ssl_r,
+		      char *err, size_t err_size)
 {
-	if (set->admind_lockout_max_ms < set->admind_lockout_ms) {
-		snprintf(err, err_size, "admind_lockout_max must be at least admind_lockout");
-		return -1;
-	}
-	if (set->admind_login_delay_max_ms < set->admind_login_delay_ms) {
-		snprintf(err, err_size, "admind_login_delay_max must be at least admind_login_delay");
+	char why[HB_SETTINGS_ERROR_MAX];
+
+	if ((*ssl_r = admind_tls_create(set, why, sizeof(why))) == NULL) {
+		snprintf(err, err_size, "%s: %s", path, why);
 		return -1;
 	}
 	return 0;
@@ -41,13 +40,9 @@ static int check_settings(const struct hb_settings *set, char *err, size_t err_s
 static int load(const char *path, struct hb_settings **set_r, SSL_CTX **ssl_r, char *err,
 		size_t err_size)
 {
-	char why[HB_SETTINGS_ERROR_MAX];
-
 	if (hb_settings_load(path, set_r, err, err_size) < 0)
 		return -1;
-	if (check_settings(*set_r, why, sizeof(why)) < 0 ||
-	    (*ssl_r = admind_tls_create(*set_r, why, sizeof(why))) == NULL) {
-		snprintf(err, err_size, "%s: %s", path, why);
+	if (tls_create(path, *set_r, ssl_r, err, err_size) < 0) {
 		hb_settings_free(set_r);
 		return -1;
 	}
@@ -171,7 +166,13 @@ int main(int argc, char *argv[])
 		return 1;
 	}
 	ad.config_path = args.config_path;
-	if (load(ad.config_path, &ad.set, &ad.ssl, err, sizeof(err)) < 0 ||
+	if (hb_daemon_load("hummingbird-admind", &args, &ad.set) < 0)
+		return 1;
+	if (args.print_config) {
+		admind_deinit(&ad);
+		return 0;
+	}
+	if (tls_create(ad.config_path, ad.set, &ad.ssl, err, sizeof(err)) < 0 ||
 	    hb_daemon_check_secrets(ad.set, err, sizeof(err)) < 0) {
 		fprintf(stderr, "hummingbird-admind: %s\n", err);
 		admind_deinit(&ad);

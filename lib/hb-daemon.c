@@ -1,4 +1,5 @@
 /* hb-daemon.c - see hb-daemon.h. */
+#include "hb-config-auto.h"
 #include "hb-daemon.h"
 #include "hb-log.h"
 #include "hb-settings.h"
@@ -15,10 +16,12 @@
 
 static void usage(FILE *out, const char *prog, const char *default_config)
 {
-	fprintf(out, "usage: %s [-c FILE] [-f] [-t]\n"
-		"  -c FILE  configuration (default %s)\n"
-		"  -f       stay in the foreground\n"
-		"  -t       check the configuration and exit\n", prog, default_config);
+	fprintf(out, "usage: %s [-c FILE] [-f] [-t] [-n] [--version]\n"
+		"  -c FILE    configuration (default %s)\n"
+		"  -f         stay in the foreground\n"
+		"  -t         check the configuration, report every problem, and exit\n"
+		"  -n         print the settings that differ from the defaults, and exit\n"
+		"  --version  print the version and exit\n", prog, default_config);
 }
 
 const char *hb_daemon_default_config(const char *prog)
@@ -32,6 +35,12 @@ const char *hb_daemon_default_config(const char *prog)
 	return HB_DEFAULT_CONFIG_PATH;
 }
 
+static const struct option long_options[] = {
+	{ "version", no_argument, NULL, 'V' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
 int hb_daemon_parse_args(const char *prog, int argc, char *argv[], struct hb_daemon_args *args)
 {
 	const char *default_config = hb_daemon_default_config(prog);
@@ -40,12 +49,15 @@ int hb_daemon_parse_args(const char *prog, int argc, char *argv[], struct hb_dae
 	args->config_path = default_config;
 	args->foreground = 0;
 	args->test_only = 0;
-	while ((opt = getopt(argc, argv, "c:fth")) != -1) {
+	args->print_config = 0;
+	while ((opt = getopt_long(argc, argv, "c:fthn", long_options, NULL)) != -1) {
 		switch (opt) {
 		case 'c': args->config_path = optarg; break;
 		case 'f': args->foreground = 1; break;
 		case 't': args->test_only = 1; break;
+		case 'n': args->print_config = 1; break;
 		case 'h': usage(stdout, prog, default_config); return 0;
+		case 'V': printf("%s %s\n", prog, PACKAGE_VERSION); return 0;
 		default: usage(stderr, prog, default_config); return 2;
 		}
 	}
@@ -54,6 +66,32 @@ int hb_daemon_parse_args(const char *prog, int argc, char *argv[], struct hb_dae
 		return 2;
 	}
 	return -1;
+}
+
+/* -t: each problem on a line of its own */
+static void report_problem(void *context, const char *problem)
+{
+	fprintf(stderr, "%s: %s\n", (const char *)context, problem);
+}
+
+int hb_daemon_load(const char *prog, const struct hb_daemon_args *args,
+		   struct hb_settings **set_r)
+{
+	char err[HB_SETTINGS_ERROR_MAX];
+
+	if (args->test_only) {
+		if (hb_settings_check(args->config_path, set_r, report_problem, (void *)prog) > 0)
+			return -1;
+	} else if (hb_settings_load(args->config_path, set_r, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s: %s\n", prog, err);
+		return -1;
+	}
+	if (args->print_config && hb_settings_print_changed(*set_r, stdout) < 0) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		hb_settings_free(set_r);
+		return -1;
+	}
+	return 0;
 }
 
 void hb_daemon_logging(const char *ident, const struct hb_settings *set)

@@ -10,7 +10,8 @@ struct hb_settings;
 struct hb_daemon_args {
 	const char *config_path;
 	int foreground;
-	int test_only;
+	int test_only;		/* -t: check the configuration, report every problem */
+	int print_config;	/* -n: print the settings that differ from the defaults */
 };
 
 /* Each daemon runs as its own user with a file of its own (docs/INSTALL.md,
@@ -21,11 +22,19 @@ struct hb_daemon_args {
 
 /* Parse ARGV of the daemon PROG into ARGS; without -c its configuration is
  * its own file (hb_daemon_default_config).  Returns -1 to go on, or the exit
- * status to end with (0 after -h, 2 after printing the usage for misuse). */
+ * status to end with (0 after -h or --version, 2 after printing the usage
+ * for misuse). */
 int hb_daemon_parse_args(const char *prog, int argc, char *argv[], struct hb_daemon_args *args);
 
 /* The default configuration file of daemon PROG ("hummingbird-director" ->
  * HB_DIRECTOR_CONFIG_PATH ...; HB_DEFAULT_CONFIG_PATH for any other). */
+/* Load ARGS' configuration for PROG.  Under -t every problem is written to
+ * stderr as "PROG: file:line: why" (not only the first); otherwise the
+ * first, with a count of the others.  Under -n the settings that differ from
+ * the defaults are printed on stdout.  Returns 0 with *SET_R, or -1. */
+int hb_daemon_load(const char *prog, const struct hb_daemon_args *args,
+		   struct hb_settings **set_r);
+
 const char *hb_daemon_default_config(const char *prog);
 
 /* (Re)open logging as IDENT per the settings' log and log_level. */

@@ -1,10 +1,13 @@
 /* hb-settings.c - parser for hummingbird.conf: "key = value" lines, table
- * driven, every error names file:line.  Produces a struct that is read-only
- * afterwards; reload = parse a new one and swap. */
+ * driven, every problem named with file:line and all of them reported (not
+ * only the first).  Produces a struct that is read-only afterwards; reload =
+ * parse a new one and swap. */
 #include "hb-settings.h"
+#include "hb-settings-addr.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +26,8 @@ struct setting_def {
 	const char *default_value;
 	unsigned long long min, max;
 	const char *const *choices;   /* T_STR: the only values allowed, or NULL */
+	/* T_STR: 0, or -1 with why VALUE is wrong */
+	int (*check)(const char *value, char *err, size_t err_size);
 };
 
 static const char *const log_choices[] = { "stderr", "syslog", NULL };
@@ -32,31 +37,34 @@ static const char *const from_ambiguous_choices[] = { "reject", "worst", NULL };
 static const char *const doveadm_tls_choices[] = { "no", "yes", NULL };
 
 #define S(key, type, def, min, max) \
-	{ #key, type, offsetof(struct hb_settings, key), def, min, max, NULL }
+	{ #key, type, offsetof(struct hb_settings, key), def, min, max, NULL, NULL }
 #define D(key, field, type, def, min, max) \
-	{ #key, type, offsetof(struct hb_settings, field), def, min, max, NULL }
+	{ #key, type, offsetof(struct hb_settings, field), def, min, max, NULL, NULL }
 #define E(key, def, choices) \
-	{ #key, T_STR, offsetof(struct hb_settings, key), def, 0, 0, choices }
+	{ #key, T_STR, offsetof(struct hb_settings, key), def, 0, 0, choices, NULL }
+/* a string checked by CHECK (hb-settings-addr.h) */
+#define C(key, def, check) \
+	{ #key, T_STR, offsetof(struct hb_settings, key), def, 0, 0, NULL, check }
 
 static const struct setting_def setting_defs[] = {
-	S(redis_host, T_STR, "127.0.0.1", 0, 0),
+	C(redis_host, "127.0.0.1", hb_check_host),
 	S(redis_port, T_UINT, "6379", 1, 65535),
-	S(redis_socket, T_STR, "", 0, 0),
+	C(redis_socket, "", hb_check_unix_opt),
 	S(redis_user, T_STR, "", 0, 0),
 	S(redis_password_file, T_STR, "", 0, 0),
 	S(redis_db, T_UINT, "0", 0, 1000),
 	D(redis_timeout, redis_timeout_ms, T_DURATION_MS, "1s", 10, 60000),
 	S(key_prefix, T_STR, "hb:", 0, 0),
-	S(director_listen, T_STR, "/run/hummingbird/director.sock", 0, 0),
+	C(director_listen, "/run/hummingbird/director.sock", hb_check_listen_opt),
 	S(director_socket_mode, T_MODE, "0660", 0, 0777),
 	S(director_socket_group, T_STR, "dovecot", 0, 0),
-	S(director_tcp_listen, T_STR, "", 0, 0),
-	S(socketmap_listen, T_STR, "127.0.0.1:7302", 0, 0),
-	S(socketmap_domains, T_STR, "", 0, 0),
-	S(userdb_listen, T_STR, "", 0, 0),
+	C(director_tcp_listen, "", hb_check_inet_opt),
+	C(socketmap_listen, "127.0.0.1:7302", hb_check_listen_opt),
+	C(socketmap_domains, "", hb_check_domain_list),
+	C(userdb_listen, "", hb_check_unix_opt),
 	S(userdb_socket_mode, T_MODE, "0660", 0, 0777),
 	S(userdb_socket_group, T_STR, "", 0, 0),
-	S(metrics_listen, T_STR, "127.0.0.1:9301", 0, 0),
+	C(metrics_listen, "127.0.0.1:9301", hb_check_inet_opt),
 	D(user_expire, user_expire_s, T_DURATION_S, "15m", 1, 30 * 86400),
 	D(lookup_wait_timeout, lookup_wait_timeout_ms, T_DURATION_MS, "10s", 0, 600000),
 	S(recipient_delimiter, T_STR, "+", 0, 0),
@@ -82,11 +90,11 @@ static const struct setting_def setting_defs[] = {
 	D(kick_timeout, kick_timeout_ms, T_DURATION_MS, "10s", 100, 600000),
 	D(census_interval, census_interval_ms, T_DURATION_MS, "60s", 0, 86400000),
 	D(route_cache_ttl, route_cache_ttl_ms, T_DURATION_MS, "2s", 0, 60000),
-	S(milter_listen, T_STR, "unix:/var/spool/postfix/hummingbird/milter.sock", 0, 0),
+	C(milter_listen, "unix:/var/spool/postfix/hummingbird/milter.sock", hb_check_milter_listen),
 	S(milter_socket_mode, T_MODE, "0660", 0, 0777),
 	S(milter_socket_group, T_STR, "", 0, 0),
 	E(milter_fail, "tempfail", fail_choices),
-	S(milter_metrics_listen, T_STR, "127.0.0.1:9303", 0, 0),
+	C(milter_metrics_listen, "127.0.0.1:9303", hb_check_inet_opt),
 	S(milter_user, T_STR, "", 0, 0),
 	D(milter_cache_ttl, milter_cache_ttl_ms, T_DURATION_MS, "5s", 0, 3600000),
 	D(milter_stale_ttl, milter_stale_ttl_ms, T_DURATION_MS, "10m", 0, 86400000),
@@ -94,9 +102,9 @@ static const struct setting_def setting_defs[] = {
 	S(milter_suspended_code, T_UINT, "550", 400, 599),
 	D(milter_timeout, milter_timeout_s, T_DURATION_S, "300s", 1, 3600),
 	E(milter_from_ambiguous, "reject", from_ambiguous_choices),
-	S(admind_listen, T_STR, "127.0.0.1:7304", 0, 0),
-	S(admind_cert_file, T_STR, "/etc/hummingbird/admind.crt", 0, 0),
-	S(admind_key_file, T_STR, "/etc/hummingbird/admind.key", 0, 0),
+	C(admind_listen, "127.0.0.1:7304", hb_check_inet),
+	S(admind_cert_file, T_STR, HB_CONFIG_DIR "/admind.crt", 0, 0),
+	S(admind_key_file, T_STR, HB_CONFIG_DIR "/admind.key", 0, 0),
 	S(admind_client_ca_file, T_STR, "", 0, 0),
 	D(admind_session_ttl, admind_session_ttl_s, T_DURATION_S, "1h", 10, 7 * 86400),
 	S(admind_max_body, T_UINT, "65536", 1024, 1048576),
@@ -181,8 +189,13 @@ static int setting_apply(struct hb_settings *set, const struct setting_def *def,
 
 	switch (def->type) {
 	case T_STR: {
+		char why[160];
 		if (def->choices != NULL && choice_check(def, value, err, err_size) < 0)
 			return -1;
+		if (def->check != NULL && def->check(value, why, sizeof(why)) < 0) {
+			snprintf(err, err_size, "%s: invalid value '%.100s': %s", def->key, value, why);
+			return -1;
+		}
 		char *copy = strdup(value);
 		if (copy == NULL) {
 			snprintf(err, err_size, "out of memory");
@@ -259,167 +272,311 @@ static char *trim(char *s)
 	return s;
 }
 
-/* Parse one line (already without newline); -1 with ERR on error. */
-static int parse_line(struct hb_settings *set, char *line, char *err, size_t err_size)
+/* One parse: where each setting was set, and every problem so far. */
+struct parse_ctx {
+	const char *name;
+	struct hb_settings *set;
+	unsigned int line[SETTING_COUNT];	/* 0: not in the file */
+	unsigned char bad[SETTING_COUNT];	/* its value was refused */
+	hb_settings_report_fn *report;
+	void *context;
+	unsigned int problems;
+};
+
+/* Report "name:LINE: ..." ("name: ..." for LINE 0). */
+static void problem(struct parse_ctx *ctx, unsigned int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void problem(struct parse_ctx *ctx, unsigned int line, const char *fmt, ...)
 {
-	char *eq, *key, *value;
+	char why[HB_SETTINGS_ERROR_MAX], msg[HB_SETTINGS_ERROR_MAX + 64];
+	va_list args;
+
+	va_start(args, fmt);
+	vsnprintf(why, sizeof(why), fmt, args);
+	va_end(args);
+	if (line == 0)
+		snprintf(msg, sizeof(msg), "%s: %s", ctx->name, why);
+	else
+		snprintf(msg, sizeof(msg), "%s:%u: %s", ctx->name, line, why);
+	ctx->problems++;
+	ctx->report(ctx->context, msg);
+}
+
+static int def_index(const char *key)
+{
+	for (size_t i = 0; i < SETTING_COUNT; i++) {
+		if (strcmp(setting_defs[i].key, key) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* Parse one line (already without newline), reporting what is wrong. */
+static void parse_line(struct parse_ctx *ctx, char *line, unsigned int line_no)
+{
+	char *eq, *key, *value, why[HB_SETTINGS_ERROR_MAX];
+	int i;
 
 	line = trim(line);
 	if (*line == '\0' || *line == '#')
-		return 0;
+		return;
 	eq = strchr(line, '=');
 	if (eq == NULL) {
-		snprintf(err, err_size, "expected 'key = value', got '%.60s'", line);
-		return -1;
+		problem(ctx, line_no, "expected 'key = value', got '%.60s'", line);
+		return;
 	}
 	*eq = '\0';
 	key = trim(line);
 	value = trim(eq + 1);
-	for (size_t i = 0; i < SETTING_COUNT; i++) {
-		if (strcmp(setting_defs[i].key, key) == 0)
-			return setting_apply(set, &setting_defs[i], value, err, err_size);
+	if ((i = def_index(key)) < 0) {
+		problem(ctx, line_no, "unknown setting '%.60s'", key);
+		return;
 	}
-	snprintf(err, err_size, "unknown setting '%.60s'", key);
-	return -1;
+	if (ctx->line[i] != 0) {
+		/* the last one winning silently would hide an edit */
+		problem(ctx, line_no, "duplicate setting '%s' (first set at line %u)",
+			key, ctx->line[i]);
+		return;
+	}
+	ctx->line[i] = line_no;
+	if (setting_apply(ctx->set, &setting_defs[i], value, why, sizeof(why)) < 0) {
+		ctx->bad[i] = 1;
+		problem(ctx, line_no, "%s", why);
+	}
+}
+
+/* A rule on KEY1 (and KEY2, or NULL) has FAILED: report WHY at the later
+ * line of the two, unless one of their values was refused already. */
+static void rule(struct parse_ctx *ctx, int failed, const char *key1, const char *key2,
+		 const char *why)
+{
+	int i = def_index(key1), j = key2 != NULL ? def_index(key2) : i;
+	unsigned int line;
+
+	if (!failed || ctx->bad[i] || ctx->bad[j])
+		return;
+	line = ctx->line[i] > ctx->line[j] ? ctx->line[i] : ctx->line[j];
+	problem(ctx, line, "%s", why);
 }
 
 /* Checks that involve more than one value. */
-static int settings_validate(const struct hb_settings *set, char *err, size_t err_size)
+static void settings_validate(struct parse_ctx *ctx)
 {
-	if (set->health_login_user[0] != '\0' && set->health_login_password_file[0] == '\0') {
-		snprintf(err, err_size, "health_login_user needs health_login_password_file");
-		return -1;
-	}
-	if (set->health_timeout_ms > set->health_interval_ms * 10) {
-		snprintf(err, err_size, "health_timeout must not exceed 10 x health_interval");
-		return -1;
-	}
-	if (set->health_dead_after_ms < set->health_timeout_ms) {
-		/* only a probe that outlived health_timeout counts towards it */
-		snprintf(err, err_size, "health_dead_after must be at least health_timeout");
-		return -1;
-	}
-	if (set->census_interval_ms != 0 && set->census_interval_ms < 100) {
-		snprintf(err, err_size, "census_interval: 0 (off) or at least 100ms");
-		return -1;
-	}
-	if ((unsigned long long)set->route_cache_ttl_ms * 4 > set->user_expire_s * 1000ULL) {
-		/* a cached answer must never outlive the assignment it names */
-		snprintf(err, err_size, "route_cache_ttl must be at most a quarter of user_expire");
-		return -1;
-	}
-	if (set->milter_stale_ttl_ms != 0 && set->milter_stale_ttl_ms < set->milter_cache_ttl_ms) {
-		snprintf(err, err_size, "milter_stale_ttl: 0 (never serve stale) or at least milter_cache_ttl");
-		return -1;
-	}
-	if (strlen(set->key_prefix) > 64 || strchr(set->key_prefix, ' ') != NULL) {
-		snprintf(err, err_size, "key_prefix: at most 64 characters, no spaces");
-		return -1;
-	}
-	return 0;
+	const struct hb_settings *set = ctx->set;
+
+	rule(ctx, set->health_login_user[0] != '\0' && set->health_login_password_file[0] == '\0',
+	     "health_login_user", "health_login_password_file",
+	     "health_login_user needs health_login_password_file");
+	rule(ctx, set->health_timeout_ms > set->health_interval_ms * 10,
+	     "health_timeout", "health_interval",
+	     "health_timeout must not exceed 10 x health_interval");
+	/* only a probe that outlived health_timeout counts towards it */
+	rule(ctx, set->health_dead_after_ms < set->health_timeout_ms,
+	     "health_dead_after", "health_timeout",
+	     "health_dead_after must be at least health_timeout");
+	rule(ctx, set->census_interval_ms != 0 && set->census_interval_ms < 100,
+	     "census_interval", NULL, "census_interval: 0 (off) or at least 100ms");
+	/* a cached answer must never outlive the assignment it names */
+	rule(ctx, (unsigned long long)set->route_cache_ttl_ms * 4 > set->user_expire_s * 1000ULL,
+	     "route_cache_ttl", "user_expire",
+	     "route_cache_ttl must be at most a quarter of user_expire");
+	rule(ctx, set->milter_stale_ttl_ms != 0 && set->milter_stale_ttl_ms < set->milter_cache_ttl_ms,
+	     "milter_stale_ttl", "milter_cache_ttl",
+	     "milter_stale_ttl: 0 (never serve stale) or at least milter_cache_ttl");
+	rule(ctx, strlen(set->key_prefix) > 64 || strchr(set->key_prefix, ' ') != NULL,
+	     "key_prefix", NULL, "key_prefix: at most 64 characters, no spaces");
+	rule(ctx, set->admind_lockout_max_ms < set->admind_lockout_ms,
+	     "admind_lockout_max", "admind_lockout",
+	     "admind_lockout_max must be at least admind_lockout");
+	rule(ctx, set->admind_login_delay_max_ms < set->admind_login_delay_ms,
+	     "admind_login_delay_max", "admind_login_delay",
+	     "admind_login_delay_max must be at least admind_login_delay");
 }
 
-static int settings_parse_stream(const char *name, FILE *in, struct hb_settings **set_r,
-				 char *err, size_t err_size)
+static void parse_stream(struct parse_ctx *ctx, FILE *in)
 {
-	struct hb_settings *set = hb_settings_new();
-	char *line = NULL, why[HB_SETTINGS_ERROR_MAX];
+	char *line = NULL;
 	size_t line_size = 0;
 	ssize_t len;
 	unsigned int line_no = 0;
 
-	if (set == NULL) {
-		snprintf(err, err_size, "%s: out of memory", name);
-		return -1;
-	}
 	while ((len = getline(&line, &line_size, in)) > 0) {
 		line_no++;
 		if (line[len - 1] == '\n')
 			line[--len] = '\0';
-		if (len > LINE_MAX_LEN) {
-			snprintf(err, err_size, "%s:%u: line too long", name, line_no);
-			goto fail;
-		}
-		if (memchr(line, '\0', (size_t)len) != NULL) {
-			snprintf(err, err_size, "%s:%u: NUL byte in line", name, line_no);
-			goto fail;
-		}
-		if (parse_line(set, line, why, sizeof(why)) < 0) {
-			snprintf(err, err_size, "%s:%u: %s", name, line_no, why);
-			goto fail;
-		}
+		if (len > LINE_MAX_LEN)
+			problem(ctx, line_no, "line too long");
+		else if (memchr(line, '\0', (size_t)len) != NULL)
+			problem(ctx, line_no, "NUL byte in line");
+		else
+			parse_line(ctx, line, line_no);
 	}
-	if (ferror(in)) {
-		snprintf(err, err_size, "%s: read error: %s", name, strerror(errno));
-		goto fail;
-	}
-	if (settings_validate(set, why, sizeof(why)) < 0) {
-		snprintf(err, err_size, "%s: %s", name, why);
-		goto fail;
-	}
+	if (ferror(in))
+		problem(ctx, 0, "read error: %s", strerror(errno));
 	free(line);
-	*set_r = set;
-	return 0;
-fail:
-	free(line);
-	hb_settings_free(&set);
-	return -1;
+	settings_validate(ctx);
 }
 
 /* The file names the secret files and sockets a daemon trusts: whoever may
  * write it may point a daemon at their own.  Owned by root or by us, not
  * writable by group or others (readable is fine: it holds no secret). */
-static int config_file_check(FILE *in, const char *path, char *err, size_t err_size)
+static void config_file_check(struct parse_ctx *ctx, FILE *in)
 {
 	struct stat st;
 
 	if (fstat(fileno(in), &st) < 0) {
-		snprintf(err, err_size, "%s: fstat: %s", path, strerror(errno));
-		return -1;
+		problem(ctx, 0, "fstat: %s", strerror(errno));
+		return;
 	}
-	if (st.st_uid != 0 && st.st_uid != geteuid()) {
-		snprintf(err, err_size, "%s: owned by uid %u, neither root nor uid %u that reads it",
-			 path, (unsigned int)st.st_uid, (unsigned int)geteuid());
-		return -1;
+	if (st.st_uid != 0 && st.st_uid != geteuid())
+		problem(ctx, 0, "owned by uid %u, neither root nor uid %u that reads it",
+			(unsigned int)st.st_uid, (unsigned int)geteuid());
+	if ((st.st_mode & 022) != 0)
+		problem(ctx, 0, "writable by group/others (mode %04o): chmod go-w %s",
+			(unsigned int)st.st_mode & 07777, ctx->name);
+}
+
+/* Parse IN (a file when IS_FILE) named NAME; see hb_settings_check(). */
+static unsigned int check_stream(const char *name, FILE *in, int is_file,
+				 struct hb_settings **set_r,
+				 hb_settings_report_fn *report, void *context)
+{
+	struct parse_ctx ctx = { .name = name, .report = report, .context = context };
+
+	*set_r = NULL;
+	if ((ctx.set = hb_settings_new()) == NULL) {
+		problem(&ctx, 0, "out of memory");
+		return ctx.problems;
 	}
-	if ((st.st_mode & 022) != 0) {
-		snprintf(err, err_size, "%s: writable by group/others (mode %04o): chmod go-w %s",
-			 path, (unsigned int)st.st_mode & 07777, path);
-		return -1;
+	if (is_file)
+		config_file_check(&ctx, in);
+	parse_stream(&ctx, in);
+	if (ctx.problems == 0)
+		*set_r = ctx.set;
+	else
+		hb_settings_free(&ctx.set);
+	return ctx.problems;
+}
+
+unsigned int hb_settings_check(const char *path, struct hb_settings **set_r,
+			       hb_settings_report_fn *report, void *context)
+{
+	FILE *in = fopen(path, "re");
+	unsigned int problems;
+
+	if (in == NULL) {
+		char msg[HB_SETTINGS_ERROR_MAX];
+		snprintf(msg, sizeof(msg), "%s: cannot open: %s", path, strerror(errno));
+		*set_r = NULL;
+		report(context, msg);
+		return 1;
 	}
-	return 0;
+	problems = check_stream(path, in, 1, set_r, report, context);
+	fclose(in);
+	return problems;
+}
+
+unsigned int hb_settings_check_string(const char *name, const char *text,
+				      struct hb_settings **set_r,
+				      hb_settings_report_fn *report, void *context)
+{
+	FILE *in = fmemopen((void *)text, strlen(text), "r");
+	unsigned int problems;
+
+	if (in == NULL) {
+		char msg[HB_SETTINGS_ERROR_MAX];
+		snprintf(msg, sizeof(msg), "%s: %s", name, strerror(errno));
+		*set_r = NULL;
+		report(context, msg);
+		return 1;
+	}
+	problems = check_stream(name, in, 0, set_r, report, context);
+	fclose(in);
+	return problems;
+}
+
+/* Keeps the first problem for hb_settings_load(), counts the others. */
+struct first_problem {
+	char *err;
+	size_t err_size;
+	unsigned int count;
+};
+
+static void keep_first(void *context, const char *msg)
+{
+	struct first_problem *first = context;
+
+	if (first->count++ == 0)
+		snprintf(first->err, first->err_size, "%s", msg);
+}
+
+/* "(and N more: see -t)" after the first problem of several */
+static int first_result(struct first_problem *first)
+{
+	size_t used = strlen(first->err);
+
+	if (first->count == 0)
+		return 0;
+	if (first->count > 1 && used < first->err_size)
+		snprintf(first->err + used, first->err_size - used,
+			 " (and %u more problems: check with -t)", first->count - 1);
+	return -1;
 }
 
 int hb_settings_load(const char *path, struct hb_settings **set_r,
 		     char *err, size_t err_size)
 {
-	FILE *in = fopen(path, "re");
-	int ret;
+	struct first_problem first = { err, err_size, 0 };
 
-	if (in == NULL) {
-		snprintf(err, err_size, "%s: cannot open: %s", path, strerror(errno));
-		return -1;
-	}
-	if (config_file_check(in, path, err, err_size) < 0) {
-		fclose(in);
-		return -1;
-	}
-	ret = settings_parse_stream(path, in, set_r, err, err_size);
-	fclose(in);
-	return ret;
+	(void)hb_settings_check(path, set_r, keep_first, &first);
+	return first_result(&first);
 }
 
 int hb_settings_parse_string(const char *name, const char *text,
 			     struct hb_settings **set_r, char *err, size_t err_size)
 {
-	FILE *in = fmemopen((void *)text, strlen(text), "r");
-	int ret;
+	struct first_problem first = { err, err_size, 0 };
 
-	if (in == NULL) {
-		snprintf(err, err_size, "%s: %s", name, strerror(errno));
-		return -1;
+	(void)hb_settings_check_string(name, text, set_r, keep_first, &first);
+	return first_result(&first);
+}
+
+/* DEF's value in SET as the file would say it: durations in their largest
+ * whole unit, so that "1000ms" and "1s" read the same. */
+static void format_value(const struct hb_settings *set, const struct setting_def *def,
+			 char *buf, size_t size)
+{
+	const void *field = (const char *)set + def->offset;
+	unsigned long long ms;
+
+	switch (def->type) {
+	case T_STR: snprintf(buf, size, "%s", *(char *const *)field); return;
+	case T_UINT: snprintf(buf, size, "%u", *(const unsigned int *)field); return;
+	case T_MODE: snprintf(buf, size, "%04o", *(const unsigned int *)field); return;
+	case T_DURATION_MS: ms = *(const unsigned int *)field; break;
+	case T_DURATION_S: ms = *(const unsigned int *)field * 1000ULL; break;
+	default: buf[0] = '\0'; return;
 	}
-	ret = settings_parse_stream(name, in, set_r, err, err_size);
-	fclose(in);
-	return ret;
+	if (ms == 0) snprintf(buf, size, "0");
+	else if (ms % 3600000 == 0) snprintf(buf, size, "%lluh", ms / 3600000);
+	else if (ms % 60000 == 0) snprintf(buf, size, "%llum", ms / 60000);
+	else if (ms % 1000 == 0) snprintf(buf, size, "%llus", ms / 1000);
+	else snprintf(buf, size, "%llums", ms);
+}
+
+int hb_settings_print_changed(const struct hb_settings *set, FILE *out)
+{
+	struct hb_settings *defaults = hb_settings_new();
+	char value[LINE_MAX_LEN + 1], def_value[LINE_MAX_LEN + 1];
+
+	if (defaults == NULL)
+		return -1;
+	for (size_t i = 0; i < SETTING_COUNT; i++) {
+		format_value(set, &setting_defs[i], value, sizeof(value));
+		format_value(defaults, &setting_defs[i], def_value, sizeof(def_value));
+		if (strcmp(value, def_value) != 0)
+			fprintf(out, "%s = %s\n", setting_defs[i].key, value);
+	}
+	hb_settings_free(&defaults);
+	return 0;
 }

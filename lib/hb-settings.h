@@ -5,6 +5,7 @@
 #define HB_SETTINGS_H
 
 #include <stddef.h>
+#include <stdio.h>
 /* settings name secret files (redis_password_file ...): read them only with
  * the one reader, hb_read_secret_file() or hb_secret_read_file() */
 #include "hb-secret-file.h"
@@ -101,8 +102,9 @@ struct hb_settings {
 struct hb_settings *hb_settings_new(void);
 /* Parse PATH into a new struct.  PATH must be owned by root or the euid and
  * not writable by group/others (it names the secret files the daemon
- * trusts).  On error returns -1 and writes "file:line: why" into ERR
- * (HB_SETTINGS_ERROR_MAX bytes is enough). */
+ * trusts).  A key may appear once; a second line with it is an error.  On
+ * error returns -1 and writes the first problem, "file:line: why", into ERR
+ * (HB_SETTINGS_ERROR_MAX bytes is enough), with a count of any others. */
 int hb_settings_load(const char *path, struct hb_settings **set_r,
 		     char *err, size_t err_size);
 /* Parse a string as if it were a file called NAME (used by tests). */
@@ -111,6 +113,25 @@ int hb_settings_parse_string(const char *name, const char *text,
 void hb_settings_free(struct hb_settings **set);
 
 /* "1500ms", "2s", "15m", "1h", "30" (seconds) -> milliseconds. */
+/* Receives each problem hb_settings_check() finds, as "file:line: why"
+ * ("file: why" for the file itself). */
+typedef void hb_settings_report_fn(void *context, const char *problem);
+/* Parse PATH as hb_settings_load() does, but hand every problem to REPORT
+ * (all of them, like `postfix check`: each bad line, each duplicate key with
+ * the line that first set it, each rule between values at the later line of
+ * the keys involved).  Returns the number of problems; *SET_R is set only
+ * when there are none. */
+unsigned int hb_settings_check(const char *path, struct hb_settings **set_r,
+			       hb_settings_report_fn *report, void *context);
+/* The same for TEXT as if it were a file called NAME (no owner or mode). */
+unsigned int hb_settings_check_string(const char *name, const char *text,
+				      struct hb_settings **set_r,
+				      hb_settings_report_fn *report, void *context);
+/* Write "key = value" for every setting whose value differs from its
+ * built-in default, in table order (like doveconf -n); durations in their
+ * largest whole unit, modes in octal.  Returns -1 when out of memory. */
+int hb_settings_print_changed(const struct hb_settings *set, FILE *out);
+
 int hb_parse_duration_ms(const char *str, unsigned long long *ms_r);
 
 /* How long a change that takes users away from their backend (move, down,

@@ -5,7 +5,7 @@
  * libmilter's signal thread, which would stop the milter on SIGHUP.
  * SIGHUP reloads the settings, SIGTERM/SIGINT stop accepting connections
  * and wait (bounded) for open MTA sessions.
- * Usage: hummingbird-milter [-c FILE] [-f] [-t] */
+ * Usage: hummingbird-milter [-c FILE] [-f] [-t] [-n] [--version] */
 #define _GNU_SOURCE		/* pthread_setattr_default_np */
 #include "hb-config-auto.h"
 #include "callbacks.h"
@@ -273,9 +273,11 @@ int main(int argc, char *argv[])
 	if ((ret = hb_daemon_parse_args("hummingbird-milter", argc, argv, &args)) >= 0)
 		return ret;
 	config_path = args.config_path;
-	if (hb_settings_load(config_path, &set, err, sizeof(err)) < 0) {
-		fprintf(stderr, "hummingbird-milter: %s\n", err);
+	if (hb_daemon_load("hummingbird-milter", &args, &set) < 0)
 		return 1;
+	if (args.print_config) {
+		hb_settings_free(&set);
+		return 0;
 	}
 	/* with milter_user the password file is that user's: checked after the drop */
 	if (set->milter_user[0] == '\0' && hb_daemon_check_secrets(set, err, sizeof(err)) < 0) {

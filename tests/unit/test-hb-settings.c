@@ -1,7 +1,10 @@
 /* test-hb-settings.c - cmocka tests of lib/hb-settings.c: documented defaults,
- * every key, durations, ranges, "file:line: why" errors for unknown keys and
- * malformed or overlong lines, cross-field checks, and secret files that
- * others can read being refused. */
+ * every key, durations, ranges, "file:line: why" errors for unknown keys,
+ * duplicate keys, malformed or overlong lines and bad addresses, every
+ * problem reported at once, cross-field checks, the non-default listing
+ * (-n), the shipped conf.d files stating the true defaults, and secret files
+ * that others can read being refused. */
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,8 +16,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include "hb-settings.h"
+#include "hb-settings-addr.h"
 
 #define NAME "test.conf"
 
@@ -193,12 +199,11 @@ static void test_every_key(void **state)
 
 static void test_syntax_variants(void **state)
 {
-	/* no spaces, extra spaces, CRLF, '=' in the value, repeated key (last wins) */
+	/* no spaces, extra spaces, CRLF, '=' in the value */
 	struct hb_settings *set = parse_ok(
 		"redis_port=6381\n"
 		"   redis_db   =   7   \r\n"
 		"instance_id = a=b\n"
-		"redis_host = 10.0.0.1\n"
 		"redis_host = 10.0.0.2\n"
 		"log_level = warning");       /* last line without newline */
 
@@ -332,18 +337,21 @@ static void test_cross_field_validation(void **state)
 {
 	struct hb_settings *set;
 
-	parse_fails("health_interval = 1s\nhealth_timeout = 11s\n", NAME ": ",
+	/* a rule between values names the later line of the keys involved */
+	parse_fails("health_interval = 1s\nhealth_timeout = 11s\n", NAME ":2: ",
 		    "health_timeout");
-	parse_fails("health_timeout = 5s\nhealth_dead_after = 4s\n", NAME ": ",
+	parse_fails("health_timeout = 11s\nredis_db = 1\nhealth_interval = 1s\n", NAME ":3: ",
+		    "health_timeout");
+	parse_fails("health_timeout = 5s\nhealth_dead_after = 4s\n", NAME ":2: ",
 		    "health_dead_after must be at least health_timeout");
 	/* value lists are checked per line, so the error names the line */
 	parse_fails("redis_db = 1\nlog = file\n", NAME ":2: ", "log");
 	parse_fails("log_level = verbose\n", NAME ":1: ", "log_level");
 	parse_fails("log_level =\n", NAME ":1: ", "log_level");
 	parse_fails("log =\n", NAME ":1: ", "must be stderr or syslog");
-	parse_fails("key_prefix = a b\n", NAME ": ", "key_prefix");
-	parse_fails("census_interval = 99ms\n", NAME ": ", "census_interval");
-	parse_fails("health_login_user = hbhealth\n", NAME ": ",
+	parse_fails("key_prefix = a b\n", NAME ":1: ", "key_prefix");
+	parse_fails("census_interval = 99ms\n", NAME ":1: ", "census_interval");
+	parse_fails("health_login_user = hbhealth\n", NAME ":1: ",
 		    "health_login_user needs health_login_password_file");
 	parse_fails("degrade_enter_count = 0\n", NAME ":1: ", "degrade_enter_count");
 	parse_fails("degrade_probe_time = soon\n", NAME ":1: ", "degrade_probe_time");
@@ -359,7 +367,7 @@ static void test_cross_field_validation(void **state)
 	assert_int_equal(set->census_interval_ms, 0);
 	hb_settings_free(&set);
 	/* a cached passdb answer must never outlive its assignment */
-	parse_fails("user_expire = 4s\nroute_cache_ttl = 1001ms\n", NAME ": ",
+	parse_fails("user_expire = 4s\nroute_cache_ttl = 1001ms\n", NAME ":2: ",
 		    "route_cache_ttl must be at most a quarter of user_expire");
 	parse_fails("route_cache_ttl = 61s\n", NAME ":1: ", "route_cache_ttl");
 	set = parse_ok("user_expire = 4s\nroute_cache_ttl = 1s\n");
@@ -371,7 +379,12 @@ static void test_cross_field_validation(void **state)
 	hb_settings_free(&set);
 	parse_fails("key_prefix = "
 		    "12345678901234567890123456789012345678901234567890123456789012345\n",
-		    NAME ": ", "key_prefix");
+		    NAME ":1: ", "key_prefix");
+	/* admind's pairs (the parser's, so that -t sees them) */
+	parse_fails("admind_lockout = 1m\nadmind_lockout_max = 30s\n", NAME ":2: ",
+		    "admind_lockout_max must be at least admind_lockout");
+	parse_fails("admind_login_delay_max = 1s\nadmind_login_delay = 2s\n", NAME ":2: ",
+		    "admind_login_delay_max must be at least admind_login_delay");
 
 	set = parse_ok("health_interval = 1s\nhealth_timeout = 10s\nlog = syslog\n"
 		       "key_prefix = 1234567890123456789012345678901234567890123456789012345678901234\n");
@@ -379,6 +392,216 @@ static void test_cross_field_validation(void **state)
 	assert_string_equal(set->log, "syslog");
 	assert_int_equal(strlen(set->key_prefix), 64);
 	hb_settings_free(&set);
+}
+
+/* A key set twice is refused at its second line, naming the first: the
+ * last one winning silently would hide an edit. */
+static void test_duplicate_key(void **state)
+{
+	parse_fails("redis_port = 6380\n\nredis_db = 1\nredis_port = 6380\n", NAME ":4: ",
+		    "duplicate setting 'redis_port' (first set at line 1)");
+	parse_fails("log = syslog\nlog = stderr\n", NAME ":2: ", "first set at line 1");
+}
+
+/* Collects the problems hb_settings_check_string() reports. */
+struct problems {
+	char text[4096];
+	unsigned int count;
+};
+
+static void collect(void *context, const char *problem)
+{
+	struct problems *p = context;
+	size_t used = strlen(p->text);
+
+	p->count++;
+	snprintf(p->text + used, sizeof(p->text) - used, "%s\n", problem);
+}
+
+/* Every problem is reported (not only the first), each with its line. */
+static void test_every_problem_reported(void **state)
+{
+	struct problems p = { "", 0 };
+	struct hb_settings *set = NULL;
+
+	assert_int_equal(hb_settings_check_string(NAME,
+		"bogus = 1\n"
+		"redis_port = 0\n"
+		"milter_listen = inet:abc@nowhere\n"
+		"redis_port = 6380\n"
+		"no equals sign\n"
+		"health_timeout = 30s\n", &set, collect, &p), 6);
+	assert_int_equal(p.count, 6);
+	assert_null(set);
+	assert_string_equal(p.text,
+		NAME ":1: unknown setting 'bogus'\n"
+		NAME ":2: redis_port: 0 is out of range\n"
+		NAME ":3: milter_listen: invalid value 'inet:abc@nowhere': expected "
+		"inet:PORT@ADDR with a port 1-65535 and an IPv4 address\n"
+		NAME ":4: duplicate setting 'redis_port' (first set at line 2)\n"
+		NAME ":5: expected 'key = value', got 'no equals sign'\n"
+		NAME ":6: health_timeout must not exceed 10 x health_interval\n");
+	/* a refused value does not hide a rule failing on another line */
+	p.text[0] = '\0';
+	p.count = 0;
+	assert_int_equal(hb_settings_check_string(NAME, "log = x\nhealth_timeout = 30s\n",
+						  &set, collect, &p), 2);
+	assert_non_null(strstr(p.text, NAME ":2: health_timeout must not exceed"));
+	/* hb_settings_parse_string() gives the first and counts the others */
+	{
+		char err[HB_SETTINGS_ERROR_MAX];
+		assert_int_equal(hb_settings_parse_string(NAME, "a = 1\nb = 2\nc = 3\n", &set,
+							  err, sizeof(err)), -1);
+		assert_string_equal(err, NAME ":1: unknown setting 'a' "
+				    "(and 2 more problems: check with -t)");
+	}
+}
+
+/* Every address setting takes only what its daemon can bind or reach. */
+static void test_addresses(void **state)
+{
+	static const char *const good[] = {
+		"director_listen = /run/d.sock", "director_listen = 127.0.0.1:7300",
+		"director_listen =", "director_tcp_listen = [::1]:7300",
+		"director_tcp_listen = ::1:7300", "socketmap_listen = /run/s.sock",
+		"socketmap_listen = 0.0.0.0:7302", "userdb_listen = /run/u.sock",
+		"metrics_listen =", "metrics_listen = 10.1.2.3:9301",
+		"milter_listen = inet:7303@127.0.0.1", "milter_listen = inet6:7303@::1",
+		"milter_listen = unix:/var/spool/postfix/hummingbird/milter.sock",
+		"milter_listen = local:/run/m.sock", "milter_listen = /run/m.sock",
+		"milter_metrics_listen = 127.0.0.1:9303", "admind_listen = [2001:db8::1]:443",
+		"redis_host = redis.example.com", "redis_host = ::1", "redis_host = 10.0.0.7",
+		"redis_socket = /run/redis/redis.sock", "redis_socket =",
+		"socketmap_domains = example.com, example.org  xn--bcher-kva.example",
+		"socketmap_domains = bücher.example",
+	};
+	static const char *const bad[] = {
+		"director_listen = run/d.sock", "director_listen = localhost:7300",
+		"director_tcp_listen = /run/t.sock", "director_tcp_listen = 127.0.0.1",
+		"socketmap_listen = not-an-address", "socketmap_listen = 127.0.0.1:0",
+		"socketmap_listen = 127.0.0.1:65536", "socketmap_listen = 127.0.0.1:port",
+		"userdb_listen = 127.0.0.1:7305", "metrics_listen = /run/m.sock",
+		"metrics_listen = 127.0.0.1:", "milter_listen = inet:abc@nowhere",
+		"milter_listen = inet:7303@localhost", "milter_listen = inet:7303@::1",
+		"milter_listen = inet6:7303@127.0.0.1", "milter_listen = inet:7303",
+		"milter_listen = unix:relative.sock", "milter_listen = 127.0.0.1:7303",
+		"milter_listen =", "milter_metrics_listen = 1.2.3.4.5:9303",
+		"admind_listen =", "admind_listen = [::1]7304", "admind_listen = localhost:7304",
+		"redis_host =", "redis_host = bad host", "redis_host = -x.example",
+		"redis_socket = redis.sock",
+		"userdb_listen = /run/0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789/u.sock",
+		"socketmap_domains = example.com,bad..example", "socketmap_domains = localhost",
+	};
+	struct hb_settings *set;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		set = parse_ok(good[i]);
+		hb_settings_free(&set);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		parse_fails(bad[i], NAME ":1: ", "invalid value");
+}
+
+/* The one inet parser the daemons bind with gives the address it checked. */
+static void test_inet_spec_parse(void **state)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char err[128];
+
+	assert_int_equal(hb_inet_spec_parse("127.0.0.1:7302", &ss, &len, err, sizeof(err)), 0);
+	assert_int_equal(ss.ss_family, AF_INET);
+	assert_int_equal(len, sizeof(struct sockaddr_in));
+	assert_int_equal(ntohs(((struct sockaddr_in *)&ss)->sin_port), 7302);
+	assert_int_equal(hb_inet_spec_parse("[::1]:80", &ss, &len, err, sizeof(err)), 0);
+	assert_int_equal(ss.ss_family, AF_INET6);
+	assert_int_equal(ntohs(((struct sockaddr_in6 *)&ss)->sin6_port), 80);
+	assert_int_equal(hb_inet_spec_parse("[127.0.0.1]:80", &ss, &len, err, sizeof(err)), -1);
+	assert_int_equal(hb_inet_spec_parse("127.0.0.1:+80", &ss, &len, err, sizeof(err)), -1);
+}
+
+/* -n: what differs from the defaults, in table order, durations in their
+ * largest whole unit, and nothing for a file of defaults only. */
+static void test_print_changed(void **state)
+{
+	struct hb_settings *set = parse_ok(
+		"milter_fail = accept\nredis_port = 6379\nuser_expire = 3600s\n"
+		"redis_timeout = 1500ms\ndirector_socket_mode = 0600\nredis_host = ::1\n"
+		"health_timeout = 2000ms\n");
+	char *out = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&out, &size);
+
+	assert_non_null(f);
+	assert_int_equal(hb_settings_print_changed(set, f), 0);
+	fclose(f);
+	assert_string_equal(out, "redis_host = ::1\nredis_timeout = 1500ms\n"
+			    "director_socket_mode = 0600\nuser_expire = 1h\nmilter_fail = accept\n");
+	free(out);
+	hb_settings_free(&set);
+}
+
+/* Every "#key = value" line of a shipped file (a claimed default) must be
+ * the built-in default, and the file must parse as it is shipped. */
+static void check_shipped_file(const char *path)
+{
+	FILE *in = fopen(path, "r");
+	char line[1024], *text = NULL, *out = NULL;
+	size_t text_size = 0, out_size = 0;
+	FILE *all = open_memstream(&text, &text_size);
+	struct problems p = { "", 0 };
+	struct hb_settings *set = NULL;
+	unsigned int line_no = 0;
+
+	assert_non_null(in);
+	assert_non_null(all);
+	while (fgets(line, sizeof(line), in) != NULL) {
+		line_no++;
+		fputs(line, all);
+		/* "#key = ..." (no space after '#') claims the default */
+		if (line[0] != '#' || line[1] < 'a' || line[1] > 'z' || strchr(line, '=') == NULL)
+			continue;
+		if (hb_settings_check_string(path, line + 1, &set, collect, &p) > 0)
+			fail_msg("%s:%u: claimed default refused: %s", path, line_no, p.text);
+		FILE *f = open_memstream(&out, &out_size);
+		assert_int_equal(hb_settings_print_changed(set, f), 0);
+		fclose(f);
+		if (out[0] != '\0')
+			fail_msg("%s:%u: '%s' is no default; the code's default differs (%s)",
+				 path, line_no, strtok(line, "\n"), out);
+		free(out);
+		out = NULL;
+		hb_settings_free(&set);
+	}
+	fclose(in);
+	fclose(all);
+	if (hb_settings_check_string(path, text, &set, collect, &p) > 0)
+		fail_msg("%s as shipped: %s", path, p.text);
+	hb_settings_free(&set);
+	free(text);
+}
+
+static void test_shipped_files_state_defaults(void **state)
+{
+	DIR *dir = opendir(CONF_DIR);
+	struct dirent *de;
+	unsigned int files = 0;
+	char path[1024];
+
+	assert_non_null(dir);
+	while ((de = readdir(dir)) != NULL) {
+		size_t len = strlen(de->d_name);
+		/* NN-*.conf are Dovecot's snippets, not ours */
+		if (len < 6 || strcmp(de->d_name + len - 5, ".conf") != 0 ||
+		    (de->d_name[0] >= '0' && de->d_name[0] <= '9'))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", CONF_DIR, de->d_name);
+		check_shipped_file(path);
+		files++;
+	}
+	closedir(dir);
+	/* director, milter, admind, auth, hummingbird at least */
+	assert_true(files >= 5);
 }
 
 /* Write CONTENT to a new temporary file with MODE; returns its path (static). */
@@ -559,6 +782,12 @@ int main(void)
 		cmocka_unit_test(test_malformed_line_number),
 		cmocka_unit_test(test_overlong_line),
 		cmocka_unit_test(test_cross_field_validation),
+		cmocka_unit_test(test_duplicate_key),
+		cmocka_unit_test(test_every_problem_reported),
+		cmocka_unit_test(test_addresses),
+		cmocka_unit_test(test_inet_spec_parse),
+		cmocka_unit_test(test_print_changed),
+		cmocka_unit_test(test_shipped_files_state_defaults),
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_load_file_refuses_writable_or_foreign),
 		cmocka_unit_test(test_load_file_nul_byte),
