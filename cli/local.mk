@@ -16,7 +16,9 @@ cli_hbctl_SOURCES = \
 	cli/lock-publish.c cli/route-cache-wait.c \
 	cli/domain-cmds.h cli/domain-change.c cli/cmd-domain.c cli/cmd-policy.c \
 	cli/cmd-audit.c cli/cmd-mailbox.c cli/cmd-admin.c \
-	cli/server.h cli/server-cmds.c cli/server-print.c cli/server-session.c cli/server-tls.c
+	cli/server.h cli/server-cmds.c cli/server-print.c cli/server-session.c cli/server-tls.c \
+	cli/doctor.h cli/cmd-doctor.c cli/doctor-args.c cli/doctor-run.c cli/doctor-dovecot.c \
+	cli/doctor-abi.c cli/doctor-elf.c cli/doctor-redis.c
 cli_hbctl_LDADD = $(HB_LIBS) $(OPENSSL_LIBS) $(LIBCRYPT_LIBS)
 
 if HAVE_CMOCKA
@@ -31,7 +33,7 @@ TESTS += tests/unit/test-hbctl-args tests/unit/test-hbctl-output \
 tests_unit_test_lock_census_CFLAGS = $(HBCTL_TEST_CFLAGS)
 tests_unit_test_lock_census_SOURCES = tests/unit/test-lock-census.c \
 	cli/lock-census.c cli/lock-census.h
-tests_unit_test_lock_census_LDADD = lib/libhb.a $(CMOCKA_LIBS)
+tests_unit_test_lock_census_LDADD = lib/libhb.la $(CMOCKA_LIBS)
 
 tests_unit_test_hbctl_args_CFLAGS = $(HBCTL_TEST_CFLAGS)
 tests_unit_test_hbctl_args_SOURCES = tests/unit/test-hbctl-args.c cli/args.c
@@ -44,10 +46,10 @@ tests_unit_test_hbctl_output_LDADD = $(CMOCKA_LIBS)
 
 tests_unit_test_hbctl_json_CFLAGS = $(HBCTL_TEST_CFLAGS)
 tests_unit_test_hbctl_json_SOURCES = tests/unit/test-hbctl-json.c
-tests_unit_test_hbctl_json_LDADD = lib/libhb.a $(CMOCKA_LIBS)
+tests_unit_test_hbctl_json_LDADD = lib/libhb.la $(CMOCKA_LIBS)
 
 tests_unit_test_hbctl_doveadm_CFLAGS = $(HBCTL_TEST_CFLAGS)
 tests_unit_test_hbctl_doveadm_SOURCES = tests/unit/test-hbctl-doveadm.c cli/doveadm.c \
 	cli/output.c cli/http-response.c cli/doveadm-http.c
-tests_unit_test_hbctl_doveadm_LDADD = lib/libhb.a $(OPENSSL_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_hbctl_doveadm_LDADD = lib/libhb.la $(OPENSSL_LIBS) $(CMOCKA_LIBS)
 endif

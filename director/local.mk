@@ -13,6 +13,7 @@ DIRECTOR_CORE = \
 	director/failover.c director/failover.h \
 	director/health.c director/health.h \
 	director/housekeeping.c director/housekeeping.h \
+	director/hosted.c director/hosted.h \
 	director/kick.c director/kick.h \
 	director/listeners.c director/listeners.h \
 	director/metrics.c director/metrics.h \
@@ -33,3 +34,12 @@ director_hummingbird_director_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS) $(LIBEVENT
 	$(LIBEVENT_OPENSSL_CFLAGS) $(OPENSSL_CFLAGS)
 director_hummingbird_director_LDADD = $(HB_LIBS) $(LIBEVENT_OPENSSL_LIBS) $(OPENSSL_LIBS) \
 	$(LIBCRYPT_LIBS)
+
+if HAVE_CMOCKA
+# socketmap_domains: parsing and matching of a configured domain list
+check_PROGRAMS += tests/unit/test-hb-domain-list
+TESTS += tests/unit/test-hb-domain-list
+tests_unit_test_hb_domain_list_SOURCES = tests/unit/test-hb-domain-list.c
+tests_unit_test_hb_domain_list_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_hb_domain_list_LDADD = $(HB_LIBS) $(CMOCKA_LIBS)
+endif

@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include "hb-paths.h"
+
 struct hb_settings;
 
 struct hb_daemon_args {
@@ -16,9 +18,9 @@ struct hb_daemon_args {
 
 /* Each daemon runs as its own user with a file of its own (docs/INSTALL.md,
  * "Users and configuration files"); hbctl keeps HB_DEFAULT_CONFIG_PATH. */
-#define HB_DIRECTOR_CONFIG_PATH "/etc/hummingbird/director.conf"
-#define HB_MILTER_CONFIG_PATH "/etc/hummingbird/milter.conf"
-#define HB_ADMIND_CONFIG_PATH "/etc/hummingbird/admind.conf"
+#define HB_DIRECTOR_CONFIG_PATH HB_CONFIG_DIR "/director.conf"
+#define HB_MILTER_CONFIG_PATH HB_CONFIG_DIR "/milter.conf"
+#define HB_ADMIND_CONFIG_PATH HB_CONFIG_DIR "/admind.conf"
 
 /* Parse ARGV of the daemon PROG into ARGS; without -c its configuration is
  * its own file (hb_daemon_default_config).  Returns -1 to go on, or the exit
@@ -26,8 +28,6 @@ struct hb_daemon_args {
  * for misuse). */
 int hb_daemon_parse_args(const char *prog, int argc, char *argv[], struct hb_daemon_args *args);
 
-/* The default configuration file of daemon PROG ("hummingbird-director" ->
- * HB_DIRECTOR_CONFIG_PATH ...; HB_DEFAULT_CONFIG_PATH for any other). */
 /* Load ARGS' configuration for PROG.  Under -t every problem is written to
  * stderr as "PROG: file:line: why" (not only the first); otherwise the
  * first, with a count of the others.  Under -n the settings that differ from
@@ -35,6 +35,8 @@ int hb_daemon_parse_args(const char *prog, int argc, char *argv[], struct hb_dae
 int hb_daemon_load(const char *prog, const struct hb_daemon_args *args,
 		   struct hb_settings **set_r);
 
+/* The default configuration file of daemon PROG ("hummingbird-director" ->
+ * HB_DIRECTOR_CONFIG_PATH ...; HB_DEFAULT_CONFIG_PATH for any other). */
 const char *hb_daemon_default_config(const char *prog);
 
 /* (Re)open logging as IDENT per the settings' log and log_level. */

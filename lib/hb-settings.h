@@ -9,8 +9,9 @@
 /* settings name secret files (redis_password_file ...): read them only with
  * the one reader, hb_read_secret_file() or hb_secret_read_file() */
 #include "hb-secret-file.h"
+#include "hb-paths.h"
 
-#define HB_DEFAULT_CONFIG_PATH "/etc/hummingbird/hummingbird.conf"
+#define HB_DEFAULT_CONFIG_PATH HB_CONFIG_DIR "/hummingbird.conf"
 #define HB_SETTINGS_ERROR_MAX 512
 
 struct hb_settings {
@@ -112,7 +113,6 @@ int hb_settings_parse_string(const char *name, const char *text,
 			     struct hb_settings **set_r, char *err, size_t err_size);
 void hb_settings_free(struct hb_settings **set);
 
-/* "1500ms", "2s", "15m", "1h", "30" (seconds) -> milliseconds. */
 /* Receives each problem hb_settings_check() finds, as "file:line: why"
  * ("file: why" for the file itself). */
 typedef void hb_settings_report_fn(void *context, const char *problem);
@@ -132,6 +132,7 @@ unsigned int hb_settings_check_string(const char *name, const char *text,
  * largest whole unit, modes in octal.  Returns -1 when out of memory. */
 int hb_settings_print_changed(const struct hb_settings *set, FILE *out);
 
+/* "1500ms", "2s", "15m", "1h", "30" (seconds) -> milliseconds. */
 int hb_parse_duration_ms(const char *str, unsigned long long *ms_r);
 
 /* How long a change that takes users away from their backend (move, down,

@@ -30,14 +30,7 @@ plugins_auth_libauthdb_hummingbird_la_SOURCES = \
 	plugins/auth/route-cache.h \
 	plugins/auth/route-event.c \
 	plugins/auth/route-event.h \
-	plugins/auth/userdb-hummingbird.c \
-	lib/hb-backend.c \
-	lib/hb-keys.c \
-	lib/hb-scripts.c \
-	lib/hb-secret-file.c \
-	lib/hb-settings.c \
-	lib/hb-user.c \
-	lib/hb-utf8.c
+	plugins/auth/userdb-hummingbird.c
 # Dovecot's headers need its own config.h (found via LIBDOVECOT_INCLUDE)
 plugins_auth_libauthdb_hummingbird_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DHAVE_CONFIG_H $(LIBDOVECOT_INCLUDE)
@@ -48,7 +41,8 @@ plugins_auth_libauthdb_hummingbird_la_CFLAGS = $(HB_CFLAGS)
 plugins_auth_libauthdb_hummingbird_la_LDFLAGS = \
 	-module -avoid-version -shared \
 	-export-symbols-regex '^authdb_hummingbird_'
-plugins_auth_libauthdb_hummingbird_la_LIBADD = $(HIREDIS_LIBS)
+# lib/libhb-core.la: the shared code built once, without sanitizers (lib/local.mk)
+plugins_auth_libauthdb_hummingbird_la_LIBADD = lib/libhb-core.la $(HIREDIS_LIBS)
 
 if HAVE_CMOCKA
 check_PROGRAMS += plugins/auth/test-director-reply

@@ -14,10 +14,12 @@ tests_bench_hb_lookup_bench_SOURCES = tests/bench/hb-lookup-bench.c \
 	tests/bench/bench-stats.c tests/bench/bench-stats.h \
 	tests/bench/bench-target.c tests/bench/bench-target.h
 tests_bench_hb_lookup_bench_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(HIREDIS_CFLAGS)
-tests_bench_hb_lookup_bench_LDADD = lib/libhb.a $(HIREDIS_LIBS) $(LIBEVENT_LIBS) -lm
+tests_bench_hb_lookup_bench_LDADD = lib/libhb.la $(HIREDIS_LIBS) $(LIBEVENT_LIBS) -lm
 
 dist_noinst_SCRIPTS += tests/bench/run-director-bench.sh \
 	tests/bench/run-locks-census-bench.sh
 
+if BUILD_MILTER
 include $(srcdir)/tests/bench/milter-bench.mk
+endif
 include $(srcdir)/tests/bench/guard-bench.mk

@@ -45,11 +45,20 @@ POSTFIX_UID = pwd.getpwnam("postfix").pw_uid
 POSTFIX_GID = grp.getgrnam("postfix").gr_gid
 
 
+def unit_text(name):
+    """The shipped unit NAME (conf.d/NAME.in) with the paths that Debian's
+    `configure --prefix=/usr --sysconfdir=/etc` writes into it."""
+    with open(os.path.join(SRCDIR, "conf.d", name + ".in")) as f:
+        text = f.read()
+    for var, path in (("sbindir", "/usr/sbin"), ("bindir", "/usr/bin"), ("sysconfdir", "/etc")):
+        text = text.replace("@%s@" % var, path)
+    return text
+
+
 def read_unit(name):
     cp = configparser.ConfigParser(strict=False, interpolation=None, delimiters=("=",))
     cp.optionxform = str
-    with open(os.path.join(SRCDIR, "conf.d", name)) as f:
-        cp.read_string(f.read())
+    cp.read_string(unit_text(name))
     return cp["Service"]
 
 
@@ -223,8 +232,7 @@ def test_units_verify_and_score(env):
     d = os.path.join(env.root, "ident-units")
     os.makedirs(d, exist_ok=True)
     for which, unit in UNITS.items():
-        with open(os.path.join(SRCDIR, "conf.d", unit)) as f:
-            text = f.read().replace("/usr/local/sbin/hummingbird-" + which, binaries()[which])
+        text = unit_text(unit).replace("/usr/sbin/hummingbird-" + which, binaries()[which])
         harness.write(os.path.join(d, unit), text)
     paths = [os.path.join(d, u) for u in UNITS.values()]
     r = subprocess.run(["systemd-analyze", "verify", "--man=no"] + paths,

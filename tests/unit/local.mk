@@ -32,7 +32,7 @@ check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 
 UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
-UNIT_LIBS = lib/libhb.a $(HIREDIS_LIBS) $(CMOCKA_LIBS) -lm
+UNIT_LIBS = lib/libhb.la $(HIREDIS_LIBS) $(CMOCKA_LIBS) -lm
 UNIT_DIRECTOR_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/director
 
 tests_unit_test_hb_hash_SOURCES = tests/unit/test-hb-hash.c
@@ -41,6 +41,7 @@ tests_unit_test_hb_hash_LDADD = $(UNIT_LIBS)
 
 tests_unit_test_hb_settings_SOURCES = tests/unit/test-hb-settings.c
 tests_unit_test_hb_settings_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_hb_settings_CPPFLAGS = $(AM_CPPFLAGS) -DCONF_DIR='"$(abs_top_srcdir)/conf.d"'
 tests_unit_test_hb_settings_LDADD = $(UNIT_LIBS)
 
 tests_unit_test_hb_user_SOURCES = tests/unit/test-hb-user.c tests/unit/test-escape.h
@@ -57,7 +58,7 @@ tests_unit_test_hb_keys_LDADD = $(UNIT_LIBS)
 
 tests_unit_test_hb_secret_SOURCES = tests/unit/test-hb-secret.c
 tests_unit_test_hb_secret_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_test_hb_secret_LDADD = lib/libhb.a $(OPENSSL_LIBS) $(LIBCRYPT_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_hb_secret_LDADD = lib/libhb.la $(OPENSSL_LIBS) $(LIBCRYPT_LIBS) $(CMOCKA_LIBS)
 
 tests_unit_test_proto_SOURCES = tests/unit/test-proto.c director/proto.c
 tests_unit_test_proto_CPPFLAGS = $(UNIT_DIRECTOR_CPPFLAGS)
@@ -92,49 +93,49 @@ tests_unit_test_census_who_LDADD = $(UNIT_LIBS)
 tests_unit_test_hb_ratelimit_SOURCES = tests/unit/test-hb-ratelimit.c \
 	tests/unit/redis-fixture.c tests/unit/redis-fixture.h tests/unit/redis-fixture-cmd.h
 tests_unit_test_hb_ratelimit_CFLAGS = $(UNIT_CFLAGS) $(HIREDIS_CFLAGS)
-tests_unit_test_hb_ratelimit_LDADD = lib/libhb.a $(HIREDIS_LIBS) $(CMOCKA_LIBS) -lm
+tests_unit_test_hb_ratelimit_LDADD = lib/libhb.la $(HIREDIS_LIBS) $(CMOCKA_LIBS) -lm
 
 tests_unit_test_hb_route_scripts_SOURCES = tests/unit/test-hb-route-scripts.c \
 	tests/unit/redis-fixture.c tests/unit/redis-fixture.h tests/unit/redis-fixture-cmd.h
 tests_unit_test_hb_route_scripts_CFLAGS = $(UNIT_CFLAGS) $(HIREDIS_CFLAGS)
-tests_unit_test_hb_route_scripts_LDADD = lib/libhb.a $(HIREDIS_LIBS) $(CMOCKA_LIBS) -lm
+tests_unit_test_hb_route_scripts_LDADD = lib/libhb.la $(HIREDIS_LIBS) $(CMOCKA_LIBS) -lm
 
 tests_unit_test_hb_degrade_scripts_SOURCES = tests/unit/test-hb-degrade-scripts.c \
 	tests/unit/redis-fixture.c tests/unit/redis-fixture.h tests/unit/redis-fixture-cmd.h
 tests_unit_test_hb_degrade_scripts_CFLAGS = $(UNIT_CFLAGS) $(HIREDIS_CFLAGS)
-tests_unit_test_hb_degrade_scripts_LDADD = lib/libhb.a $(HIREDIS_LIBS) $(CMOCKA_LIBS) -lm
+tests_unit_test_hb_degrade_scripts_LDADD = lib/libhb.la $(HIREDIS_LIBS) $(CMOCKA_LIBS) -lm
 
 tests_unit_test_hb_apikey_script_SOURCES = tests/unit/test-hb-apikey-script.c \
 	tests/unit/redis-fixture.c tests/unit/redis-fixture.h tests/unit/redis-fixture-cmd.h
 tests_unit_test_hb_apikey_script_CFLAGS = $(UNIT_CFLAGS) $(HIREDIS_CFLAGS)
-tests_unit_test_hb_apikey_script_LDADD = lib/libhb.a $(HIREDIS_LIBS) $(CMOCKA_LIBS) -lm
+tests_unit_test_hb_apikey_script_LDADD = lib/libhb.la $(HIREDIS_LIBS) $(CMOCKA_LIBS) -lm
 
 tests_unit_test_hb_domain_scripts_SOURCES = tests/unit/test-hb-domain-scripts.c \
 	tests/unit/redis-fixture.c tests/unit/redis-fixture.h tests/unit/redis-fixture-cmd.h
 tests_unit_test_hb_domain_scripts_CFLAGS = $(UNIT_CFLAGS) $(HIREDIS_CFLAGS)
-tests_unit_test_hb_domain_scripts_LDADD = lib/libhb.a $(HIREDIS_LIBS) $(CMOCKA_LIBS) -lm
+tests_unit_test_hb_domain_scripts_LDADD = lib/libhb.la $(HIREDIS_LIBS) $(CMOCKA_LIBS) -lm
 
 tests_unit_test_hb_addr_SOURCES = tests/unit/test-hb-addr.c tests/unit/test-escape.h
 tests_unit_test_hb_addr_CFLAGS = $(UNIT_CFLAGS) $(IDN2_CFLAGS)
-tests_unit_test_hb_addr_LDADD = lib/libhb.a $(IDN2_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_hb_addr_LDADD = lib/libhb.la $(IDN2_LIBS) $(CMOCKA_LIBS)
 
 tests_unit_test_hb_units_SOURCES = tests/unit/test-hb-units.c
 tests_unit_test_hb_units_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_test_hb_units_LDADD = lib/libhb.a $(CMOCKA_LIBS)
+tests_unit_test_hb_units_LDADD = lib/libhb.la $(CMOCKA_LIBS)
 
 tests_unit_test_hb_proclocks_SOURCES = tests/unit/test-hb-proclocks.c
 tests_unit_test_hb_proclocks_CFLAGS = $(UNIT_CFLAGS) \
 	-DSAMPLES_DIR='"$(abs_top_srcdir)/tests/unit/samples"'
-tests_unit_test_hb_proclocks_LDADD = lib/libhb.a $(CMOCKA_LIBS)
+tests_unit_test_hb_proclocks_LDADD = lib/libhb.la $(CMOCKA_LIBS)
 EXTRA_DIST += tests/unit/samples/proc-locks-dovecot.txt
 
 tests_unit_test_hb_mailhdr_SOURCES = tests/unit/test-hb-mailhdr.c
 tests_unit_test_hb_mailhdr_CFLAGS = $(UNIT_CFLAGS) $(IDN2_CFLAGS)
-tests_unit_test_hb_mailhdr_LDADD = lib/libhb.a $(IDN2_LIBS) $(CMOCKA_LIBS)
+tests_unit_test_hb_mailhdr_LDADD = lib/libhb.la $(IDN2_LIBS) $(CMOCKA_LIBS)
 
 tests_unit_test_hb_policy_SOURCES = tests/unit/test-hb-policy.c tests/unit/cap-cases.h
 tests_unit_test_hb_policy_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_test_hb_policy_LDADD = lib/libhb.a $(CMOCKA_LIBS)
+tests_unit_test_hb_policy_LDADD = lib/libhb.la $(CMOCKA_LIBS)
 endif
 
 # Each program once under valgrind; any memory error or leak fails the target.
