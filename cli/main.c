@@ -2,6 +2,7 @@
  * loads the configuration, runs one command and reports its single error
  * (stderr, and as a JSON object with --json) with the documented exit code. */
 #include "hbctl.h"
+#include "doctor.h"
 #include "domain-cmds.h"
 #include "hb-settings.h"
 #include "server.h"
@@ -43,6 +44,8 @@ static const struct command_group {
 	{ "alias", hbctl_cmd_alias, hbctl_usage_alias },
 	{ "sender", hbctl_cmd_sender, hbctl_usage_sender },
 	{ "admin", hbctl_cmd_admin, hbctl_usage_admin },
+	/* run by main() itself: it takes options of its own and no hummingbird.conf */
+	{ "doctor", NULL, hbctl_usage_doctor },
 };
 
 static const struct command_group *find_group(const char *name)
@@ -59,7 +62,7 @@ static int run(struct hbctl *ctx)
 	const char *name = ctx->args->words[0];
 	const struct command_group *group = find_group(name);
 
-	if (group == NULL)
+	if (group == NULL || group->run == NULL)
 		return hbctl_fail(ctx, HBCTL_EXIT_USAGE, "unknown command %.64s (try --help)", name);
 	return group->run(ctx);
 }
@@ -75,8 +78,28 @@ static void print_help(const struct hbctl_args *args)
 		hbctl_usage_main(stdout);
 }
 
+/* Commands that are Nagios checks: their errors exit UNKNOWN (3), never a
+   usage code that Nagios would read as CRITICAL (2). */
+static int is_nagios_check(const struct hbctl_args *args)
+{
+	return args->word_count > 0 && (strcmp(args->words[0], "locks") == 0 ||
+					 strcmp(args->words[0], "doctor") == 0);
+}
+
+/* `hbctl doctor`: checks this node's Dovecot and each component's Redis
+   login (cli/cmd-doctor.c). */
+static int run_doctor(struct hbctl *ctx, struct doctor_opts *opts)
+{
+	int code = hbctl_cmd_doctor(ctx, opts);
+
+	if (code == 3 && ctx->err[0] != '\0')
+		report_error(ctx, code);
+	return code;
+}
+
 int main(int argc, char **argv)
 {
+	struct doctor_opts dopts;
 	struct hbctl_args args;
 	struct hbctl_server srv;
 	struct hbctl ctx;
@@ -85,14 +108,22 @@ int main(int argc, char **argv)
 	memset(&ctx, 0, sizeof(ctx));
 	memset(&srv, 0, sizeof(srv));
 	memset(&args, 0, sizeof(args));
+	memset(&dopts, 0, sizeof(dopts));
 	ctx.args = &args;
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		printf("hbctl %s\n", HB_VERSION);
+		return HBCTL_EXIT_OK;
+	}
 	hbctl_json_init(&ctx.js, stdout);
 	/* --server mode (a domain admin through hummingbird-admind): cli/server-*.c */
 	if (hbctl_server_options(&argc, argv, &srv, ctx.err, sizeof(ctx.err)) < 0 ||
-	    hbctl_args_parse(argc - 1, argv + 1, &args, ctx.err, sizeof(ctx.err)) < 0) {
+	    doctor_options(&argc, argv, &dopts, ctx.err, sizeof(ctx.err)) < 0 ||
+	    hbctl_args_parse(argc - 1, argv + 1, &args, ctx.err, sizeof(ctx.err)) < 0 ||
+	    (dopts.given && (args.word_count == 0 || strcmp(args.words[0], "doctor") != 0) &&
+	     hbctl_fail(&ctx, -1, "--doveconf, --dovecot-config, --dovecot-libdir, "
+			"--auth-module-dir, --config-dir and --role go with doctor") < 0)) {
 		/* a Nagios check must not read a usage error as CRIT (2) */
-		code = args.word_count > 0 && strcmp(args.words[0], "locks") == 0 ?
-			3 : HBCTL_EXIT_USAGE;
+		code = is_nagios_check(&args) ? 3 : HBCTL_EXIT_USAGE;
 		report_error(&ctx, code);
 		return code;
 	}
@@ -106,6 +137,8 @@ int main(int argc, char **argv)
 			report_error(&ctx, code);
 		return code;
 	}
+	if (strcmp(args.words[0], "doctor") == 0)
+		return run_doctor(&ctx, &dopts);
 	/* the lock census runs on mail nodes, which need no hummingbird.conf;
 	   its errors are Nagios' UNKNOWN (3), not a usage code */
 	if (strcmp(args.words[0], "locks") == 0) {

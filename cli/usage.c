@@ -13,11 +13,13 @@ void hbctl_usage_main(FILE *f)
 	      "  policy show|set ..., caps set ..., audit DOMAIN\n"
 	      "  user add|remove|list|suspend|resume ..., alias ..., sender ...  (mailboxes)\n"
 	      "  admin add|remove|list|passwd|grant|revoke ...   (domain admins)\n"
+	      "  doctor [--role auto|backend|proxy] ...   (is this node set up? exit 0-3 as Nagios)\n"
 	      "Domain admins: hbctl --server https://HOST:PORT --ca FILE login NAME [--password-file F],\n"
 	      "  then domain list|show, user, alias, sender, policy show|set, audit, whoami, passwd,\n"
 	      "  logout\n"
 	      "  through hummingbird-admind (--session-file FILE; docs/ADMIND.md).\n"
-	      "Options: -c FILE (default /etc/hummingbird/hummingbird.conf), --json, -h/--help.\n"
+	      "Options: -c FILE (default /etc/hummingbird/hummingbird.conf), --json, -h/--help;\n"
+	      "  hbctl --version prints the version.\n"
 	      "Exit: 0 ok, 1 failed, 2 usage or input error, 3 Redis or backend unreachable.\n"
 	      "`hbctl COMMAND --help` describes one command.\n", f);
 }
@@ -143,4 +145,22 @@ void hbctl_usage_admin(FILE *f)
 	      "(mode 0600) or is generated and shown once; it is stored as a PBKDF2-SHA256\n"
 	      "hash.  passwd sets a new one and ends every session of the admin.  remove\n"
 	      "revokes every grant (each in its domain's audit log).\n", f);
+}
+
+void hbctl_usage_doctor(FILE *f)
+{
+	fputs("usage: hbctl doctor [--json] [--role auto|backend|proxy] [--doveconf PATH]\n"
+	      "                    [--dovecot-config FILE] [--dovecot-libdir DIR]\n"
+	      "                    [--auth-module-dir DIR] [--config-dir DIR]\n"
+	      "Checks this node, one line each: hb_guard and hb_locks in the mail_plugins\n"
+	      "that doveconf gives imap, pop3, lmtp (when in `protocols`), doveadm,\n"
+	      "indexer-worker and lda (role backend: both required; proxy: not checked;\n"
+	      "auto: a plugin some protocol loads must be in all); the passdb module and\n"
+	      "the mail plugins built for the installed Dovecot's ABI (read from the files:\n"
+	      "DIR/libdovecot.so.0, default /usr/lib/dovecot, and DIR/modules/auth); and for\n"
+	      "each of director.conf, milter.conf, admind.conf, auth.conf, locks.conf and\n"
+	      "hummingbird.conf in --config-dir (default /etc/hummingbird): a Redis login\n"
+	      "as its redis_user with its password file, run as that file's owner (so run\n"
+	      "doctor as root), PING and one read its ACL allows.  --dovecot-config is\n"
+	      "passed to doveconf as -c.  Exit: 0 ok, 1 warning, 2 critical, 3 unknown.\n", f);
 }

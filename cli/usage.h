@@ -16,5 +16,6 @@ void hbctl_usage_audit(FILE *f);
 void hbctl_usage_alias(FILE *f);
 void hbctl_usage_sender(FILE *f);
 void hbctl_usage_admin(FILE *f);
+void hbctl_usage_doctor(FILE *f);
 
 #endif
