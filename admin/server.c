@@ -10,6 +10,7 @@
 #include "conns.h"
 #include "hb-log.h"
 #include "hb-settings.h"
+#include "hb-settings-addr.h"
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -250,35 +251,6 @@ static void on_request(struct evhttp_request *ev, void *arg)
 	admind_reply_free(&reply);
 }
 
-/* "ADDR:PORT" or "[V6ADDR]:PORT" */
-static int parse_listen(const char *spec, char *host, size_t host_size, unsigned int *port_r)
-{
-	const char *colon = strrchr(spec, ':');
-	const char *h = spec;
-	size_t len;
-	char *end;
-	unsigned long port;
-
-	if (colon == NULL)
-		return -1;
-	len = (size_t)(colon - spec);
-	if (spec[0] == '[') {
-		if (len < 2 || spec[len - 1] != ']')
-			return -1;
-		h = spec + 1;
-		len -= 2;
-	}
-	if (len == 0 || len >= host_size)
-		return -1;
-	memcpy(host, h, len);
-	host[len] = '\0';
-	port = strtoul(colon + 1, &end, 10);
-	if (*end != '\0' || colon[1] == '\0' || port == 0 || port > 65535)
-		return -1;
-	*port_r = (unsigned int)port;
-	return 0;
-}
-
 /* Limits that a reload may change. */
 void admind_server_limits(struct admind *ad)
 {
@@ -292,36 +264,25 @@ void admind_server_limits(struct admind *ad)
 /* The listening socket, with a backlog deeper than evhttp's 128: a burst
  * of connections (a flood) must not make the kernel drop an admin's SYN,
  * which would cost them a second before their client tries again. */
-static struct evconnlistener *listen_on(struct admind *ad, const char *host, unsigned int port)
+static struct evconnlistener *listen_on(struct admind *ad, const struct sockaddr_storage *ss,
+				       socklen_t len)
 {
-	struct evutil_addrinfo hints, *ai = NULL;
-	struct evconnlistener *listener;
-	char service[8];
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = EVUTIL_AI_PASSIVE | EVUTIL_AI_ADDRCONFIG;
-	snprintf(service, sizeof(service), "%u", port);
-	if (evutil_getaddrinfo(host, service, &hints, &ai) != 0 || ai == NULL)
-		return NULL;
-	listener = evconnlistener_new_bind(ad->base, NULL, NULL, LEV_OPT_CLOSE_ON_FREE |
-					   LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
-					   ADMIND_LISTEN_BACKLOG, ai->ai_addr, (int)ai->ai_addrlen);
-	evutil_freeaddrinfo(ai);
-	return listener;
+	return evconnlistener_new_bind(ad->base, NULL, NULL, LEV_OPT_CLOSE_ON_FREE |
+				       LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+				       ADMIND_LISTEN_BACKLOG, (const struct sockaddr *)ss, (int)len);
 }
 
 int admind_server_start(struct admind *ad, char *err, size_t err_size)
 {
 	struct evconnlistener *listener = NULL;
 	struct evhttp_bound_socket *bound;
-	char host[256];
-	unsigned int port;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char why[128];
 
-	if (parse_listen(ad->set->admind_listen, host, sizeof(host), &port) < 0) {
-		snprintf(err, err_size, "admind_listen: expected ADDR:PORT, got '%.100s'",
-			 ad->set->admind_listen);
+	/* the settings' own parser: -t refuses what this would */
+	if (hb_inet_spec_parse(ad->set->admind_listen, &ss, &len, why, sizeof(why)) < 0) {
+		snprintf(err, err_size, "admind_listen '%.100s': %s", ad->set->admind_listen, why);
 		return -1;
 	}
 	ad->http = evhttp_new(ad->base);
@@ -335,7 +296,7 @@ int admind_server_start(struct admind *ad, char *err, size_t err_size)
 	admind_server_limits(ad);
 	evhttp_set_bevcb(ad->http, make_bev, ad);
 	evhttp_set_gencb(ad->http, on_request, ad);
-	if ((listener = listen_on(ad, host, port)) == NULL ||
+	if ((listener = listen_on(ad, &ss, len)) == NULL ||
 	    (bound = evhttp_bind_listener(ad->http, listener)) == NULL) {
 		if (listener != NULL)
 			evconnlistener_free(listener);

@@ -10,6 +10,7 @@
 #include "client.h"
 #include "socketmap.h"
 #include "metrics.h"
+#include "hb-settings-addr.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -112,18 +113,19 @@ static struct evconnlistener *open_inet(struct director *d, const char *spec,
 					char *err, size_t err_size)
 {
 	struct sockaddr_storage ss;
-	int len = sizeof(ss);
+	socklen_t len;
 	struct evconnlistener *l;
+	char why[128];
 
-	memset(&ss, 0, sizeof(ss));
-	if (evutil_parse_sockaddr_port(spec, (struct sockaddr *)&ss, &len) < 0) {
-		snprintf(err, err_size, "'%s': expected ADDR:PORT with an IP address", spec);
+	/* the settings' own parser: -t refuses what this would */
+	if (hb_inet_spec_parse(spec, &ss, &len, why, sizeof(why)) < 0) {
+		snprintf(err, err_size, "'%s': %s", spec, why);
 		return NULL;
 	}
 	l = evconnlistener_new_bind(d->base, cb, ctx,
 				    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |
 				    LEV_OPT_REUSEABLE, LISTEN_BACKLOG,
-				    (struct sockaddr *)&ss, len);
+				    (struct sockaddr *)&ss, (int)len);
 	if (l == NULL)
 		snprintf(err, err_size, "cannot listen on %s: %s", spec, strerror(errno));
 	return l;

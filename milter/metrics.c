@@ -3,6 +3,7 @@
  * connection and closes it; a client gets 2 s to send its request line. */
 #include "metrics.h"
 #include "hb-log.h"
+#include "hb-settings-addr.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -148,33 +149,25 @@ static void *serve(void *arg)
 
 static int open_listener(const char *addr, char *err, size_t err_size)
 {
-	char host[256];
-	const char *colon = strrchr(addr, ':');
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-				  .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV };
-	struct addrinfo *ai;
-	int fd, one = 1, rc;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char why[128];
+	int fd, one = 1;
 
-	if (colon == NULL || colon == addr || (size_t)(colon - addr) >= sizeof(host)) {
-		snprintf(err, err_size, "milter_metrics_listen: expected HOST:PORT, got '%.100s'", addr);
+	/* the settings' own parser: -t refuses what this would */
+	if (hb_inet_spec_parse(addr, &ss, &len, why, sizeof(why)) < 0) {
+		snprintf(err, err_size, "milter_metrics_listen '%.100s': %s", addr, why);
 		return -1;
 	}
-	memcpy(host, addr, (size_t)(colon - addr));
-	host[colon - addr] = '\0';
-	if ((rc = getaddrinfo(host, colon + 1, &hints, &ai)) != 0) {
-		snprintf(err, err_size, "milter_metrics_listen %.100s: %s", addr, gai_strerror(rc));
-		return -1;
-	}
-	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd >= 0)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 16) < 0) {
+	if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 16) < 0) {
 		snprintf(err, err_size, "milter_metrics_listen %.100s: %s", addr, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		fd = -1;
 	}
-	freeaddrinfo(ai);
 	return fd;
 }
 

@@ -148,6 +148,16 @@ def dir_changes(before, after):
             for n in names if before.get(n) != after.get(n)]
 
 
+def with_settings(template, extra):
+    """TEMPLATE's settings with EXTRA's: a key EXTRA sets replaces the
+    template's line (a key may appear only once in a file)."""
+    keys = {line.split("=", 1)[0].strip() for line in extra.splitlines() if "=" in line}
+    kept = [line for line in template.splitlines(True)
+            if "=" not in line or line.lstrip().startswith("#")
+            or line.split("=", 1)[0].strip() not in keys]
+    return "".join(kept) + extra
+
+
 def write(path, text, mode=0o644):
     with open(path, "w") as f:
         f.write(text)
@@ -623,7 +633,7 @@ class Director(MetricsEndpoint, Daemon):
                                     tcp_port=self.tcp[1], socketmap_port=self.socketmap[1],
                                     metrics_port=self.metrics[1], name=self.name,
                                     dir=self.dir, key_file=self.env.api_key_file)
-        write(self.conf_path, text + extra)
+        write(self.conf_path, with_settings(text, extra))
 
     def ready(self):
         return (unix_open(self.socket) and port_open(*self.tcp)
@@ -738,9 +748,9 @@ class Milter(MetricsEndpoint, Daemon):
         self.write_conf(extra)
 
     def write_conf(self, extra=""):
-        write(self.conf_path, templates.MILTER_CONF.format(
+        write(self.conf_path, with_settings(templates.MILTER_CONF.format(
             redis_port=self.redis.port, port=self.port, metrics_port=self.metrics[1],
-            dir=self.dir) + extra)
+            dir=self.dir), extra))
 
     def ready(self):
         return port_open("127.0.0.1", self.port) and port_open(*self.metrics)
