@@ -135,7 +135,7 @@ static void decide_expected(struct doctor *d, struct plugin_view *v, const char 
 }
 
 static void judge_protocol(struct doctor *d, const struct plugin_view *v, size_t i,
-			   int enabled)
+			   int serves_clients)
 {
 	char name[64], missing[64] = "";
 	enum lc_status st = LC_OK;
@@ -145,7 +145,7 @@ static void judge_protocol(struct doctor *d, const struct plugin_view *v, size_t
 			continue;
 		/* without hb_guard writes go unfenced; without hb_locks only
 		   the accounting is missing */
-		if (k == 0 && enabled)
+		if (k == 0 && serves_clients)
 			st = LC_CRIT;
 		else if (st == LC_OK)
 			st = LC_WARN;
