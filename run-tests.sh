@@ -1,8 +1,9 @@
 #!/bin/sh
 # run-tests.sh - the one command that runs every Hummingbird test on a fresh
 # Debian 12 machine as root: installs dependencies, builds with AddressSanitizer
-# in ./build, runs `make check` (cmocka unit tests + system tests with real
-# Redis, Dovecot and Postfix on loopback), fuzzes the parsers briefly,
+# in ./build, runs clang's static analyzer (`make scan`), then `make check`
+# (cmocka unit tests + system tests with real Redis, Dovecot and Postfix on
+# loopback), fuzzes the parsers briefly,
 # checks the demo cluster (scripts/demo.py --check), then `make distcheck`.
 set -eu
 cd "$(dirname "$0")"
@@ -14,6 +15,9 @@ mkdir -p build
 cd build
 [ -f Makefile ] || "$top/configure" --with-dovecot=/usr/lib/dovecot --enable-asan
 make -j2
+# clang's static analyzer over the whole tree must report nothing
+# (scripts/scan.sh, in build/scan)
+make scan
 status=0
 summary="make check: 0 passed, 1 failed"
 make check || status=$?

@@ -19,7 +19,7 @@ targets='
 proto 2200 director/proto.c lib/hb-user.c lib/hb-utf8.c lib/hb-backend.c
 netstring 10100 director/netstring.c
 user 600 lib/hb-user.c lib/hb-utf8.c
-settings 9000 lib/hb-settings.c
+settings 9000 lib/hb-settings.c lib/hb-settings-addr.c lib/hb-domain-list.c lib/hb-addr.c lib/hb-utf8.c -lidn2
 json 8192 lib/hb-json.c
 http-response 8192 cli/http-response.c
 doveadm-reply 8192 cli/doveadm.c lib/hb-doveadm-reply.c lib/hb-json.c cli/output.c cli/doveadm-http.c cli/http-response.c lib/hb-base64.c lib/hb-tls-client.c -lssl -lcrypto
