@@ -15,7 +15,6 @@
 #include "hb-addr.h"
 #include "hb-secret.h"
 
-#define ADMIND_VERSION "0.1"
 #define ADMIND_NAME_MAX 64
 #define ADMIND_PEER_MAX 64
 

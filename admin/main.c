@@ -3,6 +3,7 @@
  * parsing, settings, TLS context, signals (SIGHUP reloads the settings and
  * the certificate, SIGTERM/SIGINT end it cleanly) and the event loop.
  * Usage: hummingbird-admind [-c FILE] [-f] [-t] [-n] [--version] */
+#include "hb-config-auto.h"
 #include "admind.h"
 #include "conns.h"
 #include "limiter.h"
@@ -195,7 +196,7 @@ int main(int argc, char *argv[])
 		admind_deinit(&ad);
 		return 1;
 	}
-	hb_info("listening on %s (version %s)", ad.set->admind_listen, ADMIND_VERSION);
+	hb_info("listening on %s (version %s)", ad.set->admind_listen, PACKAGE_VERSION);
 	ret = event_base_dispatch(ad.base);
 	hb_info("stopped");
 	hb_daemon_block_exit_signals();
