@@ -648,14 +648,18 @@ class Director(MetricsEndpoint, Daemon):
 # -------------------------------------------------------------- Postfix ---
 
 
-def shipped_postfix_milter_lines(port):
-    """conf.d/postfix-milter.cf as shipped, pointed at the milter on PORT:
-    the tests run the operator's lines, not a copy of them."""
-    with open(os.path.join(SRCDIR, "conf.d", "postfix-milter.cf")) as f:
-        text = f.read()
-    if "inet:127.0.0.1:7303" not in text:
-        raise ServiceError("conf.d/postfix-milter.cf no longer names inet:127.0.0.1:7303")
-    return text.replace("inet:127.0.0.1:7303", "inet:127.0.0.1:%d" % port)
+POSTFIX_SETUP = os.path.join(SRCDIR, "scripts", "hummingbird-postfix-setup")
+
+
+def postfix_setup(conf_dir, *args):
+    """scripts/hummingbird-postfix-setup -c CONF_DIR ARGS as an operator runs
+    it: the tests use the shipped script, not a copy of its lines."""
+    r = subprocess.run(["sh", POSTFIX_SETUP, "-c", conf_dir] + list(args),
+                       capture_output=True, text=True, timeout=120)
+    if r.returncode != 0:
+        raise ServiceError("hummingbird-postfix-setup failed (%d):\n%s%s"
+                           % (r.returncode, r.stdout, r.stderr))
+    return r
 
 
 def userdb_director(env, name, redis):
@@ -669,13 +673,45 @@ def userdb_director(env, name, redis):
     return env.add(d).start()
 
 
+class SmtpSink(Service):
+    """Postfix's smtp-sink on loopback, the relayhost of a test Postfix:
+    what would leave for the Internet lands here, one file per message
+    (envelope in X-Mail-Args / X-Rcpt-Args headers)."""
+
+    def __init__(self, env, name):
+        super().__init__(env, name)
+        self.port = free_port()
+        self.dump = os.path.join(self.dir, "msg")
+        os.makedirs(self.dump, exist_ok=True)
+        shutil.chown(self.dump, "postfix")
+
+    def argv(self):
+        return ["smtp-sink", "-u", "postfix", "-d", os.path.join(self.dump, "%H%M%S."),
+                "127.0.0.1:%d" % self.port, "50"]
+
+    def ready(self):
+        return port_open("127.0.0.1", self.port)
+
+    def messages(self):
+        """The texts of the messages received so far."""
+        out = []
+        for n in sorted(os.listdir(self.dump)):
+            with open(os.path.join(self.dump, n), errors="replace") as f:
+                out.append(f.read())
+        return out
+
+
 class Postfix(Service):
-    """A throwaway Postfix (postfix -c DIR start-fg) relaying one domain to
-    the backends' LMTP via the director's socketmap.  With SASL_PATH (a
-    Dovecot auth socket) it also listens on submission_port, where clients
-    must authenticate (SMTP AUTH through Dovecot SASL).  With MILTER (a
-    Milter) every smtpd and the local submission path use that milter, as
-    conf.d/postfix-milter.cf shows; MAIN_EXTRA is appended to main.cf."""
+    """A throwaway Postfix (postfix -c DIR start-fg) configured as on a mail
+    node: Postfix's own transports (smtp to a loopback smtp-sink, .sink, as
+    relayhost; local for mydestination = localhost, into DIR/mail), DOMAIN
+    as relay_domains, then scripts/hummingbird-postfix-setup run against it:
+    the director's SOCKETMAP (host, port) in transport_maps and, with MILTER
+    (a Milter), that milter for every smtpd and the local submission path on
+    unix:hummingbird/milter.sock in this Postfix's queue directory.  With
+    SASL_PATH (a Dovecot auth socket) it also listens on submission_port,
+    where clients must authenticate (SMTP AUTH through Dovecot SASL).
+    MAIN_EXTRA is in main.cf before the script runs (a site's own lines)."""
 
     def __init__(self, env, name, socketmap, domain, sasl_path=None, milter=None,
                  main_extra=""):
@@ -684,24 +720,44 @@ class Postfix(Service):
         self.port = free_port(self.host)
         self.submission_port = free_port(self.host) if sasl_path else None
         self.conf_dir = os.path.join(self.dir, "etc")
-        for sub in ("etc", "queue", "data"):
+        self.queue = os.path.join(self.dir, "queue")
+        self.sink = env.add(SmtpSink(env, name + "-sink"))
+        for sub in ("etc", "queue", "data", "mail"):
             os.makedirs(os.path.join(self.dir, sub), mode=0o755, exist_ok=True)
         shutil.chown(os.path.join(self.dir, "data"), "postfix", "postfix")
+        # local(8) delivers to root as default_privs (nobody): a sticky
+        # world-writable spool like /var/mail's group-writable one
+        os.chmod(os.path.join(self.dir, "mail"), 0o1777)
         main = templates.POSTFIX_MAIN.format(dir=self.dir, domain=domain,
-                                             socketmap="%s:%d" % socketmap)
-        if milter is not None:
-            main += shipped_postfix_milter_lines(milter.port)
+                                             sink_port=self.sink.port)
         write(os.path.join(self.conf_dir, "main.cf"), main + main_extra)
         master = templates.POSTFIX_MASTER.format(port=self.port)
         if sasl_path:
             master = templates.POSTFIX_MASTER_SASL.format(
                 port=self.submission_port, sasl_path=sasl_path) + master
         write(os.path.join(self.conf_dir, "master.cf"), master)
+        args = ["--socketmap", "socketmap:inet:%s:%d:transport" % socketmap,
+                "--director-conf", os.devnull]
+        if milter is not None:
+            milter.listen_in_queue(self.queue)
+        else:
+            args.append("--without-milter")
+        self.setup_output = postfix_setup(self.conf_dir, *args)
+
+    def mailbox(self, user):
+        """What local(8) delivered to USER's mailbox (DIR/mail/USER)."""
+        try:
+            with open(os.path.join(self.dir, "mail", user), errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
 
     def argv(self):
         return ["postfix", "-c", self.conf_dir, "start-fg"]
 
     def start(self):
+        if not self.sink.alive():
+            self.sink.start()
         check = subprocess.run(["postfix", "-c", self.conf_dir, "check"],
                                capture_output=True, text=True, timeout=60)
         if check.returncode != 0:
@@ -734,8 +790,10 @@ class Postfix(Service):
 # --------------------------------------------------------------- milter ---
 
 class Milter(MetricsEndpoint, Daemon):
-    """hummingbird-milter -f -c FILE on 127.0.0.1:free port, with its
-    /metrics on another; EXTRA is appended to its configuration."""
+    """hummingbird-milter -f -c FILE on 127.0.0.1:free port (.port), with
+    its /metrics on another; EXTRA is appended to its configuration.  A
+    Postfix given this milter moves it to a unix socket in its queue
+    directory (listen_in_queue)."""
 
     binary = staticmethod(milter_binary)
 
@@ -743,18 +801,52 @@ class Milter(MetricsEndpoint, Daemon):
         super().__init__(env, name)
         self.redis = redis
         self.port = free_port()
+        self.socket = None
+        self.listen = "inet:%d@127.0.0.1" % self.port
         self.metrics = ("127.0.0.1", free_port())
         self.conf_path = os.path.join(self.dir, "hummingbird.conf")
+        self.extra = extra
         self.write_conf(extra)
 
     def write_conf(self, extra=""):
-        write(self.conf_path, with_settings(templates.MILTER_CONF.format(
-            redis_port=self.redis.port, port=self.port, metrics_port=self.metrics[1],
-            dir=self.dir), extra))
+        text = templates.MILTER_CONF.format(
+            redis_port=self.redis.port, listen=self.listen, metrics_port=self.metrics[1],
+            dir=self.dir)
+        if self.socket is not None:
+            text += "milter_socket_mode = 0660\nmilter_socket_group = postfix\n"
+        write(self.conf_path, with_settings(text, extra))
+
+    def listen_in_queue(self, queue):
+        """Listen on QUEUE/hummingbird/milter.sock, where Postfix finds
+        unix:hummingbird/milter.sock, as a package sets it up.  The package
+        makes the directory hb-milter:hb-milter 0750 and adds postfix to
+        group hb-milter; a test may not change the system's groups, so here
+        the directory and the socket get group postfix instead (0750, socket
+        0660 through milter_socket_group): Postfix may connect, nobody else
+        may even reach the socket.  A running milter is restarted."""
+        gate = os.path.join(queue, "hummingbird")
+        os.makedirs(gate, exist_ok=True)
+        shutil.chown(gate, "root", "postfix")
+        os.chmod(gate, 0o750)
+        self.socket = os.path.join(gate, "milter.sock")
+        self.listen = "unix:" + self.socket
+        self.write_conf(self.extra)
+        if self.alive():
+            self.stop()
+            self.start()
 
     def ready(self):
-        return port_open("127.0.0.1", self.port) and port_open(*self.metrics)
+        listening = unix_open(self.socket) if self.socket else port_open("127.0.0.1", self.port)
+        return listening and port_open(*self.metrics)
 
+    def connect(self, timeout=5):
+        """A raw connection to the milter's socket."""
+        if self.socket is None:
+            return socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(timeout)
+        s.connect(self.socket)
+        return s
 
 
 # ------------------------------------------------------------------ Env ---

@@ -209,6 +209,8 @@ pid_file = {dir}/director.pid
 doveadm_api_key_file = {key_file}
 kick_timeout = 5s
 census_interval = 1s
+# the cluster's domain is routed without `hbctl domain add` (docs/INSTALL.md)
+socketmap_domains = example.com
 """
 
 POSTFIX_MAIN = """\
@@ -222,16 +224,19 @@ setgid_group = postdrop
 myhostname = mx.systest.invalid
 mydomain = systest.invalid
 myorigin = $myhostname
-mydestination =
+mydestination = localhost
 inet_interfaces = 127.0.0.1
 inet_protocols = ipv4
 mynetworks = 127.0.0.0/8
 relay_domains = {domain}
 smtpd_relay_restrictions = permit_mynetworks, reject
 smtpd_recipient_restrictions = permit_mynetworks, reject
-transport_maps = socketmap:inet:{socketmap}:transport
-default_transport = error:no external delivery in tests
-relay_transport = error:no external delivery in tests
+# Postfix's default transports (smtp, relay) as on a real node, but every
+# message that leaves goes to the smtp-sink on loopback, never further
+relayhost = [127.0.0.1]:{sink_port}
+# local delivery (root@localhost) only inside the test directory
+mail_spool_directory = {dir}/mail
+forward_path =
 alias_maps =
 alias_database =
 local_recipient_maps =
@@ -252,7 +257,7 @@ redis_host = 127.0.0.1
 redis_port = {redis_port}
 redis_timeout = 500ms
 key_prefix = hb:
-milter_listen = inet:{port}@127.0.0.1
+milter_listen = {listen}
 milter_metrics_listen = 127.0.0.1:{metrics_port}
 milter_cache_ttl = 0
 milter_stale_ttl = 1m
@@ -289,6 +294,10 @@ error     unix  -       -       n       -       -       error
 retry     unix  -       -       n       -       -       error
 discard   unix  -       -       n       -       -       discard
 lmtp      unix  -       -       n       -       -       lmtp
+smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp
+  -o syslog_name=postfix/$service_name
+local     unix  -       n       n       -       -       local
 anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
