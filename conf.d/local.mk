@@ -2,13 +2,12 @@
 # (included from the top Makefile.am):
 #  - each program's own configuration file in $(sysconfdir)/hummingbird,
 #    never over one that is already there (an operator's edits win)
-#  - the Dovecot, Postfix and Redis snippets in $(sysconfdir)/hummingbird/conf.d
+#  - the Dovecot and Redis snippets in $(sysconfdir)/hummingbird/conf.d (Postfix:
+#    scripts/hummingbird-postfix-setup, installed in $(pkgdatadir))
 #  - the systemd units, made from conf.d/*.in with this build's paths
 #  - hbctl's bash completion
 
 dist_confd_DATA = \
-	conf.d/postfix-main.cf \
-	conf.d/postfix-milter.cf \
 	conf.d/dovecot-backend.conf.ext \
 	conf.d/dovecot-proxy.conf.ext \
 	conf.d/dovecot-proxy-metrics.conf.ext \

@@ -24,6 +24,7 @@ EXTRA_DIST += \
 	tests/system/test_userdb.py \
 	tests/system/test_milter.py \
 	tests/system/test_milter_from.py \
+	tests/system/test_postfix_integration.py \
 	tests/system/test_caps.py \
 	tests/system/test_guard.py \
 	tests/system/test_guard_security.py \
