@@ -1,6 +1,7 @@
 /* usage.c - help texts for hbctl (see usage.h).  The command syntax here is
  * the one the system tests call: change it only together with them. */
 #include "usage.h"
+#include "hb-paths.h"
 
 void hbctl_usage_main(FILE *f)
 {
@@ -18,7 +19,7 @@ void hbctl_usage_main(FILE *f)
 	      "  then domain list|show, user, alias, sender, policy show|set, audit, whoami, passwd,\n"
 	      "  logout\n"
 	      "  through hummingbird-admind (--session-file FILE; docs/ADMIND.md).\n"
-	      "Options: -c FILE (default /etc/hummingbird/hummingbird.conf), --json, -h/--help;\n"
+	      "Options: -c FILE (default " HB_CONFIG_DIR "/hummingbird.conf), --json, -h/--help;\n"
 	      "  hbctl --version prints the version.\n"
 	      "Exit: 0 ok, 1 failed, 2 usage or input error, 3 Redis or backend unreachable.\n"
 	      "`hbctl COMMAND --help` describes one command.\n", f);
@@ -159,7 +160,7 @@ void hbctl_usage_doctor(FILE *f)
 	      "the mail plugins built for the installed Dovecot's ABI (read from the files:\n"
 	      "DIR/libdovecot.so.0, default /usr/lib/dovecot, and DIR/modules/auth); and for\n"
 	      "each of director.conf, milter.conf, admind.conf, auth.conf, locks.conf and\n"
-	      "hummingbird.conf in --config-dir (default /etc/hummingbird): a Redis login\n"
+	      "hummingbird.conf in --config-dir (default " HB_CONFIG_DIR "): a Redis login\n"
 	      "as its redis_user with its password file, run as that file's owner (so run\n"
 	      "doctor as root), PING and one read its ACL allows.  --dovecot-config is\n"
 	      "passed to doveconf as -c.  Exit: 0 ok, 1 warning, 2 critical, 3 unknown.\n", f);
