@@ -109,10 +109,33 @@ struct plugin_view {
 	int expected[PLUGIN_COUNT];
 };
 
+/* Does the configuration route logins with our passdb or userdb?  That
+ * makes a proxy node, whose Dovecot opens no mailboxes. */
+static int config_is_proxy(const struct doctor_opts *o)
+{
+	static char config[65536];
+	const char *argv[5];
+	char err[256];
+	int n = 0;
+
+	argv[n++] = o->doveconf;
+	if (o->dovecot_config != NULL) {
+		argv[n++] = "-c";
+		argv[n++] = o->dovecot_config;
+	}
+	argv[n++] = "-n";
+	argv[n] = NULL;
+	if (doctor_run(argv, config, sizeof(config), err, sizeof(err)) != 0)
+		return 0;
+	return strstr(config, "driver = hummingbird\n") != NULL;
+}
+
 /* Which plugins this node should load: --role, or (auto) those the
- * configuration loads in at least one protocol. */
+ * configuration loads in at least one protocol - none on a proxy. */
 static void decide_expected(struct doctor *d, struct plugin_view *v, const char *plugin_dir)
 {
+	int proxy = -1;
+
 	for (size_t k = 0; k < PLUGIN_COUNT; k++) {
 		char name[64], path[512], module[64];
 		int anywhere = 0;
@@ -123,6 +146,13 @@ static void decide_expected(struct doctor *d, struct plugin_view *v, const char 
 		if (v->expected[k])
 			continue;
 		snprintf(name, sizeof(name), "plugin %s", plugin_names[k]);
+		if (proxy < 0)
+			proxy = config_is_proxy(d->opts);
+		if (proxy) {
+			doctor_add(d, name, LC_OK, "loaded nowhere: a proxy (passdb or "
+				   "userdb hummingbird) opens no mailboxes");
+			continue;
+		}
 		snprintf(module, sizeof(module), "%s_plugin", plugin_names[k]);
 		if (doctor_find_module(plugin_dir, module, path, sizeof(path)))
 			doctor_add(d, name, LC_WARN, "%s is installed but no protocol loads it: "

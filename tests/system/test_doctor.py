@@ -129,8 +129,8 @@ def node(env):
     redis.redis.stop()
 
 
-def doctor(backend, redis, *args, conf=None):
-    argv = [harness.hbctl_binary(), "--json", "doctor", "--role", "backend",
+def doctor(backend, redis, *args, conf=None, role="backend"):
+    argv = [harness.hbctl_binary(), "--json", "doctor", "--role", role,
             "--dovecot-config", conf or backend.conf_path,
             "--auth-module-dir", os.path.dirname(harness.authdb_module()),
             "--config-dir", redis.config_dir] + list(args)
@@ -234,6 +234,26 @@ def test_doctor_catches_a_protocol_that_drops_a_plugin(node):
     code, checks, out = doctor(backend, redis, conf=warn)
     assert code == 1, out.stdout
     assert checks["plugins imap"]["status"] == "warn"
+
+
+def test_doctor_auto_role_tells_a_backend_without_snippets_from_a_proxy(node):
+    """--role auto: plugins installed but loaded by no protocol is a WARNING
+    (a backend whose snippets were never copied); the same node routing
+    logins with passdb hummingbird is a proxy, where that is OK."""
+    backend, redis = node
+    with open(backend.conf_path) as f:
+        bare = f.read().replace("!include %s/*.conf" % backend.confd, "")
+    no_snippets = harness.write(os.path.join(backend.dir, "dovecot-bare.conf"), bare)
+    code, checks, out = doctor(backend, redis, conf=no_snippets, role="auto")
+    assert code == 1, out.stdout
+    assert checks["plugin hb_guard"]["status"] == "warn"
+    assert "no protocol loads it" in checks["plugin hb_guard"]["detail"]
+    proxy = harness.write(os.path.join(backend.dir, "dovecot-proxy.conf"),
+                          bare + "passdb {\n  driver = hummingbird\n}\n")
+    code, checks, out = doctor(backend, redis, conf=proxy, role="auto")
+    assert code == 0, out.stdout
+    assert checks["plugin hb_locks"]["status"] == "ok"
+    assert "proxy" in checks["plugin hb_locks"]["detail"]
 
 
 def test_doctor_catches_a_wrong_password_and_a_disabled_user(node):
