@@ -3,8 +3,9 @@
 # Debian 12 machine as root: installs dependencies, builds with AddressSanitizer
 # in ./build, runs clang's static analyzer (`make scan`), then `make check`
 # (cmocka unit tests + system tests with real Redis, Dovecot and Postfix on
-# loopback), fuzzes the parsers briefly,
-# checks the demo cluster (scripts/demo.py --check), then `make distcheck`.
+# loopback), fuzzes the parsers briefly, checks the demo cluster
+# (scripts/demo.py --check), installs the Debian packages into clean Debian 12
+# roots as docs/INSTALL.md says (tests/install), then `make distcheck`.
 set -eu
 cd "$(dirname "$0")"
 top=$(pwd)
@@ -40,6 +41,10 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-5} sh "$top/tests/fuzz/run-fuzzers.sh"
 # the README's demo command, end to end (same harness, this build)
 cd "$top"
 HB_BUILDDIR="$top/build" "$(command -v /usr/bin/python3 || command -v python3)" scripts/demo.py --check
+# the install test: the Debian packages into clean Debian 12 roots, following
+# docs/INSTALL.md's own command blocks (tests/install/run-install-test.sh)
+scripts/install-deps.sh --package
+sh tests/install/run-install-test.sh
 cd build
 # packaging check: builds from the tarball and runs every test again there
 # (the fault-injection and overload scenarios ran above in this same tree; the
