@@ -29,7 +29,7 @@ PORT_BASE=${BENCH_PORT_BASE:-22000}
 KEEP=${BENCH_KEEP:-0}                # 1: keep the temp dir (maillog, daemon logs) afterwards
 STALL_SECS=${BENCH_STALL_SECS:-30}   # give up on a round when no message is delivered this long
 NOOP_DATA=${BENCH_NOOP_DATA:-0}      # 1: the do-nothing milter also answers DATA (noop-milter -D)
-MSOCK=${BENCH_MILTER_SOCKET:-inet}  # inet: milters on 127.0.0.1 ports; unix: on unix sockets
+MSOCK=${BENCH_MILTER_SOCKET:-unix}  # unix (as shipped): milters on unix sockets; inet: on 127.0.0.1 ports
 PF_CONF=${BENCH_POSTFIX_CONF:-/run/hummingbird-bench/milter-postfix}  # fixed: named in main.cf
 
 SINK_PORT=$((PORT_BASE + 26))
