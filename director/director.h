@@ -23,6 +23,7 @@ struct conn;
 struct kick;
 struct census;
 struct apikey;
+struct doveadm_reaper;
 struct hosted;
 
 struct backend_table {
@@ -60,6 +61,7 @@ struct director {
 	struct kick *kicks;          /* doveadm kicks in flight */
 	char *doveadm_auth;          /* "X-Dovecot-API <base64 key>", NULL = no kicks */
 	struct apikey *apikey;       /* checks the key against the backends */
+	struct doveadm_reaper *doveadm_reaper; /* answered requests' connections */
 	struct event *tick_timer;
 	struct event *sig_hup, *sig_term, *sig_int;
 	char instance_id[128];

@@ -1,5 +1,6 @@
 /* doveadm-client.c - a POST to a doveadm HTTP API on a fresh evhttp
- * connection, freed with the request.  The Authorization header comes from
+ * connection, freed with the request (on the loop iteration after its
+ * answer: see doveadm_reaper).  The Authorization header comes from
  * the director (apikey.c reads the key once); replies are size-bounded.
  * With doveadm_tls = yes every connection is TLS through bufferevent_openssl
  * and the request (key included) is written only into the TLS session, so
@@ -15,11 +16,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/http.h>
 #include <openssl/x509.h>
 
 struct doveadm_req {
+	struct doveadm_req *next;  /* in the reaper, once answered */
+	struct doveadm_reaper *reaper;
 	struct evhttp_connection *conn;
 	doveadm_reply_cb *cb;
 	void *ctx;
@@ -30,6 +34,55 @@ struct doveadm_req {
 	int tls_done;             /* ... and completed (verified) */
 	char tls_error[200];      /* why the server's certificate was refused */
 };
+
+/* Answered requests and their connections, freed on the next loop
+ * iteration: libevent may still use a connection when its request callback
+ * returns, and its own auto-free (evhttp_connection_free_on_completion)
+ * skips a refused connect and a failed TLS handshake - a connection leaked
+ * per failed attempt on a backend that was down. */
+struct doveadm_reaper {
+	struct event *ev;
+	struct doveadm_req *dead;
+};
+
+static void reap(evutil_socket_t fd, short what, void *arg)
+{
+	struct doveadm_reaper *reaper = arg;
+	struct doveadm_req *r;
+
+	while ((r = reaper->dead) != NULL) {
+		reaper->dead = r->next;
+		evhttp_connection_free(r->conn);
+		free(r);
+	}
+}
+
+static struct doveadm_reaper *reaper_get(struct director *d)
+{
+	if (d->doveadm_reaper != NULL)
+		return d->doveadm_reaper;
+	d->doveadm_reaper = calloc(1, sizeof(*d->doveadm_reaper));
+	if (d->doveadm_reaper == NULL)
+		return NULL;
+	d->doveadm_reaper->ev = event_new(d->base, -1, 0, reap, d->doveadm_reaper);
+	if (d->doveadm_reaper->ev == NULL) {
+		free(d->doveadm_reaper);
+		d->doveadm_reaper = NULL;
+	}
+	return d->doveadm_reaper;
+}
+
+void doveadm_client_deinit(struct director *d)
+{
+	struct doveadm_reaper *reaper = d->doveadm_reaper;
+
+	if (reaper == NULL)
+		return;
+	reap(-1, 0, reaper);
+	event_free(reaper->ev);
+	free(reaper);
+	d->doveadm_reaper = NULL;
+}
 
 static void on_error(enum evhttp_request_error error, void *arg)
 {
@@ -68,7 +121,6 @@ static void on_reply(struct evhttp_request *req, void *arg)
 	char why[sizeof(r->tls_error)];
 	size_t len = 0;
 
-	/* the connection frees itself once this request is complete */
 	if (code == 0) {
 		status = failure_status(r);
 		if (status == DOVEADM_TLS_FAILED) {
@@ -84,7 +136,9 @@ static void on_reply(struct evhttp_request *req, void *arg)
 			len = 0;
 		}
 	}
-	free(r);
+	r->next = r->reaper->dead;
+	r->reaper->dead = r;
+	event_active(r->reaper->ev, EV_TIMEOUT, 0);
 	cb(ctx, status, code, body, len);
 }
 
@@ -178,8 +232,9 @@ struct doveadm_req *doveadm_post_auth(struct director *d, const char *auth, cons
 	struct evkeyvalq *headers;
 	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
 
-	if (auth == NULL || (r = calloc(1, sizeof(*r))) == NULL)
+	if (auth == NULL || reaper_get(d) == NULL || (r = calloc(1, sizeof(*r))) == NULL)
 		return NULL;
+	r->reaper = d->doveadm_reaper;
 	r->cb = cb;
 	r->ctx = ctx;
 	r->conn = connection(d, r, host, port);
@@ -194,7 +249,6 @@ struct doveadm_req *doveadm_post_auth(struct director *d, const char *auth, cons
 	}
 	evhttp_connection_set_timeout_tv(r->conn, &tv);
 	evhttp_connection_set_max_body_size(r->conn, (ev_ssize_t)max_reply);
-	evhttp_connection_free_on_completion(r->conn);
 	evhttp_request_set_error_cb(req, on_error);
 	headers = evhttp_request_get_output_headers(req);
 	evhttp_add_header(headers, "Host", host);

@@ -38,5 +38,7 @@ struct doveadm_req *doveadm_post_auth(struct director *d, const char *auth, cons
 				      size_t max_reply, doveadm_reply_cb *cb, void *ctx);
 /* Abort a request in flight; its callback is not called. */
 void doveadm_cancel(struct doveadm_req **req);
+/* Free the connections of answered requests (at shutdown). */
+void doveadm_client_deinit(struct director *d);
 
 #endif

@@ -7,6 +7,7 @@
 #include "cache.h"
 #include "conn.h"
 #include "census.h"
+#include "doveadm-client.h"
 #include "health.h"
 #include "hosted.h"
 #include "housekeeping.h"
@@ -170,6 +171,7 @@ static void director_deinit(struct director *d)
 	health_destroy(&d->health);
 	kick_deinit(d);
 	apikey_destroy(&d->apikey);
+	doveadm_client_deinit(d);
 	director_redis_stop(d);
 	if (d->sig_hup != NULL) {
 		event_free(d->sig_hup);
