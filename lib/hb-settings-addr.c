@@ -2,6 +2,7 @@
  * sockets: a name would be looked up at start, so a check without the same
  * resolver could not promise that the start succeeds. */
 #include "hb-settings-addr.h"
+#include "hb-domain-list.h"
 #include "hb-addr.h"
 
 #include <arpa/inet.h>
@@ -197,26 +198,10 @@ int hb_check_host(const char *value, char *err, size_t err_size)
 
 int hb_check_domain_list(const char *value, char *err, size_t err_size)
 {
-	char domain[HB_DOMAIN_INPUT_MAX + 1], alabel[HB_DOMAIN_MAX + 1];
-	const char *p = value, *error;
+	struct hb_domain_list *list;
 
-	while (*p != '\0') {
-		size_t len = strcspn(p, ", \t");
-		if (len == 0) {
-			p++;
-			continue;
-		}
-		if (len >= sizeof(domain)) {
-			snprintf(err, err_size, "domain name too long");
-			return -1;
-		}
-		memcpy(domain, p, len);
-		domain[len] = '\0';
-		if (hb_domain_normalize(domain, alabel, sizeof(alabel), &error) < 0) {
-			snprintf(err, err_size, "'%.80s' is no domain name: %s", domain, error);
-			return -1;
-		}
-		p += len;
-	}
+	if (hb_domain_list_parse(value, &list, err, err_size) < 0)
+		return -1;
+	hb_domain_list_free(&list);
 	return 0;
 }

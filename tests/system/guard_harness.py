@@ -28,6 +28,7 @@ def guard_plugin_dir():
 def require_guard():
     d = guard_plugin_dir()
     if d is None:
+        harness.skip_if_disabled("plugins/guard/")
         raise harness.ServiceError("hb_guard is not built: no plugins/guard/.libs/%s under "
                                    "HB_BUILDDIR=%s" % (GUARD_SO, harness.build_dir()))
     return d
