@@ -117,6 +117,33 @@ static int tls_load(struct director *d, char *err, size_t err_size)
 	return 0;
 }
 
+int apikey_check_files(const struct hb_settings *set, char *err, size_t err_size)
+{
+	const char *ca_file, *error;
+	char key[HB_SECRET_MAX + 2];    /* as apikey_load() */
+	SSL_CTX *tls;
+
+	if (set->doveadm_api_key_file[0] == '\0')
+		return 0;
+	if (hb_doveadm_tls_settings(set, &ca_file, &error) < 0) {
+		snprintf(err, err_size, "%s", error);
+		return -1;
+	}
+	if (ca_file != NULL) {
+		if ((tls = hb_tls_client_ctx(ca_file, &error)) == NULL) {
+			snprintf(err, err_size, "doveadm_ca_file %s: %s", ca_file, error);
+			return -1;
+		}
+		SSL_CTX_free(tls);
+	}
+	if (hb_secret_read_verbatim(set->doveadm_api_key_file, key, sizeof(key) - 1, &error) < 0) {
+		snprintf(err, err_size, "doveadm_api_key_file: %s", error);
+		return -1;
+	}
+	hb_secret_wipe(key, sizeof(key));
+	return 0;
+}
+
 SSL_CTX *apikey_tls(const struct director *d)
 {
 	return d->apikey != NULL ? d->apikey->tls : NULL;

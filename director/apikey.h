@@ -22,6 +22,10 @@ void apikey_destroy(struct apikey **apikey);
 /* Read doveadm_api_key_file (hb_secret_read_verbatim) into d->doveadm_auth;
  * 0 without one configured.  Every backend is checked again soon after. */
 int apikey_load(struct director *d, char *err, size_t err_size);
+/* What apikey_load() would read, read and dropped again (-t): the key file
+ * and, with doveadm_tls = yes, the CA file.  -1 with the reason in ERR. */
+struct hb_settings;
+int apikey_check_files(const struct hb_settings *set, char *err, size_t err_size);
 /* The TLS context for doveadm requests when doveadm_tls = yes (loaded by
  * apikey_load with the key); NULL otherwise: then doveadm_tls = yes sends
  * nothing. */

@@ -189,6 +189,28 @@ static void director_deinit(struct director *d)
 	hb_settings_free(&d->set);
 }
 
+/* -t: the files the director reads once running.  An unreadable health
+ * login password only turns the probes into greeting checks, so it warns
+ * without failing (the units run -t before every start). */
+static int check_files(const struct hb_settings *set)
+{
+	char err[HB_SETTINGS_ERROR_MAX], *password;
+
+	if (apikey_check_files(set, err, sizeof(err)) < 0) {
+		fprintf(stderr, "hummingbird-director: %s\n", err);
+		return -1;
+	}
+	if (set->health_login_user[0] == '\0')
+		return 0;
+	if (hb_read_secret_file(set->health_login_password_file, &password, err, sizeof(err)) < 0) {
+		fprintf(stderr, "hummingbird-director: warning: health login disabled: %s\n", err);
+		return 0;
+	}
+	explicit_bzero(password, strlen(password));
+	free(password);
+	return 0;
+}
+
 int main(int argc, char *argv[])
 {
 	struct director d;
@@ -213,6 +235,11 @@ int main(int argc, char *argv[])
 		return 1;
 	}
 	if (args.test_only) {
+		if (check_files(d.set) < 0) {
+			hosted_destroy(&d.hosted);
+			hb_settings_free(&d.set);
+			return 1;
+		}
 		printf("%s: configuration OK\n", d.config_path);
 		hosted_destroy(&d.hosted);
 		hb_settings_free(&d.set);

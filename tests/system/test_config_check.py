@@ -90,7 +90,7 @@ BAD_LINES = [
     ("redis_socket = redis.sock", "redis_socket: invalid value"),
     ("director_socket_mode = 01777", "director_socket_mode: 01777 is out of range"),
     ("userdb_socket_mode = 0980", "userdb_socket_mode: invalid value"),
-    ("socketmap_domains = example.com, bad..example", "'bad..example' is no domain name"),
+    ("socketmap_domains = example.com, bad..example", "invalid domain 'bad..example'"),
     ("redis_port = 6381", "duplicate setting 'redis_port' (first set at line 1)"),
     ("health_interval = 1s", None),
     ("health_timeout = 20s", "health_timeout must not exceed 10 x health_interval"),
@@ -163,3 +163,32 @@ def test_version_and_usage(which):
         assert opt in r.stdout, (opt, r.stdout)
     r = run(which, "--no-such-option")
     assert r.returncode == 2 and "usage:" in r.stderr
+
+
+def test_director_check_reads_the_files_it_would_read_running(tmp_path):
+    """director -t reads the doveadm API key file and, with doveadm_tls, the CA
+    file: a missing key, a key others may read or a missing CA fails -t; an
+    unreadable health login password only warns (the director would start
+    with greeting-only probes)."""
+    conf, text = installed_copy("director", str(tmp_path))
+    key = os.path.join(str(tmp_path), "doveadm-api-key")
+
+    def check(extra):
+        harness.write(conf, text + extra, 0o640)
+        return run("director", "-t", "-c", conf)
+
+    r = check("doveadm_api_key_file = %s\n" % key)
+    assert r.returncode == 1 and "doveadm_api_key_file" in r.stderr, r.stderr
+    harness.write(key, "k3y\n", 0o644)
+    r = check("doveadm_api_key_file = %s\n" % key)
+    assert r.returncode == 1 and key in r.stderr, r.stderr
+    os.chmod(key, 0o600)
+    r = check("doveadm_api_key_file = %s\n" % key)
+    assert r.returncode == 0, r.stderr
+    assert "k3y" not in r.stdout + r.stderr
+    r = check("doveadm_api_key_file = %s\ndoveadm_tls = yes\ndoveadm_ca_file = %s/none.pem\n"
+              % (key, tmp_path))
+    assert r.returncode == 1 and "doveadm_ca_file" in r.stderr, r.stderr
+    r = check("health_login_user = probe@example.com\nhealth_login_password_file = %s/none\n"
+              % tmp_path)
+    assert r.returncode == 0 and "warning: health login disabled" in r.stderr, r.stderr
