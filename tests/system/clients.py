@@ -6,10 +6,24 @@ the loopback addresses the tests pass in.
 
 import base64
 import json
+import smtplib
 import socket
 import time
+from email.message import EmailMessage
 
 DEFAULT_TIMEOUT = 10.0
+
+
+def smtp_send(host, port, rcpt, subject, sender="sender@sender.invalid",
+              body="hello from the hummingbird system tests\n"):
+    """One message to RCPT through the SMTP server at HOST:PORT."""
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = rcpt
+    msg["Subject"] = subject
+    msg.set_content(body)
+    with smtplib.SMTP(host, port, timeout=20) as s:
+        s.send_message(msg)
 
 
 class LoginFailed(Exception):

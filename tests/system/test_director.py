@@ -11,11 +11,9 @@ import json
 import os
 import random
 import signal
-import smtplib
 import socket
 import subprocess
 import time
-from email.message import EmailMessage
 
 import clients
 import harness
@@ -310,13 +308,7 @@ def test_hbctl_rejects_bad_requests_without_changing_state(cluster):
 # ---------------------------------------------------------------- Postfix ---
 
 def _send(postfix, rcpt, subject):
-    msg = EmailMessage()
-    msg["From"] = "sender@sender.invalid"
-    msg["To"] = rcpt
-    msg["Subject"] = subject
-    msg.set_content("hello from the hummingbird system tests\n")
-    with smtplib.SMTP(postfix.host, postfix.port, timeout=20) as s:
-        s.send_message(msg)
+    clients.smtp_send(postfix.host, postfix.port, rcpt, subject)
 
 
 def _wait_for_message(cluster, u, subject, timeout=30):

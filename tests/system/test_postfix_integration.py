@@ -8,10 +8,8 @@ and never let mail go elsewhere when Redis cannot say what is hosted.
 """
 
 import os
-import smtplib
 import subprocess
 import time
-from email.message import EmailMessage
 
 import pytest
 
@@ -32,24 +30,14 @@ milter_default_action = accept
 
 
 def send(pf, rcpt, subject, sender="sender@sender.invalid"):
-    msg = EmailMessage()
-    msg["From"] = sender
-    msg["To"] = rcpt
-    msg["Subject"] = subject
-    msg.set_content("hello from the postfix integration tests\n")
-    with smtplib.SMTP(pf.host, pf.port, timeout=20) as s:
-        s.send_message(msg)
+    clients.smtp_send(pf.host, pf.port, rcpt, subject, sender)
 
 
 def wait_for(what, check, pf, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError("%s within %ds; postfix log:\n%s"
-                         % (what, timeout, harness.tail(pf.log_path)))
+    try:
+        return harness.wait_until(what, check, timeout)
+    except AssertionError as e:
+        raise AssertionError("%s; postfix log:\n%s" % (e, harness.tail(pf.log_path)))
 
 
 def on_backend(cluster, user, subject):
