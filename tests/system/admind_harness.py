@@ -117,11 +117,11 @@ class Admind(harness.Daemon):
 
     def write_conf(self, extra=""):
         self.extra = extra
-        harness.write(self.conf_path, (
+        harness.write(self.conf_path, harness.with_settings(
             "redis_host = 127.0.0.1\nredis_port = %d\nlog_level = debug\n"
             "admind_listen = %s:%d\nadmind_cert_file = %s\nadmind_key_file = %s\n"
-            % (self.redis.port, self.ip, self.port, self.pki.cert, self.pki.key))
-            + self.SETTINGS + extra)
+            % (self.redis.port, self.ip, self.port, self.pki.cert, self.pki.key)
+            + self.SETTINGS, extra))
 
     def argv(self):
         argv = super().argv()
