@@ -117,8 +117,8 @@ static int admind_init(struct admind *ad, char *err, size_t err_size)
 		snprintf(err, err_size, "out of memory");
 		return -1;
 	}
-	if (dummy_hash(ad, err, err_size) < 0 || admind_server_start(ad, err, err_size) < 0)
-		return -1;
+	/* the handlers first: a stop that comes as soon as the port accepts
+	   still ends admind cleanly */
 	ad->sig_hup = evsignal_new(ad->base, SIGHUP, on_sighup, ad);
 	ad->sig_term = evsignal_new(ad->base, SIGTERM, on_sigterm, ad);
 	ad->sig_int = evsignal_new(ad->base, SIGINT, on_sigterm, ad);
@@ -129,7 +129,8 @@ static int admind_init(struct admind *ad, char *err, size_t err_size)
 	evsignal_add(ad->sig_hup, NULL);
 	evsignal_add(ad->sig_term, NULL);
 	evsignal_add(ad->sig_int, NULL);
-	return 0;
+	return dummy_hash(ad, err, err_size) < 0 || admind_server_start(ad, err, err_size) < 0 ?
+		-1 : 0;
 }
 
 static void admind_deinit(struct admind *ad)

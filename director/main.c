@@ -146,17 +146,19 @@ static int director_init(struct director *d, char *err, size_t err_size)
 	}
 	d->started = (long long)time(NULL);
 	set_instance_id(d);
-	d->apikey = apikey_create(d);
-	if (kick_init(d, err, err_size) < 0 || listeners_start(d, err, err_size) < 0)
-		return -1;
-	d->health = health_create(d);
-	d->census = census_create(d);
+	/* the handlers first: a stop that comes as soon as a socket accepts
+	   still ends the director cleanly */
 	d->sig_hup = evsignal_new(d->base, SIGHUP, on_sighup, d);
 	d->sig_term = evsignal_new(d->base, SIGTERM, on_sigterm, d);
 	d->sig_int = evsignal_new(d->base, SIGINT, on_sigterm, d);
 	evsignal_add(d->sig_hup, NULL);
 	evsignal_add(d->sig_term, NULL);
 	evsignal_add(d->sig_int, NULL);
+	d->apikey = apikey_create(d);
+	if (kick_init(d, err, err_size) < 0 || listeners_start(d, err, err_size) < 0)
+		return -1;
+	d->health = health_create(d);
+	d->census = census_create(d);
 	director_redis_start(d);
 	housekeeping_start(d);
 	return 0;

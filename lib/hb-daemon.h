@@ -57,9 +57,11 @@ int hb_daemon_write_pid(const char *path);
  * another process wrote since, is left alone. */
 void hb_daemon_remove_pid(const char *path);
 
-/* The event loop has ended on SIGTERM/SIGINT: block both, so that a second
- * one (systemd, a test harness) cannot kill the process half-way through its
- * clean-up once the loop's handlers are gone; blocked, they die with it. */
+/* Block SIGTERM, SIGINT and SIGHUP.  Once the event loop has ended: a second
+ * signal (systemd, a test harness) cannot kill the process half-way through
+ * its clean-up once the loop's handlers are gone; blocked, they die with it.
+ * Before the handlers are installed: a signal that comes early waits for
+ * them instead of killing the process. */
 void hb_daemon_block_exit_signals(void);
 
 #endif

@@ -204,8 +204,9 @@ static void smaller_thread_stacks(void)
 	pthread_attr_destroy(&attr);
 }
 
-/* Start libmilter in its thread with the signals blocked there, then take
- * them in this one.  Returns libmilter's thread. */
+/* Start libmilter in its thread with the signals blocked there (since
+ * main() blocked them), then take them in this one.  Returns libmilter's
+ * thread. */
 static int start_libmilter(pthread_t *thread, int *result)
 {
 	struct sigaction sa;
@@ -216,7 +217,6 @@ static int start_libmilter(pthread_t *thread, int *result)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	if (pthread_create(thread, NULL, run_libmilter, result) != 0)
 		return -1;
 	memset(&sa, 0, sizeof(sa));
@@ -297,6 +297,10 @@ int main(int argc, char *argv[])
 		return 1;
 	}
 	apply_logging(set);
+	/* signals wait until start_libmilter() has its handlers in place: a
+	 * stop as soon as the socket accepts still ends the milter cleanly, and
+	 * the threads started meanwhile (metrics, libmilter) inherit the block */
+	hb_daemon_block_exit_signals();
 	if (pipe(signal_pipe) < 0 || open_sockets(set, err, sizeof(err)) < 0 ||
 	    hb_daemon_write_pid(set->pid_file) < 0 ||
 	    drop_privileges(set->milter_user, err, sizeof(err)) < 0 ||
